@@ -1,0 +1,102 @@
+/*
+ * event.h — what the tracker tells the renderers.
+ *
+ * The tracker (flow) turns segments into this stream; renderers (text, JSON)
+ * print it and know nothing else: not pcap, not libnet, not the flow table.
+ * Every pointer in an event is valid only during the emit call.
+ */
+#ifndef TCPLAB_EVENT_H
+#define TCPLAB_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcplab/segment.h"
+#include "tcplab/tcp_fsm.h"
+
+enum tl_role { TL_CLIENT = 0, TL_SERVER = 1 };
+
+enum tl_event_kind {
+	TL_EV_CONN_BEGIN,  /* a new connection appears (header) */
+	TL_EV_SEGMENT,     /* one segment crossed the capture point */
+	TL_EV_STATE,       /* one endpoint changed state */
+	TL_EV_NOTE,        /* a sentence for the reader (timer, firewall, linger, ...) */
+	TL_EV_SUMMARY,     /* the connection is over, or input ended */
+};
+
+/* How a connection ended, as the summary reports it. */
+enum tl_outcome {
+	TL_OUTCOME_CLOSED,   /* both FINs exchanged and acknowledged */
+	TL_OUTCOME_OPEN,     /* still open when the input or session ended */
+	TL_OUTCOME_REFUSED,  /* RST in answer to SYN */
+	TL_OUTCOME_RESET,    /* RST after the handshake */
+	TL_OUTCOME_TIMEOUT,  /* SYN (or FIN) never answered */
+	TL_OUTCOME_HALF_OPEN,/* replay: SYN with no answer in the capture */
+};
+
+struct tl_conn_begin {
+	struct ip_addr client_addr, server_addr;
+	uint16_t client_port, server_port;
+	bool midstream;          /* the capture does not hold the SYN: roles guessed from ports */
+	uint64_t start_ns;       /* absolute capture time of the first segment */
+};
+
+struct tl_segment_event {
+	enum tl_role from;
+	const struct segment *seg;
+	bool rel_seq_known, rel_ack_known;
+	uint32_t rel_seq, rel_ack;    /* relative to the sender's / receiver's ISN */
+	bool retransmission;
+	const char *annotation;       /* e.g. "SYN retransmitted (RTO 2 s)"; NULL when none */
+};
+
+struct tl_state_event {
+	enum tl_role endpoint;
+	enum tcp_state from, to;
+	const char *reason;
+};
+
+struct tl_side_summary {
+	uint64_t bytes;            /* payload bytes sent (first transmissions only) */
+	uint32_t segments;
+	uint32_t retransmissions;
+	enum tcp_state final_state;
+	bool isn_known;
+	uint32_t isn;
+	struct tcp_options syn_options; /* options on its SYN / SYN-ACK */
+	bool syn_seen;
+};
+
+struct tl_summary {
+	enum tl_outcome outcome;
+	const char *ended_how;     /* one sentence: "client closed first; four-segment teardown" */
+	uint64_t start_ns;         /* absolute time of the first segment */
+	uint64_t duration_ns;      /* first to last segment */
+	bool rtt_known;            /* SYN → SYN-ACK at the capture point */
+	uint64_t rtt_ns;
+	bool reaction_known;       /* SYN-ACK → ACK at the capture point */
+	uint64_t reaction_ns;
+	struct tl_side_summary side[2]; /* indexed by enum tl_role */
+	/* negotiated (RFC 7323, RFC 2018): only when both SYNs offered */
+	bool wscale_ok, sack_ok, timestamps_ok;
+	bool midstream;
+};
+
+struct tl_event {
+	enum tl_event_kind kind;
+	unsigned conn;            /* connection number, from 1 */
+	uint64_t t_ns;            /* time since the first segment of the run (capture time) */
+	const struct tl_conn_begin *conn_info; /* valid for every event of the connection */
+	union {
+		struct tl_conn_begin begin;
+		struct tl_segment_event segment;
+		struct tl_state_event state;
+		const char *note;
+		struct tl_summary summary;
+	} u;
+};
+
+const char *tl_outcome_name(enum tl_outcome o);   /* "closed", "open", "refused", ... */
+const char *tl_role_name(enum tl_role r);         /* "client", "server" */
+
+#endif

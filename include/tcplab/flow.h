@@ -1,0 +1,75 @@
+/*
+ * flow.h — the tracker: a flow table keyed by the 4-tuple, one connection per
+ * entry, the RFC 9293 state of both endpoints kept by tcp_fsm, sequence
+ * numbers made relative, retransmissions marked, and a tl_event stream sent
+ * to a renderer.
+ *
+ * Every source (live session, pcap file, live watch) feeds segments here in
+ * capture order; that is what makes their traces identical.  Memory is
+ * proportional to the connections open at once: an entry is freed as soon
+ * as its connection ends (both sides CLOSED or TIME-WAIT, or reset, or
+ * refused), and a new SYN on the same 4-tuple after that starts a new
+ * connection.
+ */
+#ifndef TCPLAB_FLOW_H
+#define TCPLAB_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcplab/event.h"
+#include "tcplab/render.h"
+#include "tcplab/segment.h"
+
+#define FLOW_ERRBUF_SIZE 160
+
+struct flow_table;
+
+struct flow_options {
+	unsigned only_conn;      /* -c N: emit events of connection N only (0 = all) */
+	bool summary_only;       /* emit TL_EV_SUMMARY events only (cheap path) */
+	uint64_t idle_timeout_ns;/* forget a connection idle this long (0 = never); its summary says "open" */
+};
+
+struct flow_stats {
+	uint64_t segments;       /* segments fed */
+	uint64_t connections;    /* connections seen */
+	uint64_t open_now;       /* entries in the table now */
+	uint64_t peak_open;      /* most entries at once */
+};
+
+/* Creates an empty table that emits to r (not owned).  NULL on failure with
+ * errbuf set. */
+struct flow_table *flow_table_new(struct renderer *r, const struct flow_options *opt,
+				  char errbuf[FLOW_ERRBUF_SIZE]);
+
+/* Feeds one decoded segment (capture order).  Returns the connection number
+ * the segment was assigned to (>= 1). */
+unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg);
+
+/*
+ * Applies a user call or timer to one endpoint of the connection holding the
+ * 4-tuple (either orientation), at capture-clock time ts_ns, and emits the
+ * state change with `reason` (NULL: the machine's own).  Used by live roles
+ * for what the wire cannot show (TIME-WAIT expiry, giving up).  Returns 0, or
+ * -1 when no such connection is open.
+ */
+int flow_table_call(struct flow_table *ft, const struct segment *tuple, enum tl_role who,
+		    enum tcp_call call, uint64_t ts_ns, const char *reason);
+
+/* Emits a TL_EV_NOTE for the connection holding tuple (conn 0 when none). */
+void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_t ts_ns,
+		     const char *text);
+
+/* Input ended: emits a summary for every connection still in the table, in
+ * order of their first segment, and empties the table. */
+void flow_table_finish(struct flow_table *ft);
+
+/* Counters. */
+void flow_table_stats(const struct flow_table *ft, struct flow_stats *out);
+
+/* Frees the table (without emitting anything). */
+void flow_table_free(struct flow_table *ft);
+
+#endif

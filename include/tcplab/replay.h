@@ -1,0 +1,31 @@
+/*
+ * replay.h — the passive sources: a saved capture (replay) or a live
+ * interface (watch), both decoded and fed to the tracker.
+ */
+#ifndef TCPLAB_REPLAY_H
+#define TCPLAB_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcplab/render.h"
+
+#define REPLAY_ERRBUF_SIZE 512
+
+struct replay_options {
+	const char *path;          /* replay: file or "-"; watch: NULL */
+	const char *interface;     /* watch: -i */
+	const char *filter;        /* trailing BPF expression, or NULL */
+	unsigned only_conn;        /* -c N */
+	bool summary_only;         /* --summary */
+	bool realtime;             /* --realtime: pace by capture timestamps */
+	double speed;              /* --speed X (with realtime), default 1 */
+	bool progress;             /* show progress on stderr (a terminal) */
+};
+
+/* Runs replay or watch.  Returns an enum tcplab_exit value; errbuf holds the
+ * sentence main() prints on failure. */
+int replay_run(const struct replay_options *opt, struct renderer *r,
+	       char errbuf[REPLAY_ERRBUF_SIZE]);
+
+#endif
