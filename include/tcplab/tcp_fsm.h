@@ -13,6 +13,71 @@
  * TCP_DIR_SENT and every segment it was sent as TCP_DIR_RECEIVED, at the time
  * the capture saw it.
  */
+/*
+ * Semantics (what the unit tests hold the machine to):
+ *
+ *  Classification.  A received segment is first checked against the TCB:
+ *   - "acks our SYN":  ACK set and ack == iss + 1 (or later, up to snd_nxt);
+ *   - "acks our FIN":  fin_sent and ACK set and ack >= fin_seq + 1 (mod 2^32);
+ *   - RST is acceptable in SYN-SENT only when its ACK acknowledges our SYN
+ *     (§3.10.7.3); in other states when rcv_nxt is unknown or seq lies in
+ *     [rcv_nxt - 1, rcv_nxt + 2^30) — tcplab cannot see the receive window
+ *     exactly, so it accepts what a real stack would plausibly accept.
+ *   - sent and received segments update snd_nxt / rcv_nxt by their sequence
+ *     length (payload + SYN + FIN); a segment whose sequence space is
+ *     entirely below snd_nxt (sent) / rcv_nxt (received) and that occupies
+ *     sequence space is a retransmission.
+ *
+ *  Received (dir = TCP_DIR_RECEIVED):
+ *   CLOSED       any non-RST        → CLOSED, SEND_RST (nobody listens), unacceptable
+ *   LISTEN       SYN                → SYN-RECEIVED, SEND_SYNACK (irs learned)
+ *   LISTEN       ACK (no SYN)       → LISTEN, SEND_RST; RST → ignored
+ *   SYN-SENT     SYN+ACK acking SYN → ESTABLISHED, SEND_ACK
+ *   SYN-SENT     SYN (no ACK)       → SYN-RECEIVED, SEND_SYNACK   (simultaneous open)
+ *   SYN-SENT     acceptable RST     → CLOSED, DELETE_TCB           ("connection refused")
+ *   SYN-SENT     ACK not acking SYN → SYN-SENT, SEND_RST, unacceptable
+ *   SYN-RECEIVED ACK acking SYN     → ESTABLISHED (with FIN also: → CLOSE-WAIT, SEND_ACK)
+ *   SYN-RECEIVED RST                → LISTEN if it was a passive open, else CLOSED
+ *   ESTABLISHED  FIN                → CLOSE-WAIT, SEND_ACK
+ *   ESTABLISHED  data               → ESTABLISHED, SEND_ACK|DELIVER
+ *   FIN-WAIT-1   ACK acking our FIN → FIN-WAIT-2
+ *   FIN-WAIT-1   FIN not acking FIN → CLOSING, SEND_ACK              (simultaneous close)
+ *   FIN-WAIT-1   FIN acking our FIN → TIME-WAIT, SEND_ACK|START_2MSL (three-segment close)
+ *   FIN-WAIT-2   FIN                → TIME-WAIT, SEND_ACK|START_2MSL
+ *   FIN-WAIT-2   data               → FIN-WAIT-2, SEND_ACK|DELIVER  (half-close)
+ *   CLOSE-WAIT   FIN retransmitted  → CLOSE-WAIT, SEND_ACK
+ *   CLOSING      ACK acking our FIN → TIME-WAIT, START_2MSL
+ *   LAST-ACK     ACK acking our FIN → CLOSED, DELETE_TCB
+ *   TIME-WAIT    FIN retransmitted  → TIME-WAIT, SEND_ACK|START_2MSL
+ *   any synchronized state, acceptable RST → CLOSED, DELETE_TCB ("connection reset")
+ *   a segment that is a retransmission of something already received
+ *   → same state, SEND_ACK, retransmission = true
+ *
+ *  Sent (dir = TCP_DIR_SENT) — how an observed endpoint reveals its moves:
+ *   CLOSED       SYN                → SYN-SENT        (active open; iss learned)
+ *   LISTEN       SYN+ACK            → SYN-RECEIVED    (its SYN was not seen)
+ *   SYN-SENT     SYN+ACK            → SYN-RECEIVED    (simultaneous open)
+ *   SYN-RECEIVED SYN+ACK            → SYN-RECEIVED    (iss learned; retransmission marked)
+ *   SYN-RECEIVED FIN                → FIN-WAIT-1
+ *   ESTABLISHED  FIN                → FIN-WAIT-1
+ *   CLOSE-WAIT   FIN                → LAST-ACK
+ *   CLOSE-WAIT   FIN whose ACK does not cover the peer's FIN
+ *                                   → CLOSING  (it sent its FIN before it received the
+ *                                     peer's: a simultaneous close seen from the far side)
+ *   any state    RST                → CLOSED, DELETE_TCB ("aborted")
+ *   SYN, FIN or data repeating sequence space already sent
+ *                                   → same state, retransmission = true
+ *   anything else (ACKs, data)      → same state
+ *
+ *  Calls: OPEN_PASSIVE CLOSED→LISTEN; OPEN_ACTIVE CLOSED→SYN-SENT (SEND_SYN);
+ *   CLOSE: LISTEN/SYN-SENT→CLOSED, SYN-RECEIVED/ESTABLISHED→FIN-WAIT-1 (SEND_FIN),
+ *   CLOSE-WAIT→LAST-ACK (SEND_FIN); ABORT: synchronized states and SYN-RECEIVED →
+ *   CLOSED (SEND_RST|DELETE_TCB), LISTEN/SYN-SENT → CLOSED (DELETE_TCB);
+ *   TIME_WAIT_DONE: TIME-WAIT→CLOSED (DELETE_TCB); GIVE_UP: any → CLOSED (DELETE_TCB).
+ *   Note that CLOSE only moves the state: the FIN's sequence number is
+ *   learned when the FIN is fed as sent.
+ */
+
 #ifndef TCPLAB_TCP_FSM_H
 #define TCPLAB_TCP_FSM_H
 
