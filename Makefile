@@ -10,7 +10,7 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 
-PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null) $(shell libnet-config --defines 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables 2>/dev/null) $(shell libnet-config --libs 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -30,6 +30,7 @@ struct flow_options {
 	unsigned only_conn;      /* -c N: emit events of connection N only (0 = all) */
 	bool summary_only;       /* emit TL_EV_SUMMARY events only (cheap path) */
 	uint64_t idle_timeout_ns;/* forget a connection idle this long (0 = never); its summary says "open" */
+	bool summary_at_finish;  /* live roles: hold every summary until flow_table_finish */
 };
 
 struct flow_stats {

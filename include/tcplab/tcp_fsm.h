@@ -145,6 +145,8 @@ struct tcp_endpoint {
 	uint32_t peer_fin_seq;
 	bool syn_acked;     /* our SYN has been acknowledged */
 	bool fin_acked;     /* our FIN has been acknowledged */
+	bool passive_open;  /* reached SYN-RECEIVED from LISTEN (an RST sends it back there) */
+	bool synack_sent;   /* a SYN-ACK has been sent (the next one is a retransmission) */
 };
 
 /* The result of one step. */

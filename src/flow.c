@@ -1,0 +1,807 @@
+/*
+ * flow.c — the tracker: 4-tuple → connection, both endpoints' RFC 9293
+ * states kept by tcp_fsm, relative sequence numbers, retransmission marks,
+ * per-connection figures, and the tl_event stream to a renderer.
+ *
+ * Roles.  The client is whoever sent the first SYN (without ACK).  When the
+ * capture starts with a SYN-ACK, its sender is the server.  When it starts
+ * later still, the connection was joined mid-stream: both endpoints start
+ * ESTABLISHED, the server is guessed from the ports (the lower one, RFC 6335
+ * puts services below the ephemeral range) and every event says so.
+ *
+ * Time.  Every segment is applied to its sender as sent and to its receiver
+ * as received at the moment the capture saw it: an observer cannot know
+ * when the far endpoint really processed it (RFC 9293 §3.3.2 is written
+ * from an endpoint's point of view).  The one place where later evidence
+ * contradicts that is a FIN retransmitted after the final ACK was seen: the
+ * ACK was lost after the capture point, so the tracker moves the sender
+ * back to LAST-ACK and says why.
+ *
+ * Lifetime.  A connection ends when both endpoints are CLOSED or TIME-WAIT;
+ * its summary is emitted then (or at flow_table_finish for live sessions).
+ * The entry lingers LINGER_NS of capture time so a late retransmitted FIN
+ * is still attributed, then it is freed: memory is proportional to the
+ * connections open (or just ended) at the same time.
+ */
+#include "tcplab/flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcplab/tcp_fsm.h"
+
+/* How long (capture time) an ended connection keeps its entry. */
+#define LINGER_NS (4ull * 1000000000ull)
+
+struct flow_key {
+	uint8_t family;
+	uint8_t a[16], b[16];   /* a:pa <= b:pb */
+	uint16_t pa, pb;
+};
+
+struct conn {
+	struct conn *hnext;                 /* hash chain */
+	struct conn *prev, *next;           /* open list (order of first segment) or ended list */
+	struct flow_key key;
+	uint32_t hash;
+	unsigned id;
+	struct tl_conn_begin info;
+	struct tcp_endpoint ep[2];          /* indexed by enum tl_role */
+	struct tl_side_summary side[2];
+	uint32_t rel_base[2];               /* base for relative numbers (ISN or first seq) */
+	bool rel_known[2];
+	uint64_t first_ns, last_ns, end_ns;
+	uint64_t syn_ns, synack_ns;
+	bool have_syn, have_synack, have_reaction;
+	uint64_t reaction_ns;
+	bool ended;                         /* summary due (or emitted) */
+	bool summarized;
+	bool refused, reset, gave_up, simultaneous_close, three_segment, half_close;
+	bool data_after_fin;
+	bool fin_seen[2];
+	int first_fin;                      /* role that sent the first FIN, -1 none */
+	int reset_by;                       /* role that sent the accepted RST, -1 none */
+	bool server_refused;                /* the server answered the SYN with RST */
+};
+
+struct flow_table {
+	struct renderer *r;
+	struct flow_options opt;
+	struct conn **buckets;
+	uint32_t nbuckets;                  /* power of two */
+	struct conn *open_head, *open_tail; /* not yet summarized, by first segment */
+	struct conn *ended_head, *ended_tail; /* summarized, by end time */
+	struct conn *free_list;
+	bool have_first;
+	uint64_t first_ns;
+	unsigned next_id;
+	struct flow_stats stats;
+	bool summary_at_finish;
+};
+
+/* ------------------------------------------------------------ hashing */
+
+static int endpoint_cmp(const struct ip_addr *x, uint16_t px, const struct ip_addr *y, uint16_t py)
+{
+	size_t n = x->family == 6 ? 16 : 4;
+	int c = memcmp(x->bytes, y->bytes, n);
+	if (c)
+		return c;
+	return (int)px - (int)py;
+}
+
+/* Builds the orientation-free key of seg's 4-tuple. */
+static void make_key(const struct segment *seg, struct flow_key *k)
+{
+	size_t n = seg->src.family == 6 ? 16 : 4;
+	memset(k, 0, sizeof(*k));
+	k->family = seg->src.family;
+	if (endpoint_cmp(&seg->src, seg->sport, &seg->dst, seg->dport) <= 0) {
+		memcpy(k->a, seg->src.bytes, n);
+		memcpy(k->b, seg->dst.bytes, n);
+		k->pa = seg->sport;
+		k->pb = seg->dport;
+	} else {
+		memcpy(k->a, seg->dst.bytes, n);
+		memcpy(k->b, seg->src.bytes, n);
+		k->pa = seg->dport;
+		k->pb = seg->sport;
+	}
+}
+
+static uint32_t mix32(uint32_t h, uint32_t v)
+{
+	v *= 0xcc9e2d51u;
+	v = (v << 15) | (v >> 17);
+	v *= 0x1b873593u;
+	h ^= v;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64u;
+}
+
+static uint32_t hash_key(const struct flow_key *k)
+{
+	uint32_t h = 0x9747b28cu, w;
+	size_t n = k->family == 6 ? 16 : 4;
+	for (size_t i = 0; i < n; i += 4) {
+		memcpy(&w, k->a + i, 4);
+		h = mix32(h, w);
+		memcpy(&w, k->b + i, 4);
+		h = mix32(h, w);
+	}
+	h = mix32(h, ((uint32_t)k->pa << 16) | k->pb);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	return h;
+}
+
+static bool key_equal(const struct flow_key *x, const struct flow_key *y)
+{
+	size_t n = x->family == 6 ? 16 : 4;
+	return x->family == y->family && x->pa == y->pa && x->pb == y->pb &&
+	       memcmp(x->a, y->a, n) == 0 && memcmp(x->b, y->b, n) == 0;
+}
+
+/* Doubles the bucket array; on allocation failure keeps the old one. */
+static void grow(struct flow_table *ft)
+{
+	uint32_t n = ft->nbuckets * 2;
+	struct conn **b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < ft->nbuckets; i++) {
+		struct conn *c = ft->buckets[i], *nx;
+		for (; c; c = nx) {
+			nx = c->hnext;
+			c->hnext = b[c->hash & (n - 1)];
+			b[c->hash & (n - 1)] = c;
+		}
+	}
+	free(ft->buckets);
+	ft->buckets = b;
+	ft->nbuckets = n;
+}
+
+static struct conn *lookup(struct flow_table *ft, const struct flow_key *k, uint32_t h)
+{
+	struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
+	for (; c; c = c->hnext)
+		if (c->hash == h && key_equal(&c->key, k))
+			return c;
+	return NULL;
+}
+
+static void unhash(struct flow_table *ft, struct conn *c)
+{
+	struct conn **pp = &ft->buckets[c->hash & (ft->nbuckets - 1)];
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			return;
+		}
+}
+
+/* ------------------------------------------------------------ lists */
+
+static void list_append(struct conn **head, struct conn **tail, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = *tail;
+	if (*tail)
+		(*tail)->next = c;
+	else
+		*head = c;
+	*tail = c;
+}
+
+static void list_remove(struct conn **head, struct conn **tail, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		*tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* ------------------------------------------------------------ events */
+
+static bool wants(const struct flow_table *ft, const struct conn *c)
+{
+	return ft->opt.only_conn == 0 || ft->opt.only_conn == c->id;
+}
+
+static uint64_t rel_time(const struct flow_table *ft, uint64_t ts)
+{
+	return ft->have_first && ts >= ft->first_ns ? ts - ft->first_ns : 0;
+}
+
+static void emit_state(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
+		       enum tcp_state from, enum tcp_state to, const char *reason)
+{
+	struct tl_event ev;
+	if (ft->opt.summary_only || !wants(ft, c))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_STATE;
+	ev.conn = c->id;
+	ev.t_ns = rel_time(ft, ts);
+	ev.conn_info = &c->info;
+	ev.u.state.endpoint = who;
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.reason = reason;
+	render_emit(ft->r, &ev);
+}
+
+static void emit_note(struct flow_table *ft, struct conn *c, uint64_t ts, const char *text)
+{
+	struct tl_event ev;
+	if (ft->opt.summary_only || (c && !wants(ft, c)))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_NOTE;
+	ev.conn = c ? c->id : 0;
+	ev.t_ns = rel_time(ft, ts);
+	ev.conn_info = c ? &c->info : NULL;
+	ev.u.note = text;
+	render_emit(ft->r, &ev);
+}
+
+/* One sentence on how the connection ended, from what was recorded. */
+static const char *ended_how(const struct conn *c, enum tl_outcome o)
+{
+	switch (o) {
+	case TL_OUTCOME_REFUSED:
+		return "refused: the server answered the SYN with RST (nothing listens on the port)";
+	case TL_OUTCOME_RESET:
+		if (c->reset_by == TL_CLIENT)
+			return "reset: the client aborted the connection with RST";
+		return "reset: the server aborted the connection with RST";
+	case TL_OUTCOME_TIMEOUT:
+		if (!c->have_synack)
+			return "timeout: the SYN was never answered";
+		return "timeout: the peer stopped answering";
+	case TL_OUTCOME_HALF_OPEN:
+		return "half-open: SYN with no answer in the capture (a SYN flood looks like this)";
+	case TL_OUTCOME_OPEN:
+		if (c->first_fin == TL_CLIENT)
+			return "still closing: the client's FIN was sent, the server had not closed";
+		if (c->first_fin == TL_SERVER)
+			return "still closing: the server's FIN was sent, the client had not closed";
+		if (c->info.midstream)
+			return "open: joined mid-stream and still open at the end";
+		return "open: established and still open at the end";
+	case TL_OUTCOME_CLOSED:
+		break;
+	}
+	if (c->simultaneous_close)
+		return c->half_close ? "simultaneous close (CLOSING on both sides), data after a FIN"
+				     : "simultaneous close: both FINs crossed (CLOSING)";
+	if (c->first_fin == TL_CLIENT) {
+		if (c->half_close)
+			return "client closed first; the server sent data after the client's FIN (half-close)";
+		return c->three_segment ? "client closed first; three-segment teardown (FIN rode on the ACK)"
+					: "client closed first; four-segment teardown";
+	}
+	if (c->half_close)
+		return "server closed first; the client sent data after the server's FIN (half-close)";
+	return c->three_segment ? "server closed first; three-segment teardown (FIN rode on the ACK)"
+				: "server closed first; four-segment teardown";
+}
+
+static enum tl_outcome outcome_of(const struct conn *c)
+{
+	if (c->refused)
+		return TL_OUTCOME_REFUSED;
+	if (c->reset)
+		return TL_OUTCOME_RESET;
+	if (c->gave_up)
+		return TL_OUTCOME_TIMEOUT;
+	enum tcp_state cs = c->ep[TL_CLIENT].state, ss = c->ep[TL_SERVER].state;
+	bool cdone = cs == TCP_CLOSED || cs == TCP_TIME_WAIT;
+	bool sdone = ss == TCP_CLOSED || ss == TCP_TIME_WAIT;
+	if (cdone && sdone && c->fin_seen[0] && c->fin_seen[1])
+		return TL_OUTCOME_CLOSED;
+	if (c->have_syn && !c->have_synack && c->side[TL_SERVER].segments == 0)
+		return TL_OUTCOME_HALF_OPEN;
+	return TL_OUTCOME_OPEN;
+}
+
+static void emit_summary(struct flow_table *ft, struct conn *c)
+{
+	struct tl_event ev;
+	struct tl_summary *s;
+
+	c->summarized = true;
+	if (!wants(ft, c))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_SUMMARY;
+	ev.conn = c->id;
+	ev.t_ns = rel_time(ft, c->last_ns);
+	ev.conn_info = &c->info;
+	s = &ev.u.summary;
+	s->outcome = outcome_of(c);
+	s->ended_how = ended_how(c, s->outcome);
+	s->start_ns = c->first_ns;
+	s->duration_ns = c->last_ns - c->first_ns;
+	s->rtt_known = c->have_syn && c->have_synack && c->synack_ns >= c->syn_ns;
+	s->rtt_ns = s->rtt_known ? c->synack_ns - c->syn_ns : 0;
+	s->reaction_known = c->have_reaction;
+	s->reaction_ns = c->reaction_ns;
+	for (int i = 0; i < 2; i++) {
+		s->side[i] = c->side[i];
+		s->side[i].final_state = c->ep[i].state;
+	}
+	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
+	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
+	s->timestamps_ok = c->side[0].syn_options.has_timestamps && c->side[1].syn_options.has_timestamps;
+	s->midstream = c->info.midstream;
+	render_emit(ft->r, &ev);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static struct conn *conn_alloc(struct flow_table *ft)
+{
+	struct conn *c = ft->free_list;
+	if (c)
+		ft->free_list = c->next;
+	else
+		c = malloc(sizeof(*c));
+	if (c)
+		memset(c, 0, sizeof(*c));
+	return c;
+}
+
+static void conn_release(struct flow_table *ft, struct conn *c)
+{
+	unhash(ft, c);
+	c->next = ft->free_list;
+	ft->free_list = c;
+	ft->stats.open_now--;
+}
+
+/* Moves an ended connection to the ended list, summarizing it unless the
+ * summary is deferred to flow_table_finish. */
+static void conn_end(struct flow_table *ft, struct conn *c, uint64_t ts)
+{
+	if (c->ended)
+		return;
+	c->ended = true;
+	c->end_ns = ts;
+	if (ft->summary_at_finish)
+		return;
+	list_remove(&ft->open_head, &ft->open_tail, c);
+	emit_summary(ft, c);
+	list_append(&ft->ended_head, &ft->ended_tail, c);
+}
+
+/* Frees ended entries whose linger time has passed. */
+static void sweep(struct flow_table *ft, uint64_t now)
+{
+	while (ft->ended_head && ft->ended_head->end_ns + LINGER_NS < now) {
+		struct conn *c = ft->ended_head;
+		list_remove(&ft->ended_head, &ft->ended_tail, c);
+		conn_release(ft, c);
+	}
+	if (ft->opt.idle_timeout_ns) {
+		struct conn *c = ft->open_head, *nx;
+		for (; c; c = nx) {
+			nx = c->next;
+			if (c->last_ns + ft->opt.idle_timeout_ns < now) {
+				list_remove(&ft->open_head, &ft->open_tail, c);
+				emit_summary(ft, c);
+				conn_release(ft, c);
+			}
+		}
+	}
+}
+
+static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
+			     const struct flow_key *k, uint32_t h)
+{
+	struct conn *c = conn_alloc(ft);
+	enum tl_role sender;
+
+	if (!c)
+		return NULL;
+	c->key = *k;
+	c->hash = h;
+	c->id = ++ft->next_id;
+	c->first_ns = c->last_ns = seg->ts_ns;
+	c->first_fin = -1;
+	c->reset_by = -1;
+
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		sender = TL_CLIENT;
+		tcp_endpoint_init(&c->ep[TL_CLIENT], TCP_CLOSED);
+		tcp_endpoint_init(&c->ep[TL_SERVER], TCP_LISTEN);
+	} else if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+		   (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
+		sender = TL_SERVER;
+		tcp_endpoint_init(&c->ep[TL_CLIENT], TCP_SYN_SENT);
+		tcp_endpoint_init(&c->ep[TL_SERVER], TCP_LISTEN);
+		/* the client's SYN is not in the capture: its ISN is ack - 1 */
+		c->ep[TL_CLIENT].iss_known = true;
+		c->ep[TL_CLIENT].iss = seg->ack - 1;
+		c->ep[TL_CLIENT].snd_una = seg->ack - 1;
+		c->ep[TL_CLIENT].snd_nxt = seg->ack;
+	} else {
+		/* joined mid-stream: the lower port is the service (RFC 6335 §6) */
+		c->info.midstream = true;
+		sender = seg->sport < seg->dport ? TL_SERVER : TL_CLIENT;
+		if (seg->sport == seg->dport)
+			sender = TL_CLIENT;
+		for (int i = 0; i < 2; i++) {
+			struct tcp_endpoint *ep = &c->ep[i];
+			bool is_sender = (enum tl_role)i == sender;
+			tcp_endpoint_init(ep, TCP_ESTABLISHED);
+			/* Seed the TCB from this segment so relative numbers and
+			 * retransmissions work from here on (tcptrace does the same). */
+			ep->iss_known = ep->irs_known = true;
+			ep->syn_acked = true;
+			if (is_sender) {
+				ep->iss = seg->seq - 1;
+				ep->snd_una = ep->snd_nxt = seg->seq;
+				ep->irs = seg->ack - 1;
+				ep->rcv_nxt = seg->ack;
+			} else {
+				ep->irs = seg->seq - 1;
+				ep->rcv_nxt = seg->seq;
+				ep->iss = seg->ack - 1;
+				ep->snd_una = ep->snd_nxt = seg->ack;
+			}
+		}
+		c->rel_known[sender] = true;
+		c->rel_base[sender] = seg->seq - 1;
+		if (seg->flags & TCP_FLAG_ACK) {
+			c->rel_known[!sender] = true;
+			c->rel_base[!sender] = seg->ack - 1;
+		}
+	}
+
+	if (sender == TL_CLIENT) {
+		c->info.client_addr = seg->src;
+		c->info.client_port = seg->sport;
+		c->info.server_addr = seg->dst;
+		c->info.server_port = seg->dport;
+	} else {
+		c->info.client_addr = seg->dst;
+		c->info.client_port = seg->dport;
+		c->info.server_addr = seg->src;
+		c->info.server_port = seg->sport;
+	}
+	c->info.start_ns = seg->ts_ns;
+
+	c->hnext = ft->buckets[h & (ft->nbuckets - 1)];
+	ft->buckets[h & (ft->nbuckets - 1)] = c;
+	list_append(&ft->open_head, &ft->open_tail, c);
+	ft->stats.connections++;
+	ft->stats.open_now++;
+	if (ft->stats.open_now > ft->stats.peak_open)
+		ft->stats.peak_open = ft->stats.open_now;
+	if (ft->stats.open_now > ft->nbuckets)
+		grow(ft);
+
+	if (!ft->opt.summary_only && wants(ft, c)) {
+		struct tl_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = TL_EV_CONN_BEGIN;
+		ev.conn = c->id;
+		ev.t_ns = rel_time(ft, seg->ts_ns);
+		ev.conn_info = &c->info;
+		ev.u.begin = c->info;
+		render_emit(ft->r, &ev);
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------ feeding */
+
+/* The role that sent seg in connection c. */
+static enum tl_role sender_role(const struct conn *c, const struct segment *seg)
+{
+	if (seg->sport == c->info.client_port && ip_addr_equal(&seg->src, &c->info.client_addr) &&
+	    !(seg->sport == seg->dport && ip_addr_equal(&seg->src, &seg->dst)))
+		return TL_CLIENT;
+	return TL_SERVER;
+}
+
+/* Records figures the summary needs, before the machine runs. */
+static void note_figures(struct conn *c, enum tl_role from, const struct segment *seg,
+			 const struct tcp_transition *tx)
+{
+	struct tl_side_summary *s = &c->side[from];
+	uint8_t f = seg->flags;
+
+	s->segments++;
+	if (tx->retransmission)
+		s->retransmissions++;
+	else
+		s->bytes += seg->payload_len;
+
+	if ((f & (TCP_FLAG_SYN | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		if (!s->syn_seen) {
+			s->syn_seen = true;
+			s->syn_options = seg->opt;
+			s->isn_known = true;
+			s->isn = seg->seq;
+		}
+		if (!(f & TCP_FLAG_ACK) && from == TL_CLIENT && !c->have_synack) {
+			/* Karn: time the SYN-ACK from the last SYN sent before it */
+			c->have_syn = true;
+			c->syn_ns = seg->ts_ns;
+		}
+		if ((f & TCP_FLAG_ACK) && from == TL_SERVER && !c->have_synack) {
+			c->have_synack = true;
+			c->synack_ns = seg->ts_ns;
+		}
+	}
+	if (!c->rel_known[from] && s->isn_known) {
+		c->rel_known[from] = true;
+		c->rel_base[from] = s->isn;
+	}
+	if (from == TL_CLIENT && c->have_synack && !c->have_reaction && (f & TCP_FLAG_ACK) &&
+	    !(f & (TCP_FLAG_SYN | TCP_FLAG_RST)) && c->side[TL_SERVER].isn_known &&
+	    seg->ack == c->side[TL_SERVER].isn + 1) {
+		c->have_reaction = true;
+		c->reaction_ns = seg->ts_ns - c->synack_ns;
+	}
+	if ((f & TCP_FLAG_FIN) && !(f & TCP_FLAG_RST)) {
+		if (c->first_fin < 0)
+			c->first_fin = from;
+		if (!c->fin_seen[from]) {
+			/* FIN that also acknowledges the other side's FIN: three-segment close */
+			if (c->fin_seen[!from] && (f & TCP_FLAG_ACK) && c->ep[!from].fin_sent &&
+			    seq_ge(seg->ack, c->ep[!from].fin_seq + 1) && !c->ep[!from].fin_acked)
+				c->three_segment = true;
+			c->fin_seen[from] = true;
+		}
+	}
+	if (seg->payload_len > 0 && c->fin_seen[!from] && !tx->retransmission)
+		c->half_close = true;
+}
+
+/* Applies seg to both endpoints and emits the segment and state events. */
+static void apply(struct flow_table *ft, struct conn *c, const struct segment *seg)
+{
+	enum tl_role from = sender_role(c, seg), to = (enum tl_role)!from;
+	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
+	enum tcp_state snd_before = snd->state;
+	bool revived = false;
+	struct tcp_transition ts, tr;
+
+	/* A FIN retransmitted by an endpoint the tracker already closed: the
+	 * final ACK it was sent never reached it (lost after the capture point). */
+	if (snd->state == TCP_CLOSED && (seg->flags & TCP_FLAG_FIN) && snd->fin_sent &&
+	    seq_le(seg->seq + segment_seq_len(seg), snd->fin_seq + 1) && !c->reset && !c->refused) {
+		snd->state = TCP_LAST_ACK;
+		snd->fin_acked = false;
+		revived = true;
+	}
+
+	ts = tcp_fsm_segment(snd, TCP_DIR_SENT, seg);
+	note_figures(c, from, seg, &ts);
+
+	/* An RST from the server in answer to the SYN: nothing listened. */
+	if ((seg->flags & TCP_FLAG_RST) && from == TL_SERVER && rcv->state == TCP_SYN_SENT &&
+	    !c->have_synack)
+		c->server_refused = true;
+
+	tr = tcp_fsm_segment(rcv, TCP_DIR_RECEIVED, seg);
+
+	if (!ft->opt.summary_only && wants(ft, c)) {
+		struct tl_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = TL_EV_SEGMENT;
+		ev.conn = c->id;
+		ev.t_ns = rel_time(ft, seg->ts_ns);
+		ev.conn_info = &c->info;
+		ev.u.segment.from = from;
+		ev.u.segment.seg = seg;
+		ev.u.segment.rel_seq_known = c->rel_known[from];
+		ev.u.segment.rel_seq = seg->seq - c->rel_base[from];
+		ev.u.segment.rel_ack_known = c->rel_known[to] && (seg->flags & TCP_FLAG_ACK);
+		ev.u.segment.rel_ack = seg->ack - c->rel_base[to];
+		ev.u.segment.retransmission = ts.retransmission;
+		if (revived)
+			ev.u.segment.annotation = "FIN retransmitted: the final ACK never reached it";
+		else if (ts.retransmission && (seg->flags & TCP_FLAG_SYN))
+			ev.u.segment.annotation = (seg->flags & TCP_FLAG_ACK) ? "SYN-ACK retransmitted"
+									: "SYN retransmitted";
+		else if (ts.retransmission && (seg->flags & TCP_FLAG_FIN))
+			ev.u.segment.annotation = "FIN retransmitted";
+		else if (tr.unacceptable && !ts.changed)
+			ev.u.segment.annotation = tr.reason;
+		render_emit(ft->r, &ev);
+	}
+
+	if (revived)
+		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
+			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
+
+	if (c->server_refused && from == TL_SERVER && snd_before == TCP_LISTEN) {
+		/* The server was never in LISTEN: say what the RST means. */
+		snd->state = TCP_CLOSED;
+		emit_state(ft, c, seg->ts_ns, from, TCP_LISTEN, TCP_CLOSED,
+			   "answered the SYN with RST: no socket listens on the port (connection refused)");
+	} else if (ts.changed) {
+		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
+	}
+	if (tr.changed)
+		emit_state(ft, c, seg->ts_ns, to, tr.from, tr.to, tr.reason);
+
+	/* outcome facts */
+	if (seg->flags & TCP_FLAG_RST) {
+		if (tr.from == TCP_SYN_SENT && tr.to == TCP_CLOSED) {
+			c->refused = true;
+		} else if (ts.changed && ts.to == TCP_CLOSED && !c->refused) {
+			c->reset = true;
+			c->reset_by = from;
+		}
+	}
+	if ((ts.from == TCP_FIN_WAIT_1 && ts.to == TCP_CLOSING) ||
+	    (tr.from == TCP_FIN_WAIT_1 && tr.to == TCP_CLOSING) ||
+	    (ts.to == TCP_CLOSING && ts.changed))
+		c->simultaneous_close = true;
+
+	{
+		enum tcp_state a = c->ep[0].state, b = c->ep[1].state;
+		bool adone = a == TCP_CLOSED || a == TCP_TIME_WAIT;
+		bool bdone = b == TCP_CLOSED || b == TCP_TIME_WAIT;
+		if (adone && bdone && !c->ended && (a == TCP_CLOSED || b == TCP_CLOSED || c->reset))
+			conn_end(ft, c, seg->ts_ns);
+	}
+}
+
+/* Feeds one segment (contract in flow.h). */
+unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
+{
+	struct flow_key k;
+	uint32_t h;
+	struct conn *c;
+
+	if (!ft->have_first) {
+		ft->have_first = true;
+		ft->first_ns = seg->ts_ns;
+	}
+	ft->stats.segments++;
+	if ((ft->stats.segments & 1023) == 0)
+		sweep(ft, seg->ts_ns);
+
+	make_key(seg, &k);
+	h = hash_key(&k);
+	c = lookup(ft, &k, h);
+
+	/* A new SYN on a 4-tuple whose connection has ended: port reuse. */
+	if (c && c->ended && (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN &&
+	    !(c->ep[TL_CLIENT].iss_known && seg->seq == c->ep[TL_CLIENT].iss &&
+	      ip_addr_equal(&seg->src, &c->info.client_addr))) {
+		if (!c->summarized)
+			emit_summary(ft, c);
+		if (ft->summary_at_finish)
+			list_remove(&ft->open_head, &ft->open_tail, c);
+		else
+			list_remove(&ft->ended_head, &ft->ended_tail, c);
+		conn_release(ft, c);
+		c = NULL;
+	}
+	if (!c) {
+		c = conn_new(ft, seg, &k, h);
+		if (!c)
+			return 0;
+	}
+	c->last_ns = seg->ts_ns;
+	apply(ft, c, seg);
+	return c->id;
+}
+
+/* ------------------------------------------------------------ API */
+
+struct flow_table *flow_table_new(struct renderer *r, const struct flow_options *opt,
+				  char errbuf[FLOW_ERRBUF_SIZE])
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+	if (!ft) {
+		if (errbuf)
+			snprintf(errbuf, FLOW_ERRBUF_SIZE, "out of memory for the flow table");
+		return NULL;
+	}
+	ft->nbuckets = 1024;
+	ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
+	if (!ft->buckets) {
+		free(ft);
+		if (errbuf)
+			snprintf(errbuf, FLOW_ERRBUF_SIZE, "out of memory for the flow table");
+		return NULL;
+	}
+	ft->r = r;
+	if (opt) {
+		ft->opt = *opt;
+		ft->summary_at_finish = opt->summary_at_finish;
+	}
+	return ft;
+}
+
+static struct conn *find_tuple(struct flow_table *ft, const struct segment *tuple)
+{
+	struct flow_key k;
+	if (!tuple)
+		return NULL;
+	make_key(tuple, &k);
+	return lookup(ft, &k, hash_key(&k));
+}
+
+int flow_table_call(struct flow_table *ft, const struct segment *tuple, enum tl_role who,
+		    enum tcp_call call, uint64_t ts_ns, const char *reason)
+{
+	struct conn *c = find_tuple(ft, tuple);
+	struct tcp_transition t;
+
+	if (!c)
+		return -1;
+	if (!ft->have_first) {
+		ft->have_first = true;
+		ft->first_ns = ts_ns;
+	}
+	t = tcp_fsm_call(&c->ep[who], call);
+	if (call == TCP_CALL_GIVE_UP)
+		c->gave_up = true;
+	if (t.changed)
+		emit_state(ft, c, ts_ns, who, t.from, t.to, reason ? reason : t.reason);
+	if (c->ep[0].state == TCP_CLOSED && c->ep[1].state == TCP_CLOSED)
+		conn_end(ft, c, ts_ns);
+	return 0;
+}
+
+void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_t ts_ns,
+		     const char *text)
+{
+	/* A note before the first segment is at t = 0: time starts at the SYN. */
+	emit_note(ft, find_tuple(ft, tuple), ft->have_first ? ts_ns : 0, text);
+}
+
+void flow_table_finish(struct flow_table *ft)
+{
+	struct conn *c;
+	while ((c = ft->open_head) != NULL) {
+		list_remove(&ft->open_head, &ft->open_tail, c);
+		if (!c->summarized)
+			emit_summary(ft, c);
+		conn_release(ft, c);
+	}
+	while ((c = ft->ended_head) != NULL) {
+		list_remove(&ft->ended_head, &ft->ended_tail, c);
+		conn_release(ft, c);
+	}
+}
+
+void flow_table_stats(const struct flow_table *ft, struct flow_stats *out)
+{
+	*out = ft->stats;
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+	struct conn *c, *nx;
+	if (!ft)
+		return;
+	for (uint32_t i = 0; i < ft->nbuckets; i++)
+		for (c = ft->buckets[i]; c; c = nx) {
+			nx = c->hnext;
+			free(c);
+		}
+	for (c = ft->free_list; c; c = nx) {
+		nx = c->next;
+		free(c);
+	}
+	free(ft->buckets);
+	free(ft);
+}

@@ -1,0 +1,253 @@
+/*
+ * live.c — resources and helpers shared by the live roles (see live.h).
+ */
+#include "live.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcplab/exitcode.h"
+#include "tcplab/privilege.h"
+
+volatile int live_signal;
+
+static void on_signal(int sig)
+{
+	live_signal = sig;
+}
+
+void live_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: poll() must return EINTR so the loop sees the flag */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+uint64_t live_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t live_real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t live_random32(void)
+{
+	uint32_t v;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+		return v;
+	return (uint32_t)(live_mono_ns() * 2654435761u);
+}
+
+uint16_t live_interface_mss(const char *ifname, int family)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	long mtu = 1500, mss;
+
+	if (fd >= 0 && ifname) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+			mtu = ifr.ifr_mtu;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* RFC 9293 §3.7.1: MSS = MTU - fixed IP header - fixed TCP header */
+	mss = mtu - (family == 6 ? 60 : 40);
+	if (mss > 65495)
+		mss = 65495; /* what Linux offers on loopback */
+	if (mss < 536)
+		mss = 536;   /* RFC 9293 §3.7.1 default */
+	return (uint16_t)mss;
+}
+
+int live_open(struct live *lv, const struct session_common *opt, const char *ifname,
+	      int family, const char *filter, const struct firewall_rule *rule,
+	      char errbuf[SESSION_ERRBUF_SIZE])
+{
+	char eb[CAPTURE_ERRBUF_SIZE > FIREWALL_ERRBUF_SIZE ? CAPTURE_ERRBUF_SIZE : FIREWALL_ERRBUF_SIZE];
+	struct capture_live_options co;
+	bool denied = false;
+
+	lv->opt = opt;
+	lv->ts_offset = live_random32();
+
+	if (!opt->no_firewall) {
+		lv->fw = firewall_install(rule, eb, &denied);
+		if (!lv->fw) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot install the nftables rule that stops the kernel's RST: %.400s", eb);
+			return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
+		}
+	}
+
+	memset(&co, 0, sizeof(co));
+	co.device = ifname;
+	co.filter = filter;
+	co.immediate = true;
+	co.snaplen = 262144;
+	lv->cap = capture_open_live(&co, eb, &denied);
+	if (!lv->cap) {
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot capture on %s: %.400s", ifname, eb);
+		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
+	}
+	if (opt->write_path) {
+		if (capture_save_to(lv->cap, opt->write_path) != 0) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot write %.200s: %.250s", opt->write_path,
+				 capture_error(lv->cap));
+			return TCPLAB_EXIT_ERROR;
+		}
+		lv->write_path = opt->write_path;
+	}
+
+	lv->craft = craft_open(family, NULL, eb, &denied);
+	if (!lv->craft) {
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot open a raw socket to inject segments: %.400s", eb);
+		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
+	}
+	return TCPLAB_EXIT_OK;
+}
+
+void live_close(struct live *lv)
+{
+	if (lv->fw) {
+		firewall_remove(lv->fw);
+		lv->fw = NULL;
+	}
+	if (lv->craft) {
+		craft_close(lv->craft);
+		lv->craft = NULL;
+	}
+	if (lv->cap) {
+		capture_close(lv->cap);
+		lv->cap = NULL;
+	}
+	if (lv->write_path) {
+		privilege_give_to_invoker(lv->write_path);
+		lv->write_path = NULL;
+	}
+	if (lv->port_fd >= 0) {
+		close(lv->port_fd);
+		lv->port_fd = -1;
+	}
+}
+
+void live_syn_options(const struct live *lv, const struct live_conn *c, bool answering,
+		      struct tcp_options *out)
+{
+	const struct session_common *o = lv->opt;
+	memset(out, 0, sizeof(*out));
+	out->has_mss = true;
+	out->mss = c->mss;
+	if (o->no_options)
+		return answering ? (void)0 : (void)(out->has_mss = false);
+	/* RFC 7323 §2.2 / §3.2 and RFC 2018 §2: a SYN-ACK carries window scale,
+	 * timestamps and SACK-permitted only when the SYN offered them. */
+	if (!answering || c->peer_syn_opt.has_sack_perm)
+		out->has_sack_perm = true;
+	if (!answering || c->peer_syn_opt.has_timestamps) {
+		out->has_timestamps = true;
+		out->ts_val = (uint32_t)(live_mono_ns() / 1000000u) + lv->ts_offset;
+		out->ts_ecr = answering ? c->peer_syn_opt.ts_val : 0;
+	}
+	if (!answering || c->peer_syn_opt.has_wscale) {
+		out->has_wscale = true;
+		out->wscale = c->local_wscale;
+	}
+}
+
+void live_learn_peer(struct live_conn *c, const struct segment *seg, bool we_offered_all)
+{
+	c->peer_syn_opt = seg->opt;
+	c->ts_ok = we_offered_all && seg->opt.has_timestamps;
+	c->sack_ok = we_offered_all && seg->opt.has_sack_perm;
+	c->wscale_ok = we_offered_all && seg->opt.has_wscale;
+	if (seg->opt.has_timestamps)
+		c->ts_recent = seg->opt.ts_val;
+}
+
+void live_format_options(const struct tcp_options *o, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (o->has_mss)
+		n += (size_t)snprintf(buf + n, len - n, "mss %u", o->mss);
+	if (o->has_sack_perm && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%sSACK-permitted", n ? ", " : "");
+	if (o->has_timestamps && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%stimestamps", n ? ", " : "");
+	if (o->has_wscale && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%swindow scale %u", n ? ", " : "", o->wscale);
+	if (n == 0)
+		snprintf(buf, len, "no options");
+}
+
+struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				const uint8_t *payload, uint32_t len, int *err)
+{
+	struct craft_segment cs;
+	struct tcp_options opt;
+	struct segment as_sent;
+	const struct session_common *o = lv->opt;
+	uint16_t win = o->window ? o->window : 64240;
+
+	memset(&cs, 0, sizeof(cs));
+	memset(&opt, 0, sizeof(opt));
+	cs.src = c->local;
+	cs.dst = c->remote;
+	cs.sport = c->lport;
+	cs.dport = c->rport;
+	cs.seq = seq;
+	cs.ack = (flags & TCP_FLAG_ACK) ? c->tcb.rcv_nxt : 0;
+	cs.flags = flags;
+	if (flags & TCP_FLAG_SYN) {
+		live_syn_options(lv, c, (flags & TCP_FLAG_ACK) != 0, &opt);
+		cs.opt = &opt;
+		cs.window = win; /* RFC 7323 §2.2: the SYN's window is never scaled */
+	} else {
+		/* the window we advertise is honest: we accept any in-order data */
+		if (c->wscale_ok)
+			cs.window = (uint16_t)((win >> c->local_wscale) ? (win >> c->local_wscale) : 1);
+		else
+			cs.window = win;
+		if (c->ts_ok && !(flags & TCP_FLAG_RST)) {
+			opt.has_timestamps = true;
+			opt.ts_val = (uint32_t)(live_mono_ns() / 1000000u) + lv->ts_offset;
+			opt.ts_ecr = c->ts_recent;
+			cs.opt = &opt;
+		}
+	}
+	cs.payload = payload;
+	cs.payload_len = len;
+
+	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
+	if (*err == 0)
+		lv->sent++;
+
+	memset(&as_sent, 0, sizeof(as_sent));
+	as_sent.seq = cs.seq;
+	as_sent.ack = cs.ack;
+	as_sent.flags = flags;
+	as_sent.payload_len = len;
+	return tcp_fsm_segment(&c->tcb, TCP_DIR_SENT, &as_sent);
+}

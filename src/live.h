@@ -1,0 +1,96 @@
+/*
+ * live.h — what the two live roles (session_connect.c, session_listen.c)
+ * share: the run's resources (capture, injector, firewall, reserved port),
+ * signal handling, clocks, and sending a segment from a driven endpoint.
+ * Internal to src/: the public interface is session.h.
+ */
+#ifndef TCPLAB_LIVE_H
+#define TCPLAB_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcplab/capture.h"
+#include "tcplab/craft.h"
+#include "tcplab/firewall.h"
+#include "tcplab/flow.h"
+#include "tcplab/segment.h"
+#include "tcplab/session.h"
+#include "tcplab/tcp_fsm.h"
+
+/* One driven endpoint and what it negotiated. */
+struct live_conn {
+	struct tcp_endpoint tcb;
+	struct ip_addr local, remote;
+	uint16_t lport, rport;
+	struct tcp_options peer_syn_opt;   /* options on the peer's SYN / SYN-ACK */
+	bool ts_ok, sack_ok, wscale_ok;    /* negotiated (RFC 7323 §2.2, §3.2; RFC 2018) */
+	uint32_t ts_recent;                /* last TSval from the peer (RFC 7323 §4.3) */
+	uint8_t local_wscale;
+	uint16_t mss;
+};
+
+/* The run's resources; live_open / live_close own them. */
+struct live {
+	struct capture *cap;
+	struct craft *craft;
+	struct firewall *fw;
+	struct flow_table *flow;
+	struct renderer *r;
+	int port_fd;                       /* reserved source port (connect), -1 none */
+	const struct session_common *opt;
+	uint32_t ts_offset;                /* random base for our TSval */
+	uint64_t sent;                     /* segments injected */
+	uint64_t captured_own;             /* of ours, seen back on the capture */
+	const char *write_path;
+};
+
+/* Set by the signal handler; the loops check it and unwind (firewall removed). */
+extern volatile int live_signal;
+
+/* Installs SIGINT/SIGTERM/SIGHUP handlers that only set live_signal. */
+void live_install_signals(void);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
+uint64_t live_mono_ns(void);
+uint64_t live_real_ns(void);
+
+/* A random 32-bit number (getrandom, falling back to the clock). */
+uint32_t live_random32(void);
+
+/* The MSS to offer on ifname: MTU - 40 (IPv4) / - 60 (IPv6), at most 65495. */
+uint16_t live_interface_mss(const char *ifname, int family);
+
+/*
+ * Opens capture (filter), injector and, unless opt->no_firewall, the
+ * firewall rule.  Returns an enum tcplab_exit value (0 ok) with errbuf set.
+ */
+int live_open(struct live *lv, const struct session_common *opt, const char *ifname,
+	      int family, const char *filter, const struct firewall_rule *rule,
+	      char errbuf[SESSION_ERRBUF_SIZE]);
+
+/* Removes the firewall rule, closes everything, gives -w to the sudo user. */
+void live_close(struct live *lv);
+
+/*
+ * Sends one segment from c: seq and ack as given, our window, options as
+ * the flags call for (SYN: the offer; later: timestamps if negotiated),
+ * payload.  Feeds the driven endpoint's machine with it as sent and
+ * returns that transition.  -1 in *err on send failure.
+ */
+struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				const uint8_t *payload, uint32_t len, int *err);
+
+/* Builds the SYN / SYN-ACK option offer for c (RFC 7323, RFC 2018, MSS).
+ * For a SYN-ACK (answering = true) only what the peer offered is echoed. */
+void live_syn_options(const struct live *lv, const struct live_conn *c, bool answering,
+		      struct tcp_options *out);
+
+/* Records the peer's SYN options and what was negotiated. */
+void live_learn_peer(struct live_conn *c, const struct segment *seg, bool we_offered_all);
+
+/* Formats options for a header note ("mss 1460, SACK, timestamps, wscale 7"). */
+void live_format_options(const struct tcp_options *o, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,588 @@
+/*
+ * main.c — the command line.  One option table carries every option, the
+ * commands it belongs to and its help text (as curl does), so usage, the
+ * parser and the man page cannot drift apart.  Only main() exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcplab/exitcode.h"
+#include "tcplab/firewall.h"
+#include "tcplab/render.h"
+#include "tcplab/replay.h"
+#include "tcplab/session.h"
+
+#define TCPLAB_VERSION "0.1.0"
+
+enum cmd {
+	CMD_CONNECT = 1 << 0,
+	CMD_LISTEN  = 1 << 1,
+	CMD_REPLAY  = 1 << 2,
+	CMD_WATCH   = 1 << 3,
+	CMD_LIVE    = CMD_CONNECT | CMD_LISTEN,
+	CMD_TRACE   = CMD_CONNECT | CMD_LISTEN | CMD_REPLAY | CMD_WATCH,
+};
+
+enum opt_id {
+	OPT_DATA = 256, OPT_DATA_FILE, OPT_CLOSE, OPT_SPORT, OPT_ISN, OPT_INTERFACE, OPT_NO_OPTIONS,
+	OPT_MSS, OPT_WINDOW, OPT_WSCALE, OPT_RETRIES, OPT_TIMEOUT, OPT_TIME_WAIT, OPT_NO_FIREWALL,
+	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
+	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
+	OPT_HELP, OPT_VERSION,
+};
+
+struct option_spec {
+	const char *name;
+	int short_name;      /* 0 when none */
+	const char *arg;     /* NULL: no argument */
+	unsigned cmds;       /* enum cmd bits */
+	int id;
+	const char *help;
+};
+
+static const struct option_spec options[] = {
+	{ "data", 'd', "TEXT", CMD_LIVE, OPT_DATA, "send TEXT once established (repeatable; \\n, \\r, \\t, \\\\ and \\xNN are unescaped)" },
+	{ "data-file", 0, "FILE", CMD_CONNECT, OPT_DATA_FILE, "send the contents of FILE once established" },
+	{ "send", 0, "TEXT", CMD_LISTEN, OPT_SEND, "listen: send TEXT once established (same as --data)" },
+	{ "echo", 0, NULL, CMD_LISTEN, OPT_ECHO, "listen: send back what the client sends" },
+	{ "close", 0, "HOW", CMD_LIVE, OPT_CLOSE, "client|server|rst|none: who closes, or abort, or leave open (connect: client; listen: client)" },
+	{ "close-first", 0, NULL, CMD_LISTEN, OPT_CLOSE_FIRST, "listen: the server closes first (same as --close server)" },
+	{ "linger", 0, "MS", CMD_LISTEN, OPT_LINGER, "listen: stay in CLOSE-WAIT this long before our FIN (default 100)" },
+	{ "count", 0, "N", CMD_LISTEN, OPT_COUNT, "listen: stop after N connections (default: until Ctrl-C)" },
+	{ "sport", 0, "PORT", CMD_CONNECT, OPT_SPORT, "source port (default: an ephemeral port reserved from the kernel)" },
+	{ "isn", 0, "N", CMD_LIVE, OPT_ISN, "initial sequence number (default: random)" },
+	{ "interface", 'i', "IFACE", CMD_LIVE | CMD_WATCH, OPT_INTERFACE, "interface to capture on (default: the route's)" },
+	{ "no-options", 0, NULL, CMD_LIVE, OPT_NO_OPTIONS, "bare SYN: no MSS, SACK, timestamps or window scale" },
+	{ "mss", 0, "N", CMD_LIVE, OPT_MSS, "MSS to offer (default: interface MTU - 40)" },
+	{ "window", 0, "N", CMD_LIVE, OPT_WINDOW, "receive window to advertise (default 64240)" },
+	{ "wscale", 0, "N", CMD_LIVE, OPT_WSCALE, "window scale shift to offer, 0-14 (default 7)" },
+	{ "retries", 0, "N", CMD_LIVE, OPT_RETRIES, "retransmissions of SYN, data or FIN before giving up (default 3)" },
+	{ "timeout", 0, "SEC", CMD_LIVE, OPT_TIMEOUT, "give up waiting for the peer after SEC idle seconds (default 10)" },
+	{ "time-wait", 0, "SEC", CMD_LIVE, OPT_TIME_WAIT, "how long TIME-WAIT lingers (default 1; RFC 9293 says 2MSL)" },
+	{ "no-firewall", 0, NULL, CMD_LIVE, OPT_NO_FIREWALL, "do not install the nftables rule (the kernel's RST will break the connection)" },
+	{ "write", 'w', "FILE", CMD_LIVE, OPT_WRITE, "save every segment of the session to FILE (pcap)" },
+	{ "json", 0, NULL, CMD_TRACE, OPT_JSON, "JSON Lines output (schema in README)" },
+	{ "absolute", 'S', NULL, CMD_TRACE, OPT_ABSOLUTE, "show absolute sequence numbers only" },
+	{ "color", 0, NULL, CMD_TRACE, OPT_COLOR, "colour the text output" },
+	{ "summary", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_SUMMARY, "one line per connection, printed as it ends" },
+	{ "conn", 'c', "N", CMD_REPLAY | CMD_WATCH, OPT_CONN, "show connection number N only" },
+	{ "realtime", 0, NULL, CMD_REPLAY, OPT_REALTIME, "pace the output by the capture's timestamps" },
+	{ "speed", 0, "X", CMD_REPLAY, OPT_SPEED, "with --realtime: X times faster (default 1)" },
+	{ "ipv4", '4', NULL, CMD_CONNECT, OPT_IPV4, "resolve HOST to IPv4 only" },
+	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
+	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
+	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+struct command {
+	const char *name;
+	unsigned bit;
+	const char *synopsis;
+	const char *what;
+};
+
+static const struct command commands[] = {
+	{ "connect", CMD_CONNECT, "connect [OPTIONS] HOST PORT", "client role: handshake, data, teardown, by hand" },
+	{ "listen", CMD_LISTEN, "listen [OPTIONS] [ADDR] PORT", "server role: answer SYNs with a crafted SYN-ACK" },
+	{ "replay", CMD_REPLAY, "replay [OPTIONS] FILE|- [FILTER]", "the same trace for every connection in a capture" },
+	{ "watch", CMD_WATCH, "watch -i IFACE [OPTIONS] [FILTER]", "the replay engine on a live interface (sends nothing)" },
+	{ "cleanup", 0, "cleanup", "remove nftables tables left by a tcplab killed with SIGKILL" },
+};
+
+static void usage(FILE *f, unsigned only)
+{
+	fprintf(f, "usage:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!only || commands[i].bit == only)
+			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, commands[i].what);
+	fprintf(f, "options:\n");
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option_spec *o = &options[i];
+		char left[64];
+		if (only && !(o->cmds & only))
+			continue;
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-26s %s\n", left, o->help);
+	}
+	fprintf(f, "exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
+		   "            6 permission, 7 bad input, 8 network, 130 interrupted\n");
+}
+
+/* Usage error: one sentence, then the command's usage, on stderr. */
+__attribute__((format(printf, 2, 3)))
+static int usage_error(unsigned cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tcplab: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr, cmd);
+	return TCPLAB_EXIT_USAGE;
+}
+
+/* Parses an unsigned integer in [lo, hi]; 0 ok, -1 otherwise. */
+static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Unescapes \n \r \t \\ \xNN in place; returns the new length. */
+static size_t unescape(char *s)
+{
+	char *w = s;
+	for (const char *p = s; *p; p++) {
+		if (*p != '\\' || !p[1]) {
+			*w++ = *p;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': *w++ = '\n'; break;
+		case 'r': *w++ = '\r'; break;
+		case 't': *w++ = '\t'; break;
+		case '0': *w++ = '\0'; break;
+		case '\\': *w++ = '\\'; break;
+		case 'x': {
+			char hex[3] = { 0, 0, 0 };
+			if (p[1] && p[2] && strchr("0123456789abcdefABCDEF", p[1]) && strchr("0123456789abcdefABCDEF", p[2])) {
+				hex[0] = p[1];
+				hex[1] = p[2];
+				*w++ = (char)strtol(hex, NULL, 16);
+				p += 2;
+			} else {
+				*w++ = '\\';
+				*w++ = 'x';
+			}
+			break;
+		}
+		default:
+			*w++ = '\\';
+			*w++ = *p;
+			break;
+		}
+	}
+	return (size_t)(w - s);
+}
+
+/* Reads a whole file (at most 16 MiB) into a malloc'd buffer. */
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	uint8_t *b;
+	if (!f)
+		return -1;
+	b = malloc(cap);
+	while (b) {
+		size_t got = fread(b + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n == cap) {
+			uint8_t *nb;
+			if (cap >= 16u << 20) {
+				free(b);
+				b = NULL;
+				errno = EFBIG;
+				break;
+			}
+			nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (b && ferror(f)) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	if (!b)
+		return -1;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+struct parsed {
+	struct connect_options conn;
+	struct listen_options lis;
+	struct replay_options rep;
+	struct render_options ro;
+	bool json;
+	uint8_t *file_data;
+};
+
+static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
+{
+	if (c->data_count >= SESSION_MAX_DATA)
+		return usage_error(cmd, "at most %s --data chunks", "64");
+	c->data[c->data_count].bytes = p;
+	c->data[c->data_count].len = len;
+	c->data_count++;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int *first_operand)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[2 * N_OPTIONS + 2];
+	size_t nl = 0, ns = 0;
+	struct session_common *c = cmd == CMD_LISTEN ? &p->lis.c : &p->conn.c;
+	unsigned long long v;
+	int ch;
+
+	/* GNU getopt permutes: options may follow operands, as in tcpdump */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		if (!(options[i].cmds & cmd))
+			continue;
+		longopts[nl].name = options[i].name;
+		longopts[nl].has_arg = options[i].arg ? required_argument : no_argument;
+		longopts[nl].flag = NULL;
+		longopts[nl].val = options[i].short_name ? options[i].short_name : options[i].id;
+		nl++;
+		if (options[i].short_name) {
+			shortopts[ns++] = (char)options[i].short_name;
+			if (options[i].arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+	shortopts[ns] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int id = ch;
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (options[i].short_name && options[i].short_name == ch)
+				id = options[i].id;
+		switch (id) {
+		case '?':
+			if (optopt && optopt < 256 && optopt != 0)
+				return usage_error(cmd, "unknown option or missing argument: -%c", optopt);
+			return usage_error(cmd, "unknown option or missing argument: %s", argv[optind - 1]);
+		case OPT_HELP:
+			usage(stdout, cmd);
+			return -1;
+		case OPT_VERSION:
+			printf("tcplab %s\n", TCPLAB_VERSION);
+			return -1;
+		case OPT_DATA:
+		case OPT_SEND: {
+			size_t n = unescape(optarg);
+			if (add_data(c, cmd, (const uint8_t *)optarg, n))
+				return TCPLAB_EXIT_USAGE;
+			break;
+		}
+		case OPT_DATA_FILE: {
+			uint8_t *b;
+			size_t n;
+			if (p->file_data)
+				return usage_error(cmd, "--data-file may be given once%s", "");
+			if (read_file(optarg, &b, &n) != 0) {
+				fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
+				return TCPLAB_EXIT_USAGE;
+			}
+			p->file_data = b;
+			if (add_data(c, cmd, b, n))
+				return TCPLAB_EXIT_USAGE;
+			break;
+		}
+		case OPT_ECHO: p->lis.echo = true; break;
+		case OPT_CLOSE:
+			if (!strcmp(optarg, "client"))
+				c->close = cmd == CMD_LISTEN ? SESSION_CLOSE_PEER : SESSION_CLOSE_FIRST;
+			else if (!strcmp(optarg, "server"))
+				c->close = cmd == CMD_LISTEN ? SESSION_CLOSE_FIRST : SESSION_CLOSE_PEER;
+			else if (!strcmp(optarg, "rst"))
+				c->close = SESSION_CLOSE_RST;
+			else if (!strcmp(optarg, "none"))
+				c->close = SESSION_CLOSE_NONE;
+			else
+				return usage_error(cmd, "--close takes client, server, rst or none, not '%s'", optarg);
+			break;
+		case OPT_CLOSE_FIRST: c->close = SESSION_CLOSE_FIRST; break;
+		case OPT_LINGER:
+			if (parse_uint(optarg, 0, 3600000, &v))
+				return usage_error(cmd, "--linger takes milliseconds, not '%s'", optarg);
+			p->lis.linger_s = (double)v / 1000.0;
+			break;
+		case OPT_COUNT:
+			if (parse_uint(optarg, 1, 1000000, &v))
+				return usage_error(cmd, "--count takes a number from 1, not '%s'", optarg);
+			p->lis.count = (unsigned)v;
+			break;
+		case OPT_SPORT:
+			if (parse_uint(optarg, 1, 65535, &v))
+				return usage_error(cmd, "--sport takes a port from 1 to 65535, not '%s'", optarg);
+			p->conn.sport_set = true;
+			p->conn.sport = (uint16_t)v;
+			break;
+		case OPT_ISN:
+			if (parse_uint(optarg, 0, UINT32_MAX, &v))
+				return usage_error(cmd, "--isn takes a number from 0 to 4294967295, not '%s'", optarg);
+			c->isn_set = true;
+			c->isn = (uint32_t)v;
+			break;
+		case OPT_INTERFACE:
+			if (strlen(optarg) >= 16 || !*optarg)
+				return usage_error(cmd, "interface name '%s' is not valid", optarg);
+			c->interface = optarg;
+			p->rep.interface = optarg;
+			break;
+		case OPT_NO_OPTIONS: c->no_options = true; break;
+		case OPT_MSS:
+			if (parse_uint(optarg, 88, 65535, &v))
+				return usage_error(cmd, "--mss takes a number from 88 to 65535, not '%s'", optarg);
+			c->mss = (uint16_t)v;
+			break;
+		case OPT_WINDOW:
+			if (parse_uint(optarg, 1, 65535, &v))
+				return usage_error(cmd, "--window takes a number from 1 to 65535, not '%s'", optarg);
+			c->window = (uint16_t)v;
+			break;
+		case OPT_WSCALE:
+			if (parse_uint(optarg, 0, 14, &v)) /* RFC 7323 §2.3: at most 14 */
+				return usage_error(cmd, "--wscale takes a number from 0 to 14, not '%s'", optarg);
+			c->wscale = (uint8_t)v;
+			break;
+		case OPT_RETRIES:
+			if (parse_uint(optarg, 0, 15, &v))
+				return usage_error(cmd, "--retries takes a number from 0 to 15, not '%s'", optarg);
+			c->retries = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds(optarg, 0.01, 86400, &c->timeout_s))
+				return usage_error(cmd, "--timeout takes seconds (0.01 to 86400), not '%s'", optarg);
+			break;
+		case OPT_TIME_WAIT:
+			if (parse_seconds(optarg, 0, 240, &c->time_wait_s))
+				return usage_error(cmd, "--time-wait takes seconds (0 to 240), not '%s'", optarg);
+			break;
+		case OPT_NO_FIREWALL: c->no_firewall = true; break;
+		case OPT_WRITE: c->write_path = optarg; break;
+		case OPT_JSON: p->json = true; break;
+		case OPT_ABSOLUTE: p->ro.absolute_only = true; break;
+		case OPT_COLOR: p->ro.color = true; break;
+		case OPT_SUMMARY: p->rep.summary_only = true; p->ro.summary_only = true; break;
+		case OPT_CONN:
+			if (parse_uint(optarg, 1, UINT32_MAX, &v))
+				return usage_error(cmd, "--conn takes a connection number from 1, not '%s'", optarg);
+			p->rep.only_conn = (unsigned)v;
+			break;
+		case OPT_REALTIME: p->rep.realtime = true; break;
+		case OPT_SPEED:
+			if (parse_seconds(optarg, 0.001, 1000000, &p->rep.speed))
+				return usage_error(cmd, "--speed takes a positive factor, not '%s'", optarg);
+			break;
+		case OPT_IPV4: p->conn.family = 4; break;
+		case OPT_IPV6: p->conn.family = 6; break;
+		default:
+			return usage_error(cmd, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	*first_operand = optind;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long long v;
+	if (parse_uint(s, 1, 65535, &v))
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static struct renderer *make_renderer(const struct parsed *p)
+{
+	return p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
+}
+
+static void defaults(struct session_common *c, enum session_close close)
+{
+	c->retries = 3;
+	c->timeout_s = 10.0;
+	c->time_wait_s = 1.0;
+	c->wscale = 7;
+	c->close = close;
+}
+
+static int cmd_cleanup(void)
+{
+	char eb[FIREWALL_ERRBUF_SIZE];
+	unsigned removed = 0, kept = 0;
+	bool denied = false;
+	if (firewall_cleanup_stale(&removed, &kept, eb, &denied) != 0) {
+		fprintf(stderr, "tcplab: cleanup: %s\n", eb);
+		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
+	}
+	printf("removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
+	       removed == 1 ? "" : "s", kept);
+	return TCPLAB_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static struct parsed p;
+	const struct command *cmd = NULL;
+	struct renderer *r;
+	char errbuf[SESSION_ERRBUF_SIZE > REPLAY_ERRBUF_SIZE ? SESSION_ERRBUF_SIZE : REPLAY_ERRBUF_SIZE];
+	int first = 1, rc, nops;
+	char **ops;
+
+	if (argc < 2) {
+		usage(stderr, 0);
+		return TCPLAB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout, 0);
+		return TCPLAB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("tcplab %s\n", TCPLAB_VERSION);
+		return TCPLAB_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "tcplab: unknown command '%s'\n", argv[1]);
+		usage(stderr, 0);
+		return TCPLAB_EXIT_USAGE;
+	}
+	if (cmd->bit == 0) {
+		if (argc != 2) {
+			fprintf(stderr, "tcplab: cleanup takes no arguments\n");
+			return TCPLAB_EXIT_USAGE;
+		}
+		return cmd_cleanup();
+	}
+
+	memset(&p, 0, sizeof(p));
+	defaults(&p.conn.c, SESSION_CLOSE_FIRST);
+	defaults(&p.lis.c, SESSION_CLOSE_PEER);
+	p.lis.linger_s = 0.1;
+	p.rep.speed = 1.0;
+	rc = parse_args(argc - 1, argv + 1, cmd->bit, &p, &first);
+	if (rc != 0) {
+		free(p.file_data);
+		return rc < 0 ? TCPLAB_EXIT_OK : rc;
+	}
+	ops = argv + 1 + first;
+	nops = argc - 1 - first;
+
+	switch (cmd->bit) {
+	case CMD_CONNECT:
+		if (nops != 2) {
+			free(p.file_data);
+			return usage_error(cmd->bit, "connect needs HOST and PORT%s", "");
+		}
+		p.conn.host = ops[0];
+		if (parse_port(ops[1], &p.conn.port)) {
+			free(p.file_data);
+			return usage_error(cmd->bit, "'%s' is not a port (1 to 65535)", ops[1]);
+		}
+		break;
+	case CMD_LISTEN:
+		if (nops < 1 || nops > 2) {
+			free(p.file_data);
+			return usage_error(cmd->bit, "listen needs [ADDR] PORT%s", "");
+		}
+		if (nops == 2)
+			p.lis.addr = ops[0];
+		if (parse_port(ops[nops - 1], &p.lis.port)) {
+			free(p.file_data);
+			return usage_error(cmd->bit, "'%s' is not a port (1 to 65535)", ops[nops - 1]);
+		}
+		break;
+	case CMD_REPLAY:
+		if (nops < 1)
+			return usage_error(cmd->bit, "replay needs a FILE (or - for standard input)%s", "");
+		p.rep.path = ops[0];
+		if (nops > 1)
+			p.rep.filter = NULL; /* joined below */
+		break;
+	case CMD_WATCH:
+		if (!p.rep.interface)
+			return usage_error(cmd->bit, "watch needs -i IFACE%s", "");
+		break;
+	}
+
+	/* a trailing BPF expression, as tcpdump takes it (several words allowed) */
+	static char filter[4096];
+	if (cmd->bit == CMD_REPLAY || cmd->bit == CMD_WATCH) {
+		int from = cmd->bit == CMD_REPLAY ? 1 : 0;
+		size_t n = 0;
+		for (int i = from; i < nops; i++) {
+			int w = snprintf(filter + n, sizeof(filter) - n, "%s%s", n ? " " : "", ops[i]);
+			if (w < 0 || (size_t)w >= sizeof(filter) - n)
+				return usage_error(cmd->bit, "filter expression too long%s", "");
+			n += (size_t)w;
+		}
+		if (n)
+			p.rep.filter = filter;
+		p.rep.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO) ? true : isatty(STDERR_FILENO);
+		p.ro.show_conn = true;
+	}
+
+	r = make_renderer(&p);
+	if (!r) {
+		fprintf(stderr, "tcplab: out of memory\n");
+		free(p.file_data);
+		return TCPLAB_EXIT_ERROR;
+	}
+	errbuf[0] = '\0';
+	switch (cmd->bit) {
+	case CMD_CONNECT: rc = session_connect(&p.conn, r, errbuf); break;
+	case CMD_LISTEN: rc = session_listen(&p.lis, r, errbuf); break;
+	default: rc = replay_run(&p.rep, r, errbuf); break;
+	}
+	render_finish(r);
+	render_destroy(r);
+	fflush(stdout);
+	if (errbuf[0])
+		fprintf(stderr, "tcplab: %s\n", errbuf);
+	free(p.file_data);
+	return rc;
+}

@@ -1,0 +1,1466 @@
+/*
+ * test_decode.c — unit tests for decode.c (frame → struct segment) and the
+ * helpers in segment.c (address format/parse, flag names).
+ *
+ * Frames are assembled by hand with build(): a link header, an IPv4 or IPv6
+ * header (with options / extension headers) and a TCP header, with every
+ * length field computed from what was actually written.  Tests then break one
+ * field at a time to reach each error path.  Every decode runs on a heap copy
+ * of exactly the captured length, so an out-of-bounds read is caught by ASan
+ * or valgrind instead of silently reading the builder's spare bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcplab/decode.h"
+#include "tcplab/segment.h"
+
+/* ---- frame builder -------------------------------------------------------- */
+
+#define SPORT 40000
+#define DPORT 8080
+#define SEQ   0x01020304u
+#define ACK   0xa0b0c0d0u
+#define WIN   0x1234
+#define URG   0x0007
+#define TTL   64
+#define IPID  0xbeef
+#define TS_NS 1700000000123456789ull
+
+struct spec {
+	int link;                    /* LINK_* (always set: LINK_NULL is 0) */
+	int ipver;                   /* 4 or 6; 0 means 4 */
+	const uint16_t *tpids;       /* Ethernet VLAN tag TPIDs, outermost first */
+	int ntags;
+	uint32_t af;                 /* DLT_NULL / DLT_LOOP family; 0: 2 or 30 */
+	bool af_little;              /* DLT_NULL: write the family little-endian */
+	uint16_t ethertype;          /* overrides the IP ethertype/protocol when set */
+	const uint8_t *ipopt;        /* IPv4 options, a multiple of 4 bytes */
+	uint32_t ipoptlen;
+	const uint8_t *ext;          /* IPv6 extension header chain, written verbatim */
+	uint32_t extlen;
+	uint8_t first_nh;            /* IPv6 next header when ext is set */
+	int proto;                   /* IPv4 protocol / IPv6 next header; 0 means TCP */
+	uint16_t frag;               /* IPv4 flags+fragment offset field; 0 means DF */
+	const uint8_t *tcpopt;       /* TCP options, a multiple of 4 bytes */
+	uint32_t tcpoptlen;
+	uint32_t paylen;
+	uint8_t flags;
+	uint32_t trailer;            /* bytes after the IP datagram (Ethernet padding, FCS) */
+};
+
+struct frame {
+	int link;
+	uint8_t b[2048];
+	uint32_t len;
+	uint32_t ip_off, l4_off, pay_off;
+};
+
+static void put8(struct frame *f, uint8_t v)
+{
+	assert_true(f->len < sizeof(f->b));
+	f->b[f->len++] = v;
+}
+
+static void put16(struct frame *f, uint16_t v)
+{
+	put8(f, (uint8_t)(v >> 8));
+	put8(f, (uint8_t)v);
+}
+
+static void put32(struct frame *f, uint32_t v)
+{
+	put16(f, (uint16_t)(v >> 16));
+	put16(f, (uint16_t)v);
+}
+
+static void putn(struct frame *f, const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		put8(f, p[i]);
+}
+
+static void set16(struct frame *f, uint32_t off, uint16_t v)
+{
+	f->b[off] = (uint8_t)(v >> 8);
+	f->b[off + 1] = (uint8_t)v;
+}
+
+static uint8_t payload_byte(uint32_t i)
+{
+	return (uint8_t)((i * 7u) ^ 0x5a);
+}
+
+static const uint8_t V6_SRC[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t V6_DST[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+static const uint8_t V4_SRC[4] = { 198, 18, 0, 1 };
+static const uint8_t V4_DST[4] = { 198, 18, 0, 2 };
+
+/* Assembles link + IP + TCP + payload (+ trailer) as described by s. */
+static void build(const struct spec *s, struct frame *f)
+{
+	int ipver = s->ipver ? s->ipver : 4;
+	uint16_t et = s->ethertype ? s->ethertype : (ipver == 4 ? 0x0800 : 0x86dd);
+	uint8_t proto = (uint8_t)(s->proto ? s->proto : 6);
+	uint32_t l4len = 20 + s->tcpoptlen + s->paylen;
+
+	assert_int_equal(s->ipoptlen % 4, 0);
+	assert_int_equal(s->tcpoptlen % 4, 0);
+	memset(f, 0, sizeof(*f));
+	f->link = s->link;
+
+	switch (s->link) {
+	case LINK_ETHERNET:
+		putn(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 }, 12);
+		for (int i = 0; i < s->ntags; i++) {
+			put16(f, s->tpids[i]);
+			put16(f, (uint16_t)(100 + i));   /* PCP 0, DEI 0, VLAN id */
+		}
+		put16(f, et);
+		break;
+	case LINK_LINUX_SLL:
+		put16(f, 0);          /* packet type: to us */
+		put16(f, 1);          /* ARPHRD_ETHER */
+		put16(f, 6);          /* address length */
+		putn(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 1, 0, 0 }, 8);
+		put16(f, et);
+		break;
+	case LINK_LINUX_SLL2:
+		put16(f, et);
+		put16(f, 0);          /* reserved */
+		put32(f, 1);          /* interface index */
+		put16(f, 1);          /* ARPHRD_ETHER */
+		put8(f, 0);           /* packet type */
+		put8(f, 6);           /* address length */
+		putn(f, (const uint8_t[]){ 2, 0, 0, 0, 0, 1, 0, 0 }, 8);
+		break;
+	case LINK_NULL:
+	case LINK_LOOP: {
+		uint32_t af = s->af ? s->af : (ipver == 4 ? 2u : 30u);
+
+		if (s->af_little) {
+			put8(f, (uint8_t)af);
+			put8(f, (uint8_t)(af >> 8));
+			put8(f, (uint8_t)(af >> 16));
+			put8(f, (uint8_t)(af >> 24));
+		} else {
+			put32(f, af);
+		}
+		break;
+	}
+	default:              /* raw IP link types, or an unknown one: no header */
+		break;
+	}
+
+	f->ip_off = f->len;
+	if (ipver == 4) {
+		uint32_t ihl = 20 + s->ipoptlen;
+
+		put8(f, (uint8_t)(0x40 | (ihl / 4)));
+		put8(f, 0);                             /* DSCP/ECN */
+		put16(f, (uint16_t)(ihl + l4len));      /* total length */
+		put16(f, IPID);
+		put16(f, s->frag ? s->frag : 0x4000);   /* DF */
+		put8(f, TTL);
+		put8(f, proto);
+		put16(f, 0);                            /* checksum: not checked */
+		putn(f, V4_SRC, 4);
+		putn(f, V4_DST, 4);
+		putn(f, s->ipopt, s->ipoptlen);
+	} else {
+		put32(f, 0x60000000u);
+		put16(f, (uint16_t)(s->extlen + l4len));
+		put8(f, s->ext ? s->first_nh : proto);
+		put8(f, TTL);
+		putn(f, V6_SRC, 16);
+		putn(f, V6_DST, 16);
+		putn(f, s->ext, s->extlen);
+	}
+
+	f->l4_off = f->len;
+	put16(f, SPORT);
+	put16(f, DPORT);
+	put32(f, SEQ);
+	put32(f, ACK);
+	put8(f, (uint8_t)(((20 + s->tcpoptlen) / 4) << 4));
+	put8(f, s->flags);
+	put16(f, WIN);
+	put16(f, 0);                                    /* checksum */
+	put16(f, URG);
+	putn(f, s->tcpopt, s->tcpoptlen);
+	f->pay_off = f->len;
+	for (uint32_t i = 0; i < s->paylen; i++)
+		put8(f, payload_byte(i));
+	for (uint32_t i = 0; i < s->trailer; i++)
+		put8(f, 0);
+}
+
+/* ---- running the decoder on an exact-size heap copy ------------------------ */
+
+struct result {
+	enum decode_status st;
+	struct segment seg;       /* seg.payload is cleared: the copy is freed */
+	long payload_off;         /* payload - start of frame, or -1 when NULL */
+	char err[DECODE_ERRBUF_SIZE];
+};
+
+static struct result run(int link, const uint8_t *bytes, uint32_t caplen, uint32_t wirelen)
+{
+	struct result r;
+	uint8_t *copy = malloc(caplen);
+
+	memset(&r, 0, sizeof(r));
+	assert_true(caplen == 0 || copy != NULL);
+	if (caplen > 0)
+		memcpy(copy, bytes, caplen);
+	memset(r.err, 'x', sizeof(r.err));   /* decode must leave a terminated string */
+	r.st = segment_decode(link, copy, caplen, wirelen, TS_NS, &r.seg, r.err);
+	assert_non_null(memchr(r.err, '\0', sizeof(r.err)));
+	if (r.st != DECODE_OK) {
+		assert_true(strlen(r.err) > 10);         /* a real sentence */
+	} else {
+		assert_string_equal(r.err, "");
+		if (r.seg.payload != NULL) {
+			assert_true(r.seg.payload_captured > 0);
+			assert_true(r.seg.payload >= copy);
+			assert_true(r.seg.payload + r.seg.payload_captured <= copy + caplen);
+			/* the payload is the bytes the builder wrote */
+			for (uint32_t i = 0; i < r.seg.payload_captured; i++)
+				assert_int_equal(r.seg.payload[i], bytes[(r.seg.payload - copy) + i]);
+		} else {
+			assert_int_equal(r.seg.payload_captured, 0);
+		}
+		assert_true(r.seg.payload_captured <= r.seg.payload_len);
+	}
+	r.payload_off = (r.st == DECODE_OK && r.seg.payload) ? (long)(r.seg.payload - copy) : -1;
+	r.seg.payload = NULL;
+	free(copy);
+	return r;
+}
+
+/* Whole frame captured. */
+static struct result run_frame(const struct frame *f)
+{
+	return run(f->link, f->b, f->len, f->len);
+}
+
+/* Frame cut to caplen bytes by the snapshot length. */
+static struct result run_cut(const struct frame *f, uint32_t caplen)
+{
+	assert_true(caplen <= f->len);
+	return run(f->link, f->b, caplen, f->len);
+}
+
+/* Checks the fields every builder frame carries. */
+static void check_common(const struct result *r, const struct frame *f, int ipver, uint32_t paylen)
+{
+	const struct segment *s = &r->seg;
+
+	assert_int_equal(r->st, DECODE_OK);
+	assert_int_equal(s->ts_ns, TS_NS);
+	assert_int_equal(s->sport, SPORT);
+	assert_int_equal(s->dport, DPORT);
+	assert_int_equal(s->seq, SEQ);
+	assert_int_equal(s->ack, ACK);
+	assert_int_equal(s->window, WIN);
+	assert_int_equal(s->urgent, URG);
+	assert_int_equal(s->ttl, TTL);
+	assert_int_equal(s->wire_len, f->len);
+	assert_int_equal(s->payload_len, paylen);
+	assert_int_equal(s->src.family, ipver);
+	assert_int_equal(s->dst.family, ipver);
+	if (ipver == 4) {
+		assert_memory_equal(s->src.bytes, V4_SRC, 4);
+		assert_memory_equal(s->dst.bytes, V4_DST, 4);
+		assert_int_equal(s->ip_id, IPID);
+	} else {
+		assert_memory_equal(s->src.bytes, V6_SRC, 16);
+		assert_memory_equal(s->dst.bytes, V6_DST, 16);
+		assert_int_equal(s->ip_id, 0);
+	}
+	if (paylen > 0 && s->payload_captured > 0)
+		assert_int_equal(r->payload_off, (long)f->pay_off);
+}
+
+/* Linux's SYN options: MSS 1460, SACK-permitted, timestamps, NOP, wscale 7. */
+static const uint8_t LINUX_SYN_OPTS[20] = {
+	2, 4, 0x05, 0xb4,  4, 2,  8, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+	1,  3, 3, 7,
+};
+
+/* ---- link types -------------------------------------------------------------- */
+
+static void test_ethernet_ipv4(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 10, .flags = TCP_FLAG_PSH | TCP_FLAG_ACK }, &f);
+	assert_int_equal(f.len, 14 + 20 + 20 + 10);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 10);
+	assert_int_equal(r.seg.flags, TCP_FLAG_PSH | TCP_FLAG_ACK);
+	assert_int_equal(r.seg.payload_captured, 10);
+	assert_int_equal(r.payload_off, 54);
+	assert_false(r.seg.opt.has_mss);
+	assert_false(r.seg.opt.malformed);
+}
+
+static void test_ethernet_ipv6(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .flags = TCP_FLAG_SYN,
+			      .tcpopt = LINUX_SYN_OPTS, .tcpoptlen = 20 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 0);
+	assert_int_equal(r.seg.flags, TCP_FLAG_SYN);
+	assert_null(r.seg.payload);
+	assert_int_equal(r.payload_off, -1);
+	assert_true(r.seg.opt.has_mss);
+	assert_int_equal(r.seg.opt.mss, 1460);
+	assert_int_equal(segment_seq_len(&r.seg), 1);
+}
+
+static void test_vlan_tags(void **state)
+{
+	static const uint16_t one[] = { 0x8100 };
+	static const uint16_t two[] = { 0x88a8, 0x8100 };
+	static const uint16_t old[] = { 0x9100, 0x8100 };
+	static const uint16_t eight[] = { 0x88a8, 0x8100, 0x8100, 0x8100, 0x9100, 0x8100, 0x8100, 0x8100 };
+	static const uint16_t nine[] = { 0x88a8, 0x8100, 0x8100, 0x8100, 0x9100, 0x8100, 0x8100, 0x8100, 0x8100 };
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = one, .ntags = 1, .paylen = 3 }, &f);
+	assert_int_equal(f.ip_off, 18);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 3);
+
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .tpids = two, .ntags = 2, .paylen = 3 }, &f);
+	assert_int_equal(f.ip_off, 22);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 3);
+
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = old, .ntags = 2 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 0);
+
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = eight, .ntags = 8 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 0);
+
+	/* a bounded walk: a ninth tag is refused, not followed */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = nine, .ntags = 9 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "VLAN"));
+
+	/* cut inside the tag, and right after it (ethertype missing) */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = two, .ntags = 2 }, &f);
+	for (uint32_t cut = 14; cut < 22; cut++) {
+		r = run_cut(&f, cut);
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+	}
+	/* VLAN-tagged ARP is still not IP */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tpids = one, .ntags = 1, .ethertype = 0x0806 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_IP);
+}
+
+static void test_linux_cooked(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_LINUX_SLL, .paylen = 7 }, &f);
+	assert_int_equal(f.ip_off, 16);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 7);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL, .ipver = 6, .paylen = 7 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 7);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL2, .paylen = 7 }, &f);
+	assert_int_equal(f.ip_off, 20);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 7);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL2, .ipver = 6, .paylen = 7 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 7);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL, .ethertype = 0x0806 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_IP);
+	assert_non_null(strstr(r.err, "0x0806"));
+	build(&(struct spec){ .link = LINK_LINUX_SLL2, .ethertype = 0x88cc }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_IP);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL }, &f);
+	r = run_cut(&f, 15);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	build(&(struct spec){ .link = LINK_LINUX_SLL2 }, &f);
+	r = run_cut(&f, 19);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+}
+
+static void test_raw_links(void **state)
+{
+	static const int raw[] = { LINK_RAW, LINK_RAW_DLT12, LINK_RAW_DLT14 };
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		build(&(struct spec){ .link = raw[i], .paylen = 4 }, &f);
+		assert_int_equal(f.ip_off, 0);
+		r = run_frame(&f);
+		check_common(&r, &f, 4, 4);
+		build(&(struct spec){ .link = raw[i], .ipver = 6, .paylen = 4 }, &f);
+		r = run_frame(&f);
+		check_common(&r, &f, 6, 4);
+		/* the version nibble decides, and it must be 4 or 6 */
+		f.b[0] = 0x50;
+		r = run_frame(&f);
+		assert_int_equal(r.st, DECODE_MALFORMED);
+		assert_non_null(strstr(r.err, "version 5"));
+	}
+
+	build(&(struct spec){ .link = LINK_IPV4, .paylen = 4 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 4);
+	build(&(struct spec){ .link = LINK_IPV6, .ipver = 6, .paylen = 4 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 4);
+
+	/* 228/229 fix the version: a packet of the other version lies */
+	build(&(struct spec){ .link = LINK_IPV4, .ipver = 6 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "version 6"));
+	build(&(struct spec){ .link = LINK_IPV6, .ipver = 4 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+}
+
+static void test_bsd_loopback(void **state)
+{
+	static const uint32_t v6_afs[] = { 24, 28, 30 };
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* DLT_NULL: the writer's byte order, either one */
+	for (int le = 0; le <= 1; le++) {
+		build(&(struct spec){ .link = LINK_NULL, .af = 2, .af_little = le, .paylen = 1 }, &f);
+		r = run_frame(&f);
+		check_common(&r, &f, 4, 1);
+		for (size_t i = 0; i < 3; i++) {
+			build(&(struct spec){ .link = LINK_NULL, .ipver = 6, .af = v6_afs[i], .af_little = le,
+					      .paylen = 1 }, &f);
+			r = run_frame(&f);
+			check_common(&r, &f, 6, 1);
+		}
+		build(&(struct spec){ .link = LINK_NULL, .af = 7, .af_little = le }, &f);
+		r = run_frame(&f);
+		assert_int_equal(r.st, DECODE_NOT_IP);
+		assert_non_null(strstr(r.err, "family 7"));
+	}
+
+	/* DLT_LOOP: network byte order only */
+	build(&(struct spec){ .link = LINK_LOOP, .af = 2, .paylen = 1 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 1);
+	build(&(struct spec){ .link = LINK_LOOP, .ipver = 6, .af = 24, .paylen = 1 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 1);
+	build(&(struct spec){ .link = LINK_LOOP, .af = 2, .af_little = true }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_IP);
+
+	build(&(struct spec){ .link = LINK_NULL, .af = 2 }, &f);
+	r = run_cut(&f, 3);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	/* exactly the 4-byte header: the IPv4 header is what is cut */
+	r = run_cut(&f, 4);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "IPv4"));
+}
+
+static void test_unknown_link_and_empty(void **state)
+{
+	static const int links[] = { LINK_NULL, LINK_ETHERNET, LINK_RAW_DLT12, LINK_RAW_DLT14, LINK_RAW,
+				     LINK_LOOP, LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2 };
+	static const int bad[] = { -1, 2, 105, 127, 9999 };
+	struct frame f;
+	struct result r;
+	struct segment seg;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET }, &f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = run(bad[i], f.b, f.len, f.len);
+		assert_int_equal(r.st, DECODE_BAD_LINK);
+		assert_non_null(strstr(r.err, "link type"));
+	}
+	/* a zero-length frame is truncated on every link type, also with bytes == NULL */
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		r = run(links[i], f.b, 0, 0);
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+		assert_int_equal(segment_decode(links[i], NULL, 0, 0, 0, &seg, NULL), DECODE_TRUNCATED);
+		assert_int_equal(segment_decode(links[i], NULL, 50, 50, 0, &seg, NULL), DECODE_TRUNCATED);
+	}
+	/* out may be NULL: the status is still computed */
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, f.len, f.len, 0, NULL, NULL), DECODE_OK);
+}
+
+/* ---- IPv4 ---------------------------------------------------------------------- */
+
+static void test_ipv4_options(void **state)
+{
+	static const uint8_t nops[4] = { 1, 1, 1, 0 };
+	uint8_t big[40];
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipopt = nops, .ipoptlen = 4, .paylen = 5 }, &f);
+	assert_int_equal(f.l4_off, 14 + 24);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 5);
+
+	/* IHL 15: the largest IPv4 header (record route, 40 bytes of options) */
+	memset(big, 0, sizeof(big));
+	big[0] = 7;
+	big[1] = 39;
+	big[2] = 4;
+	build(&(struct spec){ .link = LINK_RAW, .ipopt = big, .ipoptlen = 40, .paylen = 5,
+			      .tcpopt = LINUX_SYN_OPTS, .tcpoptlen = 20 }, &f);
+	assert_int_equal(f.b[0], 0x4f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 5);
+	assert_true(r.seg.opt.has_timestamps);
+}
+
+static void test_ipv4_errors(void **state)
+{
+	uint8_t opts[40] = { 0 };
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* IHL < 5 */
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 20 }, &f);
+	f.b[f.ip_off] = 0x44;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "header length 16"));
+	f.b[f.ip_off] = 0x40;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+
+	/* IHL beyond the capture: the snapshot length cut the options */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipopt = opts, .ipoptlen = 40, .paylen = 20 }, &f);
+	r = run_cut(&f, f.ip_off + 30);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_string_equal(r.err, "IPv4 header length 60 exceeds the 30 captured bytes");
+
+	/* IHL beyond the total length: the header length lies */
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 20 }, &f);
+	f.b[f.ip_off] = 0x4f;                     /* 60 bytes, but total length is 60 ... */
+	set16(&f, f.ip_off + 2, 56);              /* ... make it 56 */
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "total length 56"));
+
+	/* total length < 20 */
+	build(&(struct spec){ .link = LINK_ETHERNET }, &f);
+	set16(&f, f.ip_off + 2, 19);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	set16(&f, f.ip_off + 2, 0);               /* e.g. a TSO capture: refused, not guessed */
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+
+	/* total length leaves no room for a TCP header */
+	set16(&f, f.ip_off + 2, 20 + 19);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "19 bytes for TCP"));
+
+	/* wrong version behind an IPv4 ethertype, IPv6 version behind IPv4 ethertype */
+	build(&(struct spec){ .link = LINK_ETHERNET }, &f);
+	f.b[f.ip_off] = 0x65;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "version 6"));
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6 }, &f);
+	f.b[f.ip_off] = 0x45;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "version 4"));
+
+	/* ARP, UDP */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ethertype = 0x0806 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_IP);
+	assert_non_null(strstr(r.err, "0x0806"));
+	build(&(struct spec){ .link = LINK_ETHERNET, .proto = 17 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "protocol 17"));
+
+	/* IPv4 header cut: inside the fixed part */
+	build(&(struct spec){ .link = LINK_ETHERNET }, &f);
+	r = run_cut(&f, f.ip_off + 19);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "19 of 20"));
+	r = run_cut(&f, f.ip_off);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	r = run_cut(&f, 13);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "Ethernet"));
+}
+
+static void test_ipv4_fragments(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* first fragment, MF set: the TCP header is there */
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x2000, .paylen = 16 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 16);
+
+	/* non-first fragments carry no TCP header, with or without MF */
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x2000 | 185, .paylen = 16 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "offset 1480"));
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 1 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	/* all 13 offset bits count, the top one too; DF does not make a fragment */
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x1000 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "offset 32768"));
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x4000 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_OK);
+
+	/* a tiny first fragment cuts the TCP header: truncated, not malformed */
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x2000 }, &f);
+	set16(&f, f.ip_off + 2, 28);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "fragment"));
+	/* ... also when it cuts the TCP options */
+	build(&(struct spec){ .link = LINK_ETHERNET, .frag = 0x2000, .tcpopt = LINUX_SYN_OPTS,
+			      .tcpoptlen = 20 }, &f);
+	set16(&f, f.ip_off + 2, 48);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+}
+
+static void test_ethernet_padding(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* a pure ACK is 54 bytes, padded to the 60-byte Ethernet minimum */
+	build(&(struct spec){ .link = LINK_ETHERNET, .flags = TCP_FLAG_ACK, .trailer = 6 }, &f);
+	assert_int_equal(f.len, 60);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 0);
+	assert_int_equal(r.seg.payload_captured, 0);
+	assert_int_equal(r.payload_off, -1);
+
+	/* data followed by a 4-byte FCS */
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 100, .trailer = 4 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 100);
+	assert_int_equal(r.seg.payload_captured, 100);
+
+	/* IPv6 too: the payload length bounds the packet */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .paylen = 3, .trailer = 8 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 3);
+	assert_int_equal(r.seg.payload_captured, 3);
+}
+
+static void test_snaplen_cut_payload(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 1000 }, &f);
+	r = run_cut(&f, f.pay_off + 30);
+	check_common(&r, &f, 4, 1000);
+	assert_int_equal(r.seg.payload_len, 1000);
+	assert_int_equal(r.seg.payload_captured, 30);
+	assert_int_equal(r.seg.wire_len, f.len);
+
+	/* cut right after the TCP header: nothing captured, length still known */
+	r = run_cut(&f, f.pay_off);
+	assert_int_equal(r.st, DECODE_OK);
+	assert_int_equal(r.seg.payload_len, 1000);
+	assert_int_equal(r.seg.payload_captured, 0);
+	assert_int_equal(r.payload_off, -1);
+
+	build(&(struct spec){ .link = LINK_LINUX_SLL2, .ipver = 6, .paylen = 500 }, &f);
+	r = run_cut(&f, f.pay_off + 1);
+	check_common(&r, &f, 6, 500);
+	assert_int_equal(r.seg.payload_captured, 1);
+
+	/* wirelen smaller than caplen (unknown): wire_len is at least caplen */
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 5 }, &f);
+	r = run(f.link, f.b, f.len, 0);
+	assert_int_equal(r.st, DECODE_OK);
+	assert_int_equal(r.seg.wire_len, f.len);
+}
+
+/* ---- IPv6 extension headers ---------------------------------------------------- */
+
+static const uint8_t EXT_HBH_DST_FRAG[] = {
+	/* hop-by-hop, next: destination options, 8 bytes, PadN(4) */
+	60, 0, 1, 4, 0, 0, 0, 0,
+	/* destination options, next: fragment, 16 bytes, PadN(12) */
+	44, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* fragment, next: TCP, offset 0, M = 1 */
+	6, 0, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
+};
+
+static void test_ipv6_extension_headers(void **state)
+{
+	static const uint8_t routing_ah[] = {
+		/* routing, next: AH, 8 bytes, type 253, segments left 0 */
+		51, 0, 253, 0, 0, 0, 0, 0,
+		/* AH, next: mobility?  no: TCP; length 4 → (4 + 2) * 4 = 24 bytes */
+		6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	};
+	static const uint8_t atomic_frag[] = { 6, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t many[17 * 8];
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0, .paylen = 12,
+			      .tcpopt = LINUX_SYN_OPTS, .tcpoptlen = 20 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 12);
+	assert_int_equal(r.seg.opt.wscale, 7);
+
+	build(&(struct spec){ .link = LINK_RAW, .ipver = 6, .ext = routing_ah, .extlen = sizeof(routing_ah),
+			      .first_nh = 43, .paylen = 2 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 2);
+
+	/* RFC 6946 atomic fragment: offset 0, M 0 */
+	build(&(struct spec){ .link = LINK_RAW, .ipver = 6, .ext = atomic_frag, .extlen = 8,
+			      .first_nh = 44, .paylen = 2 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 2);
+
+	/* non-first fragment */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0, .paylen = 12 }, &f);
+	set16(&f, f.ip_off + 40 + 24 + 2, (uint16_t)((1480 / 8) << 3));
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "offset 1480"));
+	set16(&f, f.ip_off + 40 + 24 + 2, 1 << 3);     /* the smallest offset, 8 bytes */
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "offset 8 "));
+
+	/* first fragment too short for the TCP header */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0 }, &f);
+	set16(&f, f.ip_off + 4, 32 + 8);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+
+	/* the extension header cut by the capture, at each byte */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0 }, &f);
+	for (uint32_t cut = f.ip_off + 40; cut < f.l4_off; cut++) {
+		r = run_cut(&f, cut);
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+	}
+
+	/* destination options claiming 2048 bytes: runs past the payload length */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0 }, &f);
+	f.b[f.ip_off + 40 + 8 + 1] = 255;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "destination options"));
+	/* payload length too small for the first extension header's length byte */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = EXT_HBH_DST_FRAG,
+			      .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0 }, &f);
+	set16(&f, f.ip_off + 4, 1);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	/* payload length ends inside the TCP header */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6 }, &f);
+	set16(&f, f.ip_off + 4, 12);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+
+	/* no next header; UDP; ESP; jumbogram */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .proto = 59 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "no next header"));
+	set16(&f, f.ip_off + 4, 0);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .proto = 17 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	assert_non_null(strstr(r.err, "protocol 17"));
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .proto = 50 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6 }, &f);
+	set16(&f, f.ip_off + 4, 0);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "jumbogram"));
+	/* hop-by-hop then No Next Header */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .ext = (const uint8_t[]){ 59, 0, 1, 4, 0, 0, 0, 0 },
+			      .extlen = 8, .first_nh = 0 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_NOT_TCP);
+
+	/* the other extension headers with the generic (n + 1) * 8 length */
+	for (int k = 0; k < 3; k++) {
+		static const uint8_t nhs[3] = { 135, 139, 140 };
+		static const uint8_t one16[16] = { 6, 1 };
+
+		build(&(struct spec){ .link = LINK_RAW, .ipver = 6, .ext = one16, .extlen = 16,
+				      .first_nh = nhs[k], .paylen = 1 }, &f);
+		r = run_frame(&f);
+		check_common(&r, &f, 6, 1);
+		f.b[f.ip_off + 41] = 2;                 /* 24 bytes: runs into TCP, past the end */
+		set16(&f, f.ip_off + 4, 20);
+		r = run_frame(&f);
+		assert_int_equal(r.st, DECODE_MALFORMED);
+	}
+
+	/* the IPv6 header itself cut */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6 }, &f);
+	r = run_cut(&f, f.ip_off + 39);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "39 of 40"));
+
+	/* 16 extension headers are walked, a 17th is refused */
+	for (int n = 0; n < 17; n++) {
+		static const uint8_t dst[8] = { 60, 0, 1, 4, 0, 0, 0, 0 };
+
+		memcpy(many + 8 * n, dst, 8);
+	}
+	many[15 * 8] = 6;
+	build(&(struct spec){ .link = LINK_RAW, .ipver = 6, .ext = many, .extlen = 16 * 8, .first_nh = 60 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 0);
+	many[15 * 8] = 60;
+	many[16 * 8] = 6;
+	build(&(struct spec){ .link = LINK_RAW, .ipver = 6, .ext = many, .extlen = 17 * 8, .first_nh = 60 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "extension headers"));
+}
+
+/* ---- TCP header ------------------------------------------------------------------- */
+
+static void test_tcp_header_errors(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* data offset < 5 */
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 10 }, &f);
+	f.b[f.l4_off + 12] = 0x40;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_non_null(strstr(r.err, "TCP header length 16"));
+	f.b[f.l4_off + 12] = 0x00;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+
+	/* data offset beyond the segment the IP header announces */
+	f.b[f.l4_off + 12] = 0xf0;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+	assert_string_equal(r.err, "TCP header length 60 exceeds the 30-byte segment the IP header announces");
+	/* ... in IPv6 too */
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6 }, &f);
+	f.b[f.l4_off + 12] = 0x60;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_MALFORMED);
+
+	/* data offset that fits the segment but not the capture */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tcpopt = LINUX_SYN_OPTS, .tcpoptlen = 20, .paylen = 50 }, &f);
+	r = run_cut(&f, f.l4_off + 30);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_string_equal(r.err, "TCP header length 40 exceeds the 30 captured bytes");
+
+	/* fixed TCP header cut */
+	r = run_cut(&f, f.l4_off + 19);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	assert_non_null(strstr(r.err, "19 of 20"));
+	r = run_cut(&f, f.l4_off);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+
+	/* the TCP options are decoded exactly up to the data offset */
+	r = run_cut(&f, f.pay_off);
+	assert_int_equal(r.st, DECODE_OK);
+	assert_true(r.seg.opt.has_mss);
+	assert_false(r.seg.opt.malformed);
+}
+
+static void test_tcp_flags_and_fields(void **state)
+{
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	for (unsigned fl = 0; fl < 256; fl += 17) {
+		build(&(struct spec){ .link = LINK_RAW, .flags = (uint8_t)fl }, &f);
+		r = run_frame(&f);
+		assert_int_equal(r.st, DECODE_OK);
+		assert_int_equal(r.seg.flags, fl);
+	}
+	build(&(struct spec){ .link = LINK_RAW, .flags = TCP_FLAG_SYN | TCP_FLAG_FIN, .paylen = 3 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(segment_seq_len(&r.seg), 5);
+	/* the reserved bits beside the data offset do not leak into the flags */
+	f.b[f.l4_off + 12] |= 0x0f;
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_OK);
+	assert_int_equal(r.seg.flags, TCP_FLAG_SYN | TCP_FLAG_FIN);
+}
+
+/* ---- TCP options --------------------------------------------------------------------- */
+
+static void test_options_each_kind(void **state)
+{
+	struct tcp_options o;
+
+	(void)state;
+	tcp_options_decode((const uint8_t[]){ 2, 4, 0x05, 0xb4 }, 4, &o);
+	assert_true(o.has_mss);
+	assert_int_equal(o.mss, 1460);
+	assert_false(o.malformed);
+
+	tcp_options_decode((const uint8_t[]){ 3, 3, 14 }, 3, &o);
+	assert_true(o.has_wscale);
+	assert_int_equal(o.wscale, 14);
+	tcp_options_decode((const uint8_t[]){ 3, 3, 200 }, 3, &o);   /* raw value kept */
+	assert_int_equal(o.wscale, 200);
+
+	tcp_options_decode((const uint8_t[]){ 4, 2 }, 2, &o);
+	assert_true(o.has_sack_perm);
+	assert_false(o.has_mss);
+
+	tcp_options_decode((const uint8_t[]){ 8, 10, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe }, 10, &o);
+	assert_true(o.has_timestamps);
+	assert_int_equal(o.ts_val, 1);
+	assert_int_equal(o.ts_ecr, 0xfffffffeu);
+
+	tcp_options_decode((const uint8_t[]){ 1, 1, 1 }, 3, &o);
+	assert_int_equal(o.nop_count, 3);
+	assert_false(o.malformed);
+
+	/* unknown kinds are skipped by their length and counted */
+	tcp_options_decode((const uint8_t[]){ 30, 4, 0x10, 0x01, 254, 2, 2, 4, 0x02, 0x18 }, 10, &o);
+	assert_int_equal(o.unknown_count, 2);
+	assert_true(o.has_mss);
+	assert_int_equal(o.mss, 536);
+
+	/* empty list, NULL arguments */
+	tcp_options_decode((const uint8_t[]){ 2 }, 0, &o);
+	assert_false(o.has_mss);
+	assert_false(o.malformed);
+	tcp_options_decode(NULL, 0, &o);
+	assert_false(o.malformed);
+	tcp_options_decode((const uint8_t[]){ 1 }, 1, NULL);
+
+	/* the full Linux SYN set */
+	tcp_options_decode(LINUX_SYN_OPTS, sizeof(LINUX_SYN_OPTS), &o);
+	assert_true(o.has_mss && o.has_sack_perm && o.has_timestamps && o.has_wscale);
+	assert_int_equal(o.mss, 1460);
+	assert_int_equal(o.ts_val, 0x11223344u);
+	assert_int_equal(o.ts_ecr, 0x55667788u);
+	assert_int_equal(o.wscale, 7);
+	assert_int_equal(o.nop_count, 1);
+	assert_int_equal(o.unknown_count, 0);
+	assert_int_equal(o.sack_count, 0);
+	assert_false(o.malformed);
+}
+
+static void test_options_sack(void **state)
+{
+	uint8_t p[40];
+	struct tcp_options o;
+
+	(void)state;
+	for (uint32_t n = 1; n <= 4; n++) {
+		uint32_t len = 2 + 2 + 8 * n;
+
+		memset(p, 0, sizeof(p));
+		p[0] = 1;
+		p[1] = 1;
+		p[2] = 5;
+		p[3] = (uint8_t)(2 + 8 * n);
+		for (uint32_t b = 0; b < n; b++) {
+			uint32_t left = 1000 * (b + 1), right = left + 500;
+
+			for (int k = 0; k < 4; k++) {
+				p[4 + 8 * b + (uint32_t)k] = (uint8_t)(left >> (24 - 8 * k));
+				p[8 + 8 * b + (uint32_t)k] = (uint8_t)(right >> (24 - 8 * k));
+			}
+		}
+		tcp_options_decode(p, len, &o);
+		assert_false(o.malformed);
+		assert_int_equal(o.sack_count, n);
+		for (uint32_t b = 0; b < n; b++) {
+			assert_int_equal(o.sack[b][0], 1000 * (b + 1));
+			assert_int_equal(o.sack[b][1], 1000 * (b + 1) + 500);
+		}
+	}
+	/* SACK with a length that is not 2 + 8n: skipped, no blocks */
+	tcp_options_decode((const uint8_t[]){ 5, 6, 0, 0, 0, 1 }, 6, &o);
+	assert_int_equal(o.sack_count, 0);
+	assert_int_equal(o.unknown_count, 1);
+	assert_false(o.malformed);
+	tcp_options_decode((const uint8_t[]){ 5, 2 }, 2, &o);
+	assert_int_equal(o.sack_count, 0);
+	tcp_options_decode((const uint8_t[]){ 5, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0 }, 12, &o);
+	assert_int_equal(o.sack_count, 0);
+	assert_int_equal(o.unknown_count, 1);
+
+	/* a 5-block SACK cannot fit in a TCP header; from a longer list keep 4 */
+	{
+		uint8_t five[42] = { 5, 42 };
+
+		for (uint32_t b = 0; b < 5; b++)
+			five[2 + 8 * b + 3] = (uint8_t)(b + 1);
+		tcp_options_decode(five, sizeof(five), &o);
+		assert_false(o.malformed);
+		assert_int_equal(o.sack_count, TCP_MAX_SACK_BLOCKS);
+		assert_int_equal(o.sack[3][0], 4);
+	}
+}
+
+static void test_options_eol_and_malformed(void **state)
+{
+	struct tcp_options o;
+
+	(void)state;
+	/* EOL ends the list: the bytes after it are padding, not options */
+	tcp_options_decode((const uint8_t[]){ 1, 0, 2, 4, 0x05, 0xb4 }, 6, &o);
+	assert_int_equal(o.nop_count, 1);
+	assert_false(o.has_mss);
+	assert_false(o.has_sack_perm);
+	assert_int_equal(o.unknown_count, 0);
+	assert_false(o.malformed);
+
+	/* length 0 and 1 cannot advance: malformed, options before are kept */
+	tcp_options_decode((const uint8_t[]){ 2, 4, 0x05, 0xb4, 8, 0, 0, 0 }, 8, &o);
+	assert_true(o.has_mss);
+	assert_true(o.malformed);
+	assert_false(o.has_timestamps);
+	tcp_options_decode((const uint8_t[]){ 1, 3, 1, 0 }, 4, &o);
+	assert_true(o.malformed);
+	assert_int_equal(o.nop_count, 1);
+	assert_false(o.has_wscale);
+
+	/* length running past the header */
+	tcp_options_decode((const uint8_t[]){ 4, 2, 8, 10, 0, 0, 0, 1 }, 8, &o);
+	assert_true(o.has_sack_perm);
+	assert_false(o.has_timestamps);
+	assert_true(o.malformed);
+	tcp_options_decode((const uint8_t[]){ 1, 1, 1, 254, 255, 0, 0, 0 }, 8, &o);
+	assert_true(o.malformed);
+	assert_int_equal(o.unknown_count, 0);
+
+	/* a kind in the last byte, no room for its length */
+	tcp_options_decode((const uint8_t[]){ 1, 1, 1, 2 }, 4, &o);
+	assert_true(o.malformed);
+	assert_int_equal(o.nop_count, 3);
+
+	/* the length byte is read only within len (the byte after is poison) */
+	tcp_options_decode((const uint8_t[]){ 2, 4, 0x05, 0xb4, 8 /* , poison */ }, 5, &o);
+	assert_true(o.malformed);
+	assert_true(o.has_mss);
+
+	/* known kinds with a wrong length are skipped, not believed */
+	tcp_options_decode((const uint8_t[]){ 2, 3, 9, 3, 4, 1, 2, 8, 4, 0, 1, 1 }, 12, &o);
+	assert_false(o.has_mss);
+	assert_false(o.has_wscale);
+	assert_false(o.has_timestamps);
+	assert_int_equal(o.unknown_count, 3);
+	assert_int_equal(o.nop_count, 1);
+	assert_false(o.malformed);
+
+	/* NOP counter saturates instead of wrapping */
+	{
+		uint8_t nops[300];
+
+		memset(nops, 1, sizeof(nops));
+		tcp_options_decode(nops, sizeof(nops), &o);
+		assert_int_equal(o.nop_count, 255);
+	}
+}
+
+static void test_options_in_frames(void **state)
+{
+	static const uint8_t bad[8] = { 2, 4, 0x05, 0x78, 8, 1, 0, 0 };
+	static const uint8_t sack_ts[] = {
+		1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6,
+		1, 1, 5, 18, 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0, 0, 0x30, 0, 0, 0, 0x40, 0,
+	};
+	struct frame f;
+	struct result r;
+
+	(void)state;
+	/* malformed options do not make the segment undecodable */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tcpopt = bad, .tcpoptlen = 8, .paylen = 4 }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 4, 4);
+	assert_true(r.seg.opt.has_mss);
+	assert_int_equal(r.seg.opt.mss, 1400);
+	assert_true(r.seg.opt.malformed);
+
+	/* an option never reads into the payload: MSS at the last 2 header bytes */
+	build(&(struct spec){ .link = LINK_ETHERNET, .tcpopt = (const uint8_t[]){ 1, 1, 2, 4 }, .tcpoptlen = 4,
+			      .paylen = 2 }, &f);
+	r = run_frame(&f);
+	assert_int_equal(r.st, DECODE_OK);
+	assert_false(r.seg.opt.has_mss);
+	assert_true(r.seg.opt.malformed);
+
+	build(&(struct spec){ .link = LINK_ETHERNET, .ipver = 6, .tcpopt = sack_ts, .tcpoptlen = sizeof(sack_ts),
+			      .flags = TCP_FLAG_ACK }, &f);
+	r = run_frame(&f);
+	check_common(&r, &f, 6, 0);
+	assert_int_equal(r.seg.opt.sack_count, 2);
+	assert_int_equal(r.seg.opt.sack[0][0], 0x1000);
+	assert_int_equal(r.seg.opt.sack[0][1], 0x2000);
+	assert_int_equal(r.seg.opt.sack[1][0], 0x3000);
+	assert_int_equal(r.seg.opt.sack[1][1], 0x4000);
+	assert_int_equal(r.seg.opt.ts_val, 5);
+	assert_int_equal(r.seg.opt.ts_ecr, 6);
+	assert_int_equal(r.seg.opt.nop_count, 4);
+}
+
+/* ---- errbuf, status names -------------------------------------------------------------- */
+
+static void test_errbuf_null_and_status_names(void **state)
+{
+	struct frame f;
+	struct segment seg;
+
+	(void)state;
+	build(&(struct spec){ .link = LINK_ETHERNET, .paylen = 5 }, &f);
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, f.len, f.len, 0, &seg, NULL), DECODE_OK);
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, 20, f.len, 0, &seg, NULL), DECODE_TRUNCATED);
+	assert_int_equal(segment_decode(77777, f.b, f.len, f.len, 0, &seg, NULL), DECODE_BAD_LINK);
+	f.b[f.ip_off] = 0x43;
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, f.len, f.len, 0, &seg, NULL), DECODE_MALFORMED);
+	build(&(struct spec){ .link = LINK_ETHERNET, .proto = 1 }, &f);
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, f.len, f.len, 0, &seg, NULL), DECODE_NOT_TCP);
+	build(&(struct spec){ .link = LINK_ETHERNET, .ethertype = 0x88cc }, &f);
+	assert_int_equal(segment_decode(LINK_ETHERNET, f.b, f.len, f.len, 0, &seg, NULL), DECODE_NOT_IP);
+
+	assert_string_equal(decode_status_name(DECODE_OK), "ok");
+	assert_string_equal(decode_status_name(DECODE_NOT_IP), "not IP");
+	assert_string_equal(decode_status_name(DECODE_NOT_TCP), "not TCP");
+	assert_string_equal(decode_status_name(DECODE_TRUNCATED), "truncated");
+	assert_string_equal(decode_status_name(DECODE_MALFORMED), "malformed");
+	assert_string_equal(decode_status_name(DECODE_BAD_LINK), "unknown link type");
+	assert_string_equal(decode_status_name((enum decode_status)42), "unknown status");
+}
+
+/* ---- robustness: every truncation, random mutations ------------------------------------- */
+
+/* xorshift32: a fixed-seed generator, identical on every libc. */
+static uint32_t rng_state;
+
+static uint32_t rng(void)
+{
+	uint32_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	rng_state = x;
+	return x;
+}
+
+#define NFRAMES 9
+
+static void build_corpus(struct frame fr[NFRAMES], uint32_t paylen[NFRAMES])
+{
+	static const uint16_t two[] = { 0x88a8, 0x8100 };
+	static const uint8_t ipopt[8] = { 1, 1, 1, 1, 1, 1, 1, 0 };
+	static const uint8_t routing_ah[] = {
+		51, 0, 253, 0, 0, 0, 0, 0,
+		6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	};
+	static const uint8_t sack[12] = { 1, 1, 5, 10, 0, 0, 1, 0, 0, 0, 2, 0 };
+	const struct spec specs[NFRAMES] = {
+		{ .link = LINK_ETHERNET, .ipopt = ipopt, .ipoptlen = 8, .tcpopt = LINUX_SYN_OPTS,
+		  .tcpoptlen = 20, .paylen = 40 },
+		{ .link = LINK_ETHERNET, .ipver = 6, .tpids = two, .ntags = 2, .ext = EXT_HBH_DST_FRAG,
+		  .extlen = sizeof(EXT_HBH_DST_FRAG), .first_nh = 0, .tcpopt = sack, .tcpoptlen = 12,
+		  .paylen = 20 },
+		{ .link = LINK_LINUX_SLL },
+		{ .link = LINK_LINUX_SLL2, .ipver = 6, .paylen = 5 },
+		{ .link = LINK_NULL, .ipver = 6, .af = 30, .af_little = true, .paylen = 3 },
+		{ .link = LINK_LOOP, .tcpopt = LINUX_SYN_OPTS, .tcpoptlen = 20 },
+		{ .link = LINK_RAW, .paylen = 9 },
+		{ .link = LINK_IPV6, .ipver = 6, .ext = routing_ah, .extlen = sizeof(routing_ah),
+		  .first_nh = 43, .paylen = 6 },
+		{ .link = LINK_IPV4, .frag = 0x2000, .paylen = 1 },
+	};
+
+	for (int i = 0; i < NFRAMES; i++) {
+		build(&specs[i], &fr[i]);
+		paylen[i] = specs[i].paylen;
+	}
+}
+
+static void test_every_truncation(void **state)
+{
+	struct frame fr[NFRAMES];
+	uint32_t paylen[NFRAMES];
+
+	(void)state;
+	build_corpus(fr, paylen);
+	for (int i = 0; i < NFRAMES; i++) {
+		for (uint32_t cut = 0; cut <= fr[i].len; cut++) {
+			struct result r = run_cut(&fr[i], cut);
+
+			if (cut < fr[i].pay_off) {
+				if (r.st != DECODE_TRUNCATED)
+					fail_msg("frame %d cut at %u: %s (%s)", i, cut,
+						 decode_status_name(r.st), r.err);
+			} else {
+				assert_int_equal(r.st, DECODE_OK);
+				assert_int_equal(r.seg.payload_len, paylen[i]);
+				assert_int_equal(r.seg.payload_captured, cut - fr[i].pay_off);
+				assert_int_equal(r.seg.wire_len, fr[i].len);
+			}
+		}
+	}
+}
+
+static void test_random_mutations(void **state)
+{
+	static const int links[] = { LINK_NULL, LINK_ETHERNET, LINK_RAW_DLT12, LINK_RAW_DLT14, LINK_RAW,
+				     LINK_LOOP, LINK_LINUX_SLL, LINK_IPV4, LINK_IPV6, LINK_LINUX_SLL2, 3 };
+	struct frame fr[NFRAMES];
+	uint32_t paylen[NFRAMES];
+	unsigned seen[6] = { 0 };
+
+	(void)state;
+	build_corpus(fr, paylen);
+	rng_state = 0x7cb1a2e5u;
+	for (int iter = 0; iter < 20000; iter++) {
+		struct frame m;
+		struct result r;
+		uint32_t caplen;
+		int link;
+
+		if (iter % 10 == 9) {
+			/* pure noise of random length */
+			memset(&m, 0, sizeof(m));
+			m.len = rng() % 200;
+			for (uint32_t k = 0; k < m.len; k++)
+				m.b[k] = (uint8_t)rng();
+			link = links[rng() % (sizeof(links) / sizeof(links[0]))];
+		} else {
+			m = fr[iter % NFRAMES];
+			link = m.link;
+			for (uint32_t k = 0, n = 1 + rng() % 4; k < n; k++) {
+				uint32_t pos = rng() % m.len;
+
+				/* bias towards the headers, where the length fields are */
+				if (rng() % 2)
+					pos = rng() % (m.pay_off < m.len ? m.pay_off : m.len);
+				if (rng() % 2)
+					m.b[pos] ^= (uint8_t)(1u << (rng() % 8));
+				else
+					m.b[pos] = (uint8_t)rng();
+			}
+			if (rng() % 16 == 0)
+				link = links[rng() % (sizeof(links) / sizeof(links[0]))];
+		}
+		caplen = m.len;
+		if (caplen > 0 && rng() % 4 == 0)
+			caplen = rng() % caplen;
+		r = run(link, m.b, caplen, m.len);
+		assert_true(r.st <= 0 && r.st >= DECODE_BAD_LINK);
+		seen[-r.st]++;
+		if (r.st == DECODE_OK) {
+			assert_true(r.seg.src.family == 4 || r.seg.src.family == 6);
+			assert_int_equal(r.seg.src.family, r.seg.dst.family);
+			assert_true(r.seg.opt.sack_count <= TCP_MAX_SACK_BLOCKS);
+			assert_true(r.seg.wire_len >= caplen);
+			assert_true(r.seg.payload_len <= 65535);
+		}
+	}
+	/* the mutations really reached every outcome */
+	for (int s = 0; s < 6; s++)
+		if (seen[s] == 0)
+			fail_msg("no mutation produced status %s", decode_status_name((enum decode_status)-s));
+}
+
+/* ---- segment.c helpers -------------------------------------------------------------------- */
+
+static void test_ip_addr_format_parse(void **state)
+{
+	struct ip_addr a, b;
+	char buf[46];
+
+	(void)state;
+	assert_int_equal(ip_addr_parse("198.18.0.1", &a), 0);
+	assert_int_equal(a.family, 4);
+	assert_memory_equal(a.bytes, V4_SRC, 4);
+	assert_string_equal(ip_addr_format(&a, buf, sizeof(buf)), "198.18.0.1");
+
+	assert_int_equal(ip_addr_parse("2001:DB8:0:0::1", &b), 0);
+	assert_int_equal(b.family, 6);
+	assert_memory_equal(b.bytes, V6_SRC, 16);
+	assert_string_equal(ip_addr_format(&b, buf, sizeof(buf)), "2001:db8::1");
+	assert_false(ip_addr_equal(&a, &b));
+
+	assert_int_equal(ip_addr_parse("::ffff:198.18.0.1", &b), 0);
+	assert_int_equal(b.family, 6);
+	assert_string_equal(ip_addr_format(&b, buf, sizeof(buf)), "::ffff:198.18.0.1");
+	assert_false(ip_addr_equal(&a, &b));       /* a mapped address is still IPv6 */
+
+	/* dotted input is accepted in IPv6; the text comes back canonical (RFC 5952) */
+	assert_int_equal(ip_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", &b), 0);
+	assert_string_equal(ip_addr_format(&b, buf, sizeof(buf)), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_int_equal(ip_addr_parse("2001:0DB8:0000:0000:0001:0000:0000:0001", &b), 0);
+	assert_string_equal(ip_addr_format(&b, buf, sizeof(buf)), "2001:db8::1:0:0:1");
+	/* cut to a short buffer, still terminated */
+	assert_string_equal(ip_addr_format(&a, buf, 5), "198.");
+	buf[0] = 'z';
+	ip_addr_format(&a, buf, 0);
+	assert_int_equal(buf[0], 'z');
+	b.family = 9;
+	assert_string_equal(ip_addr_format(&b, buf, sizeof(buf)), "?");
+
+	/* bad input leaves out untouched */
+	b = a;
+	assert_int_equal(ip_addr_parse("", &b), -1);
+	assert_int_equal(ip_addr_parse("198.18.0", &b), -1);
+	assert_int_equal(ip_addr_parse("198.18.0.256", &b), -1);
+	assert_int_equal(ip_addr_parse("198.18.0.1 ", &b), -1);
+	assert_int_equal(ip_addr_parse("localhost", &b), -1);
+	assert_int_equal(ip_addr_parse("2001:db8:::1", &b), -1);
+	assert_int_equal(ip_addr_parse("[::1]", &b), -1);
+	assert_int_equal(ip_addr_parse("fe80::1%lo", &b), -1);
+	assert_int_equal(ip_addr_parse(NULL, &b), -1);
+	assert_true(ip_addr_equal(&a, &b));
+
+	/* equality: family matters; IPv4 ignores the unused 12 bytes */
+	b = a;
+	memset(b.bytes + 4, 0xaa, 12);
+	assert_true(ip_addr_equal(&a, &b));
+	b.bytes[3] ^= 1;
+	assert_false(ip_addr_equal(&a, &b));
+	assert_int_equal(ip_addr_parse("::1", &a), 0);
+	b = a;
+	b.bytes[15] = 2;
+	assert_false(ip_addr_equal(&a, &b));
+	b.bytes[15] = 1;
+	assert_true(ip_addr_equal(&a, &b));
+	b.family = 4;
+	assert_false(ip_addr_equal(&a, &b));
+	assert_true(ip_addr_equal(NULL, NULL));
+	assert_false(ip_addr_equal(&a, NULL));
+}
+
+static void test_tcp_flags_format(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(tcp_flags_format(0, "|", buf, sizeof(buf)), "none");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_SYN, "|", buf, sizeof(buf)), "SYN");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_ACK | TCP_FLAG_SYN, ",", buf, sizeof(buf)), "SYN,ACK");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_ACK | TCP_FLAG_FIN, " ", buf, sizeof(buf)), "FIN ACK");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_RST | TCP_FLAG_ACK, "", buf, sizeof(buf)), "RSTACK");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_PSH | TCP_FLAG_ACK, NULL, buf, sizeof(buf)), "PSH|ACK");
+	assert_string_equal(tcp_flags_format(0xff, "|", buf, sizeof(buf)), "SYN|FIN|RST|PSH|ACK|URG|ECE|CWR");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_ECE | TCP_FLAG_CWR | TCP_FLAG_URG, "+", buf, sizeof(buf)),
+			    "URG+ECE+CWR");
+	/* cut to the buffer, always terminated */
+	assert_string_equal(tcp_flags_format(TCP_FLAG_SYN | TCP_FLAG_ACK, "|", buf, 6), "SYN|A");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_SYN | TCP_FLAG_ACK, "|", buf, 4), "SYN");
+	assert_string_equal(tcp_flags_format(0xff, ", ", buf, 2), "S");
+	assert_string_equal(tcp_flags_format(0, "|", buf, 3), "no");
+	assert_string_equal(tcp_flags_format(TCP_FLAG_SYN, "|", buf, 1), "");
+	buf[0] = 'z';
+	tcp_flags_format(TCP_FLAG_SYN, "|", buf, 0);
+	assert_int_equal(buf[0], 'z');
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ethernet_ipv4),
+		cmocka_unit_test(test_ethernet_ipv6),
+		cmocka_unit_test(test_vlan_tags),
+		cmocka_unit_test(test_linux_cooked),
+		cmocka_unit_test(test_raw_links),
+		cmocka_unit_test(test_bsd_loopback),
+		cmocka_unit_test(test_unknown_link_and_empty),
+		cmocka_unit_test(test_ipv4_options),
+		cmocka_unit_test(test_ipv4_errors),
+		cmocka_unit_test(test_ipv4_fragments),
+		cmocka_unit_test(test_ethernet_padding),
+		cmocka_unit_test(test_snaplen_cut_payload),
+		cmocka_unit_test(test_ipv6_extension_headers),
+		cmocka_unit_test(test_tcp_header_errors),
+		cmocka_unit_test(test_tcp_flags_and_fields),
+		cmocka_unit_test(test_options_each_kind),
+		cmocka_unit_test(test_options_sack),
+		cmocka_unit_test(test_options_eol_and_malformed),
+		cmocka_unit_test(test_options_in_frames),
+		cmocka_unit_test(test_errbuf_null_and_status_names),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_random_mutations),
+		cmocka_unit_test(test_ip_addr_format_parse),
+		cmocka_unit_test(test_tcp_flags_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
