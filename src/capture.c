@@ -45,6 +45,8 @@ struct capture {
 	capture_handler cb;
 	void *user;
 	int delivered;
+	bool break_req;             /* capture_breakloop called in this dispatch */
+	bool break_stale;           /* ... and libpcap's flag outlived the call */
 	char err[CAPTURE_ERRBUF_SIZE];
 };
 
@@ -360,6 +362,7 @@ static bool is_truncation(const char *msg)
  */
 int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
 {
+	bool stale;
 	int n;
 
 	if (c == NULL)
@@ -369,11 +372,27 @@ int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
 	c->cb = cb;
 	c->user = user;
 	c->delivered = 0;
-	n = pcap_dispatch(c->p, max > 0 ? max : -1, trampoline, (u_char *)c);
+	c->break_req = false;
+	stale = c->break_stale;
+	c->break_stale = false;
+	for (;;) {
+		n = pcap_dispatch(c->p, max > 0 ? max : -1, trampoline, (u_char *)c);
+		/* A savefile read that stopped for a breakloop after some packets
+		 * returns their count and leaves libpcap's break flag set, so the
+		 * next call would stop before reading anything.  Absorb that
+		 * leftover once instead of reporting a spurious "nothing". */
+		if (n == PCAP_ERROR_BREAK && stale && !c->break_req && c->delivered == 0) {
+			stale = false;
+			continue;
+		}
+		break;
+	}
 	c->cb = NULL;
 	c->user = NULL;
 	if (n == PCAP_ERROR_BREAK)
 		return c->delivered;
+	if (c->break_req)
+		c->break_stale = true;
 	if (n < 0) {
 		const char *msg = pcap_geterr(c->p);
 
@@ -399,8 +418,10 @@ int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
  * packet; safe to call from the callback. */
 void capture_breakloop(struct capture *c)
 {
-	if (c)
+	if (c) {
+		c->break_req = true;
 		pcap_breakloop(c->p);
+	}
 }
 
 /*

@@ -697,18 +697,32 @@ static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
 	rbuf_putc(b, '\n');
 }
 
-/* "not negotiated (only the client offered it)" and friends. */
+/*
+ * "not negotiated" and why: an option is on only when both SYNs carry it
+ * (RFC 7323 §1.3 and §2.2 for window scale and timestamps, RFC 2018 §2 for
+ * SACK), so say which side did not, or that one side's SYN was never seen
+ * (refused, or not in the capture) and nobody can tell.
+ */
 static void summary_not_negotiated(struct rbuf *b, const struct tl_summary *sm, bool c_offered,
 				   bool s_offered, const char *what)
 {
+	bool c_seen = sm->side[TL_CLIENT].syn_seen, s_seen = sm->side[TL_SERVER].syn_seen;
+
 	rbuf_puts(b, "not negotiated");
-	if (c_offered != s_offered) {
-		/* RFC 7323 §2.2, RFC 2018 §2: it takes both SYNs to enable it. */
+	if (!c_seen && !s_seen) {
+		rbuf_puts(b, " (no SYN seen from either side)");
+	} else if (!s_seen) {
+		rbuf_puts(b, " (no SYN-ACK seen from the server)");
+	} else if (!c_seen) {
+		rbuf_puts(b, " (no SYN seen from the client)");
+	} else if (c_offered != s_offered) {
 		rbuf_puts(b, c_offered ? " (only the client offered " : " (only the server offered ");
 		rbuf_puts(b, what);
 		rbuf_putc(b, ')');
-	} else if (!sm->side[TL_CLIENT].syn_seen || !sm->side[TL_SERVER].syn_seen) {
-		rbuf_puts(b, " (handshake not fully captured)");
+	} else if (!c_offered) {
+		rbuf_puts(b, " (neither side offered ");
+		rbuf_puts(b, what);
+		rbuf_putc(b, ')');
 	}
 	rbuf_putc(b, '\n');
 }

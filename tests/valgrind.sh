@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the unit tests and tcplab replay on every saved capture under
+# valgrind's memcheck; any error or leak fails.  Prints "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+[ -f tests/valgrind.supp ] && VG+=(--suppressions=tests/valgrind.supp)
+pass=0; fail=0
+check() {
+	local out rc
+	out=$("${VG[@]}" "$@" 2>&1 >/dev/null); rc=$?
+	if [ $rc -eq 99 ]; then
+		echo "valgrind errors: $*"; echo "$out" | head -40; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+}
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	# the firewall test unshares a network namespace: fine under valgrind
+	check "$t"
+done
+for f in captures/*.pcap captures/*.pcapng captures/bad/*; do
+	[ -f "$f" ] || continue
+	check ./tcplab replay "$f"
+	check ./tcplab replay --json "$f"
+done
+echo "valgrind: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
