@@ -44,11 +44,11 @@ $(BUILD)/libtcplab.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/tcplab/*.h)
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/san/%.o: src/%.c $(wildcard include/tcplab/*.h)
+$(BUILD)/san/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 

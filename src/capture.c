@@ -358,7 +358,8 @@ static bool is_truncation(const char *msg)
  * Contract: see capture.h.  Returns the count delivered (> 0), 0 when a
  * live capture has nothing ready, CAPTURE_EOF once a file is exhausted,
  * CAPTURE_ERR_TRUNCATED when a file ends inside a packet (the complete
- * packets before it have been delivered), CAPTURE_ERR otherwise.
+ * packets before it have been delivered), CAPTURE_ERR otherwise.  After an
+ * error a file is finished: later calls return CAPTURE_EOF.
  */
 int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
 {
@@ -403,6 +404,9 @@ int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
 			return CAPTURE_ERR_TRUNCATED;
 		}
 		fmt_err(c->err, "reading packets failed: %s", msg);
+		/* a file's read position is lost after an error: stop there */
+		if (!c->live)
+			c->eof = true;
 		return CAPTURE_ERR;
 	}
 	if (n == 0 && !c->live) {
@@ -588,10 +592,8 @@ int capture_writer_close(struct capture_writer *w)
 		return -1;
 	if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper)))
 		rc = -1;
-	/* pcap_dump_close() does not report fclose's result: close the
-	 * stream's data ourselves first so a full disk is not missed. */
-	if (fflush(pcap_dump_file(w->dumper)) != 0)
-		rc = -1;
+	/* pcap_dump_close() does not report fclose's result: everything is
+	 * flushed above, so a full disk has been seen by now. */
 	pcap_dump_close(w->dumper);
 	pcap_close(w->dead);
 	free(w);

@@ -227,7 +227,7 @@ struct craft *craft_open(int family, const char *device, char errbuf[CRAFT_ERRBU
 
 			while (len > 0 && (lerr[len - 1] == '\n' || lerr[len - 1] == '\r'))
 				lerr[--len] = '\0';
-			snprintf(errbuf, CRAFT_ERRBUF_SIZE, "cannot open a raw IPv%d socket%s%s: %s",
+			snprintf(errbuf, CRAFT_ERRBUF_SIZE, "cannot open a raw IPv%d socket%s%.16s: %.180s",
 				 family, device ? " on " : "", device ? device : "", lerr);
 		}
 		free(c);
@@ -252,6 +252,27 @@ struct craft *craft_open(int family, const char *device, char errbuf[CRAFT_ERRBU
 			snprintf(errbuf, CRAFT_ERRBUF_SIZE, "cannot set the socket mark: %s",
 				 strerror(e));
 		}
+		libnet_destroy(c->l);
+		free(c);
+		return NULL;
+	}
+
+	/* libnet's raw injectors ignore the device: bind the socket to it so
+	 * the segments leave where the capture listens (socket(7)). */
+	if (device != NULL && device[0] != '\0' &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device) + 1) != 0) {
+		int e = errno;
+
+		if (errbuf) {
+			if (e == ENODEV)
+				snprintf(errbuf, CRAFT_ERRBUF_SIZE,
+					 "cannot send on %s: there is no such interface", device);
+			else
+				snprintf(errbuf, CRAFT_ERRBUF_SIZE, "cannot bind the raw socket to %s: %s",
+					 device, strerror(e));
+		}
+		if ((e == EPERM || e == EACCES) && permission_denied)
+			*permission_denied = true;
 		libnet_destroy(c->l);
 		free(c);
 		return NULL;

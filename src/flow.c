@@ -63,6 +63,8 @@ struct conn {
 	int first_fin;                      /* role that sent the first FIN, -1 none */
 	int reset_by;                       /* role that sent the accepted RST, -1 none */
 	bool server_refused;                /* the server answered the SYN with RST */
+	bool have_pending_syn;              /* a SYN the server has not answered yet */
+	struct segment pending_syn;         /* (payload pointer cleared) */
 };
 
 struct flow_table {
@@ -258,25 +260,25 @@ static const char *ended_how(const struct conn *c, enum tl_outcome o)
 {
 	switch (o) {
 	case TL_OUTCOME_REFUSED:
-		return "refused: the server answered the SYN with RST (nothing listens on the port)";
+		return "the server answered the SYN with RST (nothing listens on the port)";
 	case TL_OUTCOME_RESET:
 		if (c->reset_by == TL_CLIENT)
-			return "reset: the client aborted the connection with RST";
-		return "reset: the server aborted the connection with RST";
+			return "the client aborted the connection with RST";
+		return "the server aborted the connection with RST";
 	case TL_OUTCOME_TIMEOUT:
 		if (!c->have_synack)
-			return "timeout: the SYN was never answered";
-		return "timeout: the peer stopped answering";
+			return "the SYN was never answered";
+		return "the peer stopped answering";
 	case TL_OUTCOME_HALF_OPEN:
-		return "half-open: SYN with no answer in the capture (a SYN flood looks like this)";
+		return "SYN with no answer in the capture (a SYN flood looks like this)";
 	case TL_OUTCOME_OPEN:
 		if (c->first_fin == TL_CLIENT)
 			return "still closing: the client's FIN was sent, the server had not closed";
 		if (c->first_fin == TL_SERVER)
 			return "still closing: the server's FIN was sent, the client had not closed";
 		if (c->info.midstream)
-			return "open: joined mid-stream and still open at the end";
-		return "open: established and still open at the end";
+			return "joined mid-stream and still open at the end";
+		return "established and still open at the end";
 	case TL_OUTCOME_CLOSED:
 		break;
 	}
@@ -569,14 +571,33 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 		c->half_close = true;
 }
 
-/* Applies seg to both endpoints and emits the segment and state events. */
+/*
+ * Applies seg to both endpoints and emits the segment and state events.
+ *
+ * A SYN to a server still in LISTEN is held back: the observer cannot know
+ * the server received it until the server answers.  A SYN-ACK then shows
+ * LISTEN → SYN-RECEIVED under itself; an RST shows that nothing listened;
+ * no answer at all leaves the server in LISTEN (a half-open connection).
+ */
 static void apply(struct flow_table *ft, struct conn *c, const struct segment *seg)
 {
 	enum tl_role from = sender_role(c, seg), to = (enum tl_role)!from;
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
-	enum tcp_state snd_before = snd->state;
-	bool revived = false;
-	struct tcp_transition ts, tr;
+	bool revived = false, refused_now = false, held = false;
+	struct tcp_transition ts, tr, tp;
+
+	memset(&tp, 0, sizeof(tp));
+	if (from == TL_SERVER && c->have_pending_syn) {
+		c->have_pending_syn = false;
+		if (seg->flags & TCP_FLAG_RST) {
+			refused_now = true;
+		} else {
+			tp = tcp_fsm_segment(snd, TCP_DIR_RECEIVED, &c->pending_syn);
+			if (tp.changed)
+				tp.reason = (seg->flags & TCP_FLAG_SYN) && (seg->flags & TCP_FLAG_ACK)
+					? "received the SYN (this SYN-ACK answers it)" : "received the SYN";
+		}
+	}
 
 	/* A FIN retransmitted by an endpoint the tracker already closed: the
 	 * final ACK it was sent never reached it (lost after the capture point). */
@@ -587,15 +608,31 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		revived = true;
 	}
 
-	ts = tcp_fsm_segment(snd, TCP_DIR_SENT, seg);
+	if (refused_now) {
+		memset(&ts, 0, sizeof(ts));
+		ts.from = TCP_LISTEN;
+		ts.to = TCP_CLOSED;
+		ts.changed = true;
+		ts.reason = "answered the SYN with RST: no socket listens on the port (connection refused)";
+		snd->state = TCP_CLOSED;
+		c->server_refused = true;
+	} else {
+		ts = tcp_fsm_segment(snd, TCP_DIR_SENT, seg);
+	}
 	note_figures(c, from, seg, &ts);
 
-	/* An RST from the server in answer to the SYN: nothing listened. */
-	if ((seg->flags & TCP_FLAG_RST) && from == TL_SERVER && rcv->state == TCP_SYN_SENT &&
-	    !c->have_synack)
-		c->server_refused = true;
-
-	tr = tcp_fsm_segment(rcv, TCP_DIR_RECEIVED, seg);
+	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
+	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		c->pending_syn = *seg;
+		c->pending_syn.payload = NULL;
+		c->pending_syn.payload_captured = 0;
+		c->have_pending_syn = true;
+		held = true;
+		memset(&tr, 0, sizeof(tr));
+		tr.from = tr.to = rcv->state;
+	} else {
+		tr = tcp_fsm_segment(rcv, TCP_DIR_RECEIVED, seg);
+	}
 
 	if (!ft->opt.summary_only && wants(ft, c)) {
 		struct tl_event ev;
@@ -618,23 +655,20 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 									: "SYN retransmitted";
 		else if (ts.retransmission && (seg->flags & TCP_FLAG_FIN))
 			ev.u.segment.annotation = "FIN retransmitted";
-		else if (tr.unacceptable && !ts.changed)
+		else if (ts.retransmission && seg->payload_len)
+			ev.u.segment.annotation = "data retransmitted";
+		else if (tr.unacceptable && !ts.changed && !held)
 			ev.u.segment.annotation = tr.reason;
 		render_emit(ft->r, &ev);
 	}
 
+	if (tp.changed)
+		emit_state(ft, c, seg->ts_ns, from, tp.from, tp.to, tp.reason);
 	if (revived)
 		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
 			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
-
-	if (c->server_refused && from == TL_SERVER && snd_before == TCP_LISTEN) {
-		/* The server was never in LISTEN: say what the RST means. */
-		snd->state = TCP_CLOSED;
-		emit_state(ft, c, seg->ts_ns, from, TCP_LISTEN, TCP_CLOSED,
-			   "answered the SYN with RST: no socket listens on the port (connection refused)");
-	} else if (ts.changed) {
+	if (ts.changed)
 		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
-	}
 	if (tr.changed)
 		emit_state(ft, c, seg->ts_ns, to, tr.from, tr.to, tr.reason);
 

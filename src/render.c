@@ -291,3 +291,13 @@ size_t utf8_seq_len(const unsigned char *p, size_t avail)
 			return 0;
 	return need;
 }
+
+/* utf8_seq_len() inside a NUL-terminated string: reads no byte past the NUL. */
+size_t utf8_str_seq_len(const unsigned char *p)
+{
+	size_t avail = 1;
+
+	while (avail < 4 && p[avail] != '\0')
+		avail++;
+	return utf8_seq_len(p, avail);
+}

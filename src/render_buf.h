@@ -92,6 +92,10 @@ size_t endpoint_format(const struct ip_addr *a, uint16_t port, char buf[ENDPOINT
  */
 size_t utf8_seq_len(const unsigned char *p, size_t avail);
 
+/* utf8_seq_len() for a position inside a NUL-terminated string (the NUL
+ * bounds the read: it is never a continuation byte). */
+size_t utf8_str_seq_len(const unsigned char *p);
+
 /* The TCP flag names in the order tcpdump users expect (RFC 9293 §3.1 bits). */
 struct flag_name {
 	uint8_t bit;

@@ -78,9 +78,7 @@ static void json_text(struct rbuf *b, const char *s)
 			json_ascii(b, *p++);
 			continue;
 		}
-		/* strnlen-free: a NUL inside a sequence fails the continuation test. */
-		size_t avail = p[1] == 0 ? 1 : p[2] == 0 ? 2 : p[3] == 0 ? 3 : 4;
-		size_t n = utf8_seq_len(p, avail);
+		size_t n = utf8_str_seq_len(p);
 
 		if (n == 0) {
 			rbuf_write(b, "\\ufffd", 6);

@@ -5,7 +5,7 @@
  *   conn 1: client 198.18.0.1:43512 → server 198.18.0.2:8080
  *     0.000000  C → S  SYN      seq=2882756817 (0)                            win=64240 len=0
  *                               [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]
- *               client  CLOSED → SYN-SENT         (sent SYN: active open)
+ *               client  CLOSED → SYN-SENT        (sent SYN: active open)
  *     0.000021  C ← S  SYN,ACK  seq=1004003002 (0)     ack=2882756818 (1)     win=65160 len=0
  *
  * Layout rules (golden tests depend on them):
@@ -72,7 +72,6 @@ struct line {
 	unsigned conn;
 	int col;            /* display column of the cursor */
 	int indent;         /* where continuation lines start */
-	bool fresh;         /* on a continuation line with nothing written yet */
 };
 
 /* ---- small writers ----------------------------------------------------- */
@@ -92,9 +91,25 @@ static void color_off(struct text_priv *p)
 }
 
 /*
- * Columns `s` takes when written by put_text(): a printable ASCII byte or a
- * whole valid UTF-8 sequence is one column, anything else \xNN (four).
- * East Asian wide characters count as one: tcplab's own sentences have none.
+ * Bytes of the character at p if it is safe to show as-is: printable ASCII,
+ * or a well-formed UTF-8 sequence other than a C1 control (U+0080..U+009F,
+ * which some terminals obey like ESC sequences).  0 when it must be escaped.
+ */
+static size_t safe_char_len(const unsigned char *p)
+{
+	if (*p >= 0x20 && *p < 0x7F)
+		return 1;
+	if (*p < 0x80)
+		return 0;
+	if (p[0] == 0xC2 && p[1] < 0xA0)
+		return 0;
+	return utf8_str_seq_len(p);
+}
+
+/*
+ * Columns `s` takes when written by put_text(): a safe character is one
+ * column, any other byte is shown as \xNN (four).  East Asian wide
+ * characters count as one: tcplab's own sentences have none.
  */
 static int text_width(const char *s)
 {
@@ -104,23 +119,15 @@ static int text_width(const char *s)
 	if (s == NULL)
 		return 0;
 	while (*p != '\0') {
-		if (*p >= 0x20 && *p < 0x7F) {
-			p++;
-			w++;
-			continue;
-		}
-		if (*p >= 0x80) {
-			size_t avail = p[1] == 0 ? 1 : p[2] == 0 ? 2 : p[3] == 0 ? 3 : 4;
-			size_t n = utf8_seq_len(p, avail);
+		size_t n = safe_char_len(p);
 
-			if (n > 0) {
-				p += n;
-				w++;
-				continue;
-			}
+		if (n > 0) {
+			p += n;
+			w++;
+		} else {
+			p++;
+			w += 4;
 		}
-		p++;
-		w += 4;
 	}
 	return w;
 }
@@ -129,29 +136,16 @@ static int text_width(const char *s)
 static void put_text(struct rbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const unsigned char *run;
 
 	if (s == NULL)
 		return;
 	while (*p != '\0') {
-		/* Copy the longest run of harmless bytes in one go. */
-		run = p;
-		for (;;) {
-			if (*p >= 0x20 && *p < 0x7F) {
-				p++;
-				continue;
-			}
-			if (*p >= 0x80) {
-				size_t avail = p[1] == 0 ? 1 : p[2] == 0 ? 2 : p[3] == 0 ? 3 : 4;
-				size_t n = utf8_seq_len(p, avail);
+		/* Copy the longest run of safe characters in one go. */
+		const unsigned char *run = p;
+		size_t n;
 
-				if (n > 0) {
-					p += n;
-					continue;
-				}
-			}
-			break;
-		}
+		while ((n = safe_char_len(p)) > 0)
+			p += n;
 		rbuf_write(b, (const char *)run, (size_t)(p - run));
 		if (*p == '\0')
 			break;
@@ -439,9 +433,7 @@ static int format_preview(const struct segment *s, struct sbuf *sb)
  */
 static void place_extra(struct line *ln, int width)
 {
-	if (ln->fresh) {
-		ln->fresh = false;
-	} else if (ln->col + 2 + width <= TEXT_COLS) {
+	if (ln->col + 2 + width <= TEXT_COLS) {
 		rbuf_write(&ln->p->b, "  ", 2);
 		ln->col += 2;
 	} else {
@@ -455,9 +447,12 @@ static void place_extra(struct line *ln, int width)
 	ln->col += width;
 }
 
-/* Writes "seq=ABS (REL)" (REL only when shown) padded to width. */
-static void put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_shown, uint32_t rel,
-		    int width)
+/*
+ * Writes "seq=ABS (REL)" (REL only when shown) padded to width; returns the
+ * columns taken (more than width when the numbers did not fit).
+ */
+static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_shown, uint32_t rel,
+		   int width)
 {
 	int w = 4 + dec_digits(abs);
 
@@ -470,6 +465,7 @@ static void put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_sho
 		w += 3 + dec_digits(rel);
 	}
 	rbuf_spaces(b, width - w);
+	return w > width ? w : width;
 }
 
 /* The SGR colour of a flag set: what matters most to the reader wins. */
@@ -523,29 +519,22 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	ln.col += ((int)fsb.len > FLAGS_WIDTH ? (int)fsb.len : FLAGS_WIDTH) + 2;
 	ln.indent = ln.col;
 
-	put_seq(b, "seq=", s->seq, !abs_only && se->rel_seq_known, se->rel_seq, seqw);
+	ln.col += put_seq(b, "seq=", s->seq, !abs_only && se->rel_seq_known, se->rel_seq, seqw);
 	rbuf_write(b, "  ", 2);
-	/* Without ACK the acknowledgment field means nothing (RFC 9293 §3.1). */
-	if (s->flags & TCP_FLAG_ACK)
-		put_seq(b, "ack=", s->ack, !abs_only && se->rel_ack_known, se->rel_ack, seqw);
-	else
+	ln.col += 2;
+	/* Without ACK the acknowledgment field means nothing (RFC 9293 §3.1):
+	 * leave its column blank so win and len stay aligned. */
+	if (s->flags & TCP_FLAG_ACK) {
+		ln.col += put_seq(b, "ack=", s->ack, !abs_only && se->rel_ack_known, se->rel_ack, seqw);
+	} else {
 		rbuf_spaces(b, seqw);
+		ln.col += seqw;
+	}
 	rbuf_write(b, "  win=", 6);
 	rbuf_u64(b, s->window);
 	rbuf_write(b, " len=", 5);
 	rbuf_u64(b, s->payload_len);
-	/* Padded fields may have overflowed their width: count what was written. */
-	{
-		int w_seq = 4 + dec_digits(s->seq) +
-			    (!abs_only && se->rel_seq_known ? 3 + dec_digits(se->rel_seq) : 0);
-		int w_ack = (s->flags & TCP_FLAG_ACK)
-				    ? 4 + dec_digits(s->ack) +
-					      (!abs_only && se->rel_ack_known ? 3 + dec_digits(se->rel_ack) : 0)
-				    : 0;
-
-		ln.col += (w_seq > seqw ? w_seq : seqw) + 2 + (w_ack > seqw ? w_ack : seqw);
-		ln.col += 6 + dec_digits(s->window) + 5 + dec_digits(s->payload_len);
-	}
+	ln.col += 6 + dec_digits(s->window) + 5 + dec_digits(s->payload_len);
 
 	if (se->retransmission) {
 		place_extra(&ln, 16);

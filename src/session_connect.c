@@ -34,6 +34,8 @@
 #define INITIAL_RTO_NS (1 * NS_PER_S)   /* RFC 6298 §2.1 */
 #define REPLY_QUIET_NS (200 * NS_PER_MS) /* wait for the server's answer to our data */
 #define DRAIN_NS (300 * NS_PER_MS)       /* how long to wait to see our own last segments */
+#define SPIN_NS (5 * NS_PER_MS)          /* busy-poll this long after sending what wants a reply */
+#define TRACE_QUEUE 32
 
 enum phase {
 	PH_HANDSHAKE,   /* SYN sent, waiting for SYN-ACK */
@@ -63,10 +65,33 @@ struct run {
 	int result;
 	bool send_failed;
 	char note[1024];
+	/* notes raised while reacting to a segment wait until it is traced */
+	bool reacting;
+	unsigned npending;
+	char pending[4][256];
+	/* packets waiting to be traced (see on_packet) */
+	struct queued {
+		uint64_t ts_ns;
+		int link;
+		uint32_t caplen, wirelen;
+		uint8_t data[2048];
+		unsigned nnotes;
+		char notes[4][256];
+	} queue[TRACE_QUEUE];
+	unsigned nqueued;
+	uint64_t spin_until;       /* busy-poll until then: a reply is imminent */
 };
+
+static void flush_trace(struct run *r);
 
 static void note(struct run *r, const char *text)
 {
+	if (r->reacting) {
+		if (r->npending < 4)
+			snprintf(r->pending[r->npending++], sizeof(r->pending[0]), "%s", text);
+		return;
+	}
+	flush_trace(r);
 	flow_table_note(r->lv.flow, &r->tuple, live_real_ns(), text);
 }
 
@@ -93,6 +118,7 @@ static void send_reliable(struct run *r, uint8_t flags, uint32_t seq, const uint
 	r->rtx_count = 0;
 	r->rto = INITIAL_RTO_NS;
 	r->rtx_deadline = live_mono_ns() + r->rto;
+	r->spin_until = live_mono_ns() + SPIN_NS;
 }
 
 static void send_ack(struct run *r)
@@ -270,23 +296,56 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 	}
 }
 
-/* Capture callback: react first, then trace. */
+/* Traces the queued packets, with the notes raised while reacting to them. */
+static void flush_trace(struct run *r)
+{
+	for (unsigned i = 0; i < r->nqueued; i++) {
+		struct queued *q = &r->queue[i];
+		struct segment seg;
+		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK)
+			flow_table_feed(r->lv.flow, &seg);
+		for (unsigned k = 0; k < q->nnotes; k++)
+			flow_table_note(r->lv.flow, &r->tuple, q->ts_ns, q->notes[k]);
+	}
+	r->nqueued = 0;
+}
+
+/*
+ * Capture callback: react first, trace later.  The peer's segment is acted
+ * on at once; every segment of the connection is copied to a small queue
+ * and traced (decoded, tracked, printed) once no reply is imminent, so
+ * printing never sits between a SYN-ACK and our ACK.
+ */
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct run *r = user;
 	struct segment seg;
+	struct queued *q;
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
 	if (seg.sport == r->c.rport && seg.dport == r->c.lport && ip_addr_equal(&seg.src, &r->c.remote) &&
 	    ip_addr_equal(&seg.dst, &r->c.local)) {
+		r->reacting = true;
 		on_peer_segment(r, &seg);
+		r->reacting = false;
 	} else if (seg.sport == r->c.lport && seg.dport == r->c.rport && ip_addr_equal(&seg.src, &r->c.local)) {
 		r->lv.captured_own++;
 	} else {
 		return;
 	}
-	flow_table_feed(r->lv.flow, &seg);
+	if (r->nqueued == TRACE_QUEUE)
+		flush_trace(r);
+	q = &r->queue[r->nqueued++];
+	q->ts_ns = pkt->ts_ns;
+	q->link = pkt->link;
+	q->wirelen = pkt->wirelen;
+	q->caplen = pkt->caplen < sizeof(q->data) ? pkt->caplen : (uint32_t)sizeof(q->data);
+	memcpy(q->data, pkt->data, q->caplen);
+	q->nnotes = r->npending;
+	for (unsigned i = 0; i < r->npending; i++)
+		memcpy(q->notes[i], r->pending[i], sizeof(q->notes[i]));
+	r->npending = 0;
 }
 
 /* Fires whichever timers are due. */
@@ -302,6 +361,7 @@ static void on_timers(struct run *r, uint64_t now)
 			if (tcp_state_synchronized(r->c.tcb.state))
 				abort_conn(r);
 			tcp_fsm_call(&r->c.tcb, TCP_CALL_GIVE_UP);
+			flush_trace(r);
 			flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
 			finish(r, TCPLAB_EXIT_TIMEOUT);
 			return;
@@ -316,6 +376,7 @@ static void on_timers(struct run *r, uint64_t now)
 		live_send(&r->lv, &r->c, r->rtx_flags | (r->c.tcb.irs_known ? TCP_FLAG_ACK : 0), r->rtx_seq,
 			  r->rtx_payload, r->rtx_len, &err);
 		r->rtx_deadline = now + r->rto;
+		r->spin_until = live_mono_ns() + SPIN_NS;
 	}
 	if (r->phase == PH_QUIET && now >= r->quiet_deadline)
 		start_close(r);
@@ -334,6 +395,7 @@ static void on_timers(struct run *r, uint64_t now)
 			 "the %.1f s not waited are skipped so the demo ends",
 			 tw, tw < 60 ? 60 - tw : 0);
 		tcp_fsm_call(&r->c.tcb, TCP_CALL_TIME_WAIT_DONE);
+		flush_trace(r);
 		flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_TIME_WAIT_DONE, live_real_ns(), r->note);
 		finish(r, TCPLAB_EXIT_OK);
 	}
@@ -353,13 +415,31 @@ static uint64_t next_deadline(const struct run *r)
 	return d;
 }
 
-/* poll() on the capture until deadline or a packet; 0, or -1 on signal. */
+/*
+ * Waits for packets until deadline and dispatches them; 0, or -1 on signal.
+ * Within the spin window after we sent something that wants an answer it
+ * busy-polls the capture (non-blocking) instead of sleeping in poll(): a
+ * sleeping process costs a scheduler wake-up (tens of µs on a VM) between
+ * the SYN-ACK and our ACK.  Outside it, poll() on the selectable fd with
+ * the nearest timer as timeout.  The trace is flushed when not spinning.
+ */
 static int wait_and_dispatch(struct run *r, uint64_t deadline)
 {
 	struct pollfd pfd = { .fd = capture_fd(r->lv.cap), .events = POLLIN };
 	uint64_t now = live_mono_ns();
 	int timeout = -1;
 
+	if (now < r->spin_until) {
+		uint64_t stop = r->spin_until < deadline ? r->spin_until : deadline;
+		do {
+			if (capture_dispatch(r->lv.cap, -1, on_packet, r) > 0)
+				return 0;
+			if (live_signal)
+				return -1;
+		} while (live_mono_ns() < stop);
+		return 0;
+	}
+	flush_trace(r);
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS);
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
@@ -512,6 +592,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 				break;
 		live_signal = saved;
 	}
+	flush_trace(&r);
 	if (r.lv.fw) {
 		int64_t dropped = firewall_dropped(r.lv.fw);
 		if (dropped > 0) {

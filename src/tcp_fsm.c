@@ -211,6 +211,8 @@ static void advance_rcv_nxt(struct tcp_endpoint *ep, const struct segment *seg)
 /* Records what seg's ACK acknowledges of our sequence space. */
 static void note_ack(struct tcp_endpoint *ep, const struct segment *seg)
 {
+	if (acks_our_fin(ep, seg))
+		ep->fin_acked = true;
 	if (!(seg->flags & TCP_FLAG_ACK) || !ep->iss_known)
 		return;
 	if (seq_gt(seg->ack, ep->snd_una) && seq_le(seg->ack, ep->snd_nxt))
@@ -234,6 +236,13 @@ static void receive_synchronized(struct tcp_endpoint *ep, const struct segment *
 				 struct tcp_transition *t)
 {
 	bool fin_acked_now;
+
+	if (!ep->irs_known && !(seg->flags & TCP_FLAG_RST)) {
+		/* joined mid-stream: the first segment tells where the peer is */
+		ep->irs_known = true;
+		ep->irs = seg->seq - 1;
+		ep->rcv_nxt = seg->seq;
+	}
 
 	switch (classify(seg->flags)) {
 	case EV_RST:
@@ -549,6 +558,13 @@ static void sent(struct tcp_endpoint *ep, const struct segment *seg, struct tcp_
 		}
 	} else if (ep->iss_known && seq_gt(end, ep->snd_nxt)) {
 		ep->snd_nxt = end;
+	} else if (!ep->iss_known && ev != EV_RST && tcp_state_synchronized(ep->state)) {
+		/* joined mid-stream: its first segment tells where it is */
+		ep->iss_known = true;
+		ep->iss = seg->seq - 1;
+		ep->snd_una = seg->seq;
+		ep->snd_nxt = end;
+		ep->syn_acked = true;
 	}
 
 	switch (ep->state) {
@@ -573,6 +589,7 @@ static void sent(struct tcp_endpoint *ep, const struct segment *seg, struct tcp_
 			enter(ep, t, TCP_SYN_SENT, "sent SYN from LISTEN (RFC 9293 §3.10.2 SEND)", TCP_ACT_NONE);
 			return;
 		case EV_SYN_ACK:
+			ep->passive_open = true;
 			enter(ep, t, TCP_SYN_RECEIVED, "sent SYN-ACK (its SYN was not seen)", TCP_ACT_NONE);
 			return;
 		case EV_RST:

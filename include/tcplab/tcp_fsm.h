@@ -24,9 +24,12 @@
  *     [rcv_nxt - 1, rcv_nxt + 2^30) — tcplab cannot see the receive window
  *     exactly, so it accepts what a real stack would plausibly accept.
  *   - sent and received segments update snd_nxt / rcv_nxt by their sequence
- *     length (payload + SYN + FIN); a segment whose sequence space is
- *     entirely below snd_nxt (sent) / rcv_nxt (received) and that occupies
- *     sequence space is a retransmission.
+ *     length (payload + SYN + FIN).  A received segment whose sequence space
+ *     lies entirely below rcv_nxt is a retransmission; a sent segment that
+ *     occupies sequence space and starts below snd_nxt is one (Wireshark's
+ *     rule: a repacketized, partly new segment is still a retransmission).
+ *   - an endpoint joined mid-stream (irs unknown) learns rcv_nxt from the
+ *     first segment it receives.
  *
  *  Received (dir = TCP_DIR_RECEIVED):
  *   CLOSED       any non-RST        → CLOSED, SEND_RST (nobody listens), unacceptable
@@ -55,7 +58,7 @@
  *
  *  Sent (dir = TCP_DIR_SENT) — how an observed endpoint reveals its moves:
  *   CLOSED       SYN                → SYN-SENT        (active open; iss learned)
- *   LISTEN       SYN+ACK            → SYN-RECEIVED    (its SYN was not seen)
+ *   LISTEN       SYN+ACK            → SYN-RECEIVED    (its SYN was not seen; passive open)
  *   SYN-SENT     SYN+ACK            → SYN-RECEIVED    (simultaneous open)
  *   SYN-RECEIVED SYN+ACK            → SYN-RECEIVED    (iss learned; retransmission marked)
  *   SYN-RECEIVED FIN                → FIN-WAIT-1
@@ -64,15 +67,17 @@
  *   CLOSE-WAIT   FIN whose ACK does not cover the peer's FIN
  *                                   → CLOSING  (it sent its FIN before it received the
  *                                     peer's: a simultaneous close seen from the far side)
- *   any state    RST                → CLOSED, DELETE_TCB ("aborted")
+ *   any state    RST                → CLOSED, DELETE_TCB ("aborted"); but LISTEN stays
+ *                                     LISTEN (an RST answering a stray segment, §3.10.7.2)
  *   SYN, FIN or data repeating sequence space already sent
  *                                   → same state, retransmission = true
  *   anything else (ACKs, data)      → same state
  *
- *  Calls: OPEN_PASSIVE CLOSED→LISTEN; OPEN_ACTIVE CLOSED→SYN-SENT (SEND_SYN);
+ *  Calls: OPEN_PASSIVE CLOSED→LISTEN; OPEN_ACTIVE CLOSED/LISTEN→SYN-SENT (SEND_SYN);
  *   CLOSE: LISTEN/SYN-SENT→CLOSED, SYN-RECEIVED/ESTABLISHED→FIN-WAIT-1 (SEND_FIN),
  *   CLOSE-WAIT→LAST-ACK (SEND_FIN); ABORT: synchronized states and SYN-RECEIVED →
- *   CLOSED (SEND_RST|DELETE_TCB), LISTEN/SYN-SENT → CLOSED (DELETE_TCB);
+ *   CLOSED (SEND_RST|DELETE_TCB) except CLOSING/LAST-ACK/TIME-WAIT which only delete the
+ *   TCB (§3.10.5), LISTEN/SYN-SENT → CLOSED (DELETE_TCB);
  *   TIME_WAIT_DONE: TIME-WAIT→CLOSED (DELETE_TCB); GIVE_UP: any → CLOSED (DELETE_TCB).
  *   Note that CLOSE only moves the state: the FIN's sequence number is
  *   learned when the FIN is fed as sent.

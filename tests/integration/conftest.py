@@ -62,8 +62,16 @@ def pytest_sessionstart(session):
     _root_tables_at_start.update(labmod.tcplab_tables(None))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    # trylast: after the runner plugin's own sessionfinish, which tears down
+    # the fixtures still set up when a run is interrupted (Ctrl-C, SIGTERM):
+    # only what survives that is a leak.
     problems = []
+    stray = labmod.stop_all_processes()
+    if stray:
+        problems.append("processes still running (now stopped): %s"
+                        % ", ".join(map(str, stray)))
     gone = labmod.cleanup_leftovers()
     if gone:
         problems.append("namespaces left behind (now deleted): " + ", ".join(gone))

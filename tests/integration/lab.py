@@ -54,6 +54,7 @@ LATE_DATA = b"late data after your FIN\n"   # tcpserver's half-close data
 
 # Kept per process so conftest's session hooks can check for leaks.
 started_pids = set()         # every process this module started
+_live_procs = []             # Popen objects not yet known to have ended
 _live_namespaces = set()     # namespaces created and not yet deleted
 _lab_counter = itertools.count(1)
 _group_counter = itertools.count(100)
@@ -137,7 +138,20 @@ def spawn(argv, ns=None, user=None, stdin=subprocess.DEVNULL, stdout=subprocess.
                          stderr=stderr, env=env, cwd=cwd)
     with _registry_lock:
         started_pids.add(p.pid)
+        _live_procs[:] = [q for q in _live_procs if q.poll() is None]
+        _live_procs.append(p)
     return p
+
+
+def stop_all_processes():
+    """Stops every process this module started that still runs (a backstop
+    for an interrupted run); returns their pids."""
+    with _registry_lock:
+        procs = [q for q in _live_procs if q.poll() is None]
+        _live_procs.clear()
+    for q in procs:
+        stop_process(q)
+    return [q.pid for q in procs]
 
 
 def stop_process(p, sig=signal.SIGTERM, grace=5.0):
@@ -544,8 +558,9 @@ def cleanup_leftovers(pid=None):
 
 @atexit.register
 def _cleanup_at_exit():
-    # Last resort when a lab's teardown never ran (e.g. os._exit is not
-    # covered, but an unhandled exception in a thread is).
+    # Last resort when a lab's teardown never ran (os._exit and SIGKILL
+    # are beyond help: conftest deletes tl-<pid>-* of its own run).
+    stop_all_processes()
     for ns in sorted(_live_namespaces):
         delete_namespace(ns)
 
@@ -806,9 +821,11 @@ class NetnsLab:
         return self.drop_first(ns, "tcp dport %d tcp flags & (syn|ack) == syn" % port, hook)
 
     def random_loss(self, ns, percent, match="meta l4proto tcp", hook="in"):
-        """Drops about percent % of the matching packets, at random."""
-        if not 0 <= percent <= 100:
-            raise ValueError("percent must be 0..100")
+        """Drops about percent % (1..100) of the matching packets, at random."""
+        if not 1 <= percent <= 100:
+            raise ValueError("percent must be 1..100")
+        if percent == 100:           # nft: "mod 100 < 100" is out of range
+            return self._add_rule(ns, hook, match)
         return self._add_rule(ns, hook, "%s numgen random mod 100 < %d" % (match, percent))
 
     def nft_tables(self, ns):

@@ -19,5 +19,14 @@ if ! "$PY" -c 'import pytest' 2>/dev/null; then
 	exit 1
 fi
 make -s lab
+# Test paths given on the command line replace the default (the whole
+# directory), so a file is not collected twice.
+target=tests/integration
+for a in "$@"; do
+	case "$a" in
+	-*) ;;
+	*) [ -e "${a%%::*}" ] && target= ;;
+	esac
+done
 # -p no:cacheprovider: leave no .pytest_cache in the tree.
-exec "$PY" -m pytest -q -p no:cacheprovider tests/integration "$@"
+exec "$PY" -m pytest -q -p no:cacheprovider $target "$@"

@@ -33,6 +33,7 @@
 
 static char g_dir[64];
 
+/* A path inside the test's scratch directory. */
 static void path_in_dir(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", g_dir, name);
@@ -128,6 +129,7 @@ static void write_file(const char *path, int link, int n, uint64_t ts0)
 
 /* ---- round trips ---- */
 
+/* Writer → reader, every link type tcplab decodes, ns preserved. */
 static void test_round_trip_link_types(void **state)
 {
 	/* link written → link read back (LINKTYPE_RAW is DLT_RAW in memory) */
@@ -209,6 +211,7 @@ static void test_writer_errors(void **state)
 
 /* ---- hand-written files of other precisions and formats ---- */
 
+/* Little-endian writes for the hand-made files. */
 static void put_le32(FILE *fp, uint32_t v)
 {
 	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
@@ -308,6 +311,12 @@ static void test_pcapng_in_ns(void **state)
 	assert_int_equal(read_all(path, "tcp port 4", &g), CAPTURE_EOF);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(read_all(path, "tcp port 5", &g), CAPTURE_EOF);
+	assert_int_equal(g.n, 0);
+	/* a pcapng file cut inside its packet block */
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 10), 0);
+	assert_int_equal(read_all(path, NULL, &g), CAPTURE_ERR_TRUNCATED);
 	assert_int_equal(g.n, 0);
 	unlink(path);
 }
@@ -437,6 +446,7 @@ static void test_not_a_capture(void **state)
 	assert_true(strlen(err) > 0);
 }
 
+/* Size of a file; fails the test if it cannot be read. */
 static off_t file_size(const char *path)
 {
 	struct stat st;
@@ -488,6 +498,24 @@ static void test_truncated_file(void **state)
 	assert_int_equal(capture_dispatch(c, 1, collect, &g), 1);
 	assert_int_equal(capture_dispatch(c, 1, collect, &g), 1);
 	assert_int_equal(capture_dispatch(c, 1, collect, &g), CAPTURE_ERR_TRUNCATED);
+	capture_close(c);
+
+	/* a record header that lies about its length is an error, not a
+	 * truncation: the second record claims 4 GB */
+	write_file(path, 1, 3, 42);
+	int fd = open(path, O_WRONLY);
+	static const uint8_t huge[4] = { 0x00, 0xff, 0xff, 0xff };
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, huge, 4, 24 + 16 + 60 + 8), 4);
+	close(fd);
+	c = capture_open_file(path, NULL, err);
+	assert_non_null(c);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(capture_dispatch(c, 0, collect, &g), CAPTURE_ERR);
+	assert_int_equal(g.n, 1);
+	assert_true(strlen(capture_error(c)) > 0);
+	assert_null(strstr(capture_error(c), "truncated"));
+	assert_int_equal(capture_dispatch(c, 0, collect, &g), CAPTURE_EOF);
 	capture_close(c);
 
 	/* cut exactly at a record boundary: a clean end, not truncation */
@@ -724,6 +752,7 @@ static void test_null_handles(void **state)
 	capture_close(NULL);
 }
 
+/* Creates the scratch directory every test writes into. */
 static int setup_dir(void **state)
 {
 	(void)state;

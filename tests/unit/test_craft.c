@@ -50,6 +50,7 @@ static bool g_have_v6;   /* ::1 usable in that namespace */
 /* ---------------------------------------------------------------- */
 /* helpers */
 
+/* Parses an IPv4/IPv6 literal (family 0 when it is neither). */
 static struct ip_addr addr_of(const char *text)
 {
 	struct ip_addr a;
@@ -62,6 +63,7 @@ static struct ip_addr addr_of(const char *text)
 	return a;
 }
 
+/* Big-endian reads. */
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -140,6 +142,8 @@ static uint16_t tcp_csum(int ipver, const uint8_t *src, const uint8_t *dst, cons
 	return (uint16_t)~sum;
 }
 
+/* Parses an Ethernet/IPv4|IPv6/TCP frame from lo into *s (bounds-checked);
+ * false for anything else. */
 static bool parse_frame(const struct capture_packet *pkt, struct seen *s)
 {
 	const uint8_t *p = pkt->data;
@@ -208,6 +212,7 @@ struct seen_list {
 	int n;
 };
 
+/* capture_handler: appends each parsable TCP packet to the seen_list. */
 static void collect(void *user, const struct capture_packet *pkt)
 {
 	struct seen_list *l = user;
@@ -217,6 +222,7 @@ static void collect(void *user, const struct capture_packet *pkt)
 		l->v[l->n++] = s;
 }
 
+/* Monotonic clock in ms. */
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -226,8 +232,9 @@ static uint64_t now_ms(void)
 }
 
 /* Polls the capture until pred(list) holds or timeout_ms passes. */
-static bool wait_for(struct capture *cap, struct seen_list *l, bool (*pred)(const struct seen_list *, const void *),
-		     const void *arg, int timeout_ms)
+static bool wait_for(struct capture *cap, struct seen_list *l,
+		     bool (*pred)(const struct seen_list *, const void *), const void *arg,
+		     int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 
@@ -251,6 +258,7 @@ struct match {
 	int count;
 };
 
+/* Predicate: at least m->count packets from m->sport with exactly m->flags. */
 static bool has_n(const struct seen_list *l, const void *arg)
 {
 	const struct match *m = arg;
@@ -262,6 +270,7 @@ static bool has_n(const struct seen_list *l, const void *arg)
 	return n >= m->count;
 }
 
+/* The nth packet from sport with exactly flags, or NULL. */
 static const struct seen *find(const struct seen_list *l, uint16_t sport, uint8_t flags, int nth)
 {
 	for (int i = 0; i < l->n; i++)
@@ -303,6 +312,7 @@ static int kernel_listener(const char *addr, uint16_t *port)
 	return fd;
 }
 
+/* A live immediate-mode capture on lo for TCP port `port`. */
 static struct capture *open_lo(uint16_t port)
 {
 	char filter[64], err[CAPTURE_ERRBUF_SIZE];
@@ -325,6 +335,7 @@ static struct capture *open_lo(uint16_t port)
 	return c;
 }
 
+/* An injector on lo; fails the test if it cannot be opened. */
 static struct craft *open_craft(int family)
 {
 	char err[CRAFT_ERRBUF_SIZE];
@@ -344,6 +355,7 @@ static struct craft *open_craft(int family)
 
 enum { HAS_MSS = 1, HAS_SP = 2, HAS_TS = 4, HAS_WS = 8 };
 
+/* Options with the HAS_* subset in bits and fixed, recognisable values. */
 static struct tcp_options opts_for(unsigned bits)
 {
 	struct tcp_options o;
@@ -534,6 +546,12 @@ static void test_open_bad_family(void **state)
 	assert_non_null(strstr(err, "4 or 6"));
 	assert_null(craft_open(0, NULL, err, NULL));
 	craft_close(NULL);
+	if (g_root) {
+		denied = true;
+		assert_null(craft_open(4, "nosuchif0", err, &denied));
+		assert_false(denied);
+		assert_string_equal(err, "cannot send on nosuchif0: there is no such interface");
+	}
 	assert_non_null(craft_error(NULL));
 }
 
@@ -572,6 +590,7 @@ static void test_send_argument_errors(void **state)
 /* ---------------------------------------------------------------- */
 /* capabilities: a child drops them and must get a clear refusal */
 
+/* Removes the capabilities in mask from this process (all three sets). */
 static int drop_caps(uint32_t mask)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -641,6 +660,8 @@ static void test_open_without_cap_net_admin(void **state)
 /* ---------------------------------------------------------------- */
 /* live, in the private namespace */
 
+/* A crafted SYN to a kernel listener on addr must come back as a SYN-ACK
+ * acknowledging ISN+1, and must itself look exactly as asked. */
 static void syn_gets_synack(int family, const char *addr)
 {
 	struct tcp_options o = opts_for(HAS_MSS | HAS_SP | HAS_TS | HAS_WS);
@@ -722,7 +743,7 @@ static void shapes(int family, const char *addr)
 	const uint16_t sport = 40001, dport = 40002;  /* nobody listens: RSTs come back */
 	struct capture *cap = open_lo(dport);
 	struct craft *c = open_craft(family);
-	uint8_t payload[200];
+	uint8_t payload[210];
 	struct tcp_options syn = opts_for(HAS_MSS | HAS_SP | HAS_TS | HAS_WS);
 	struct tcp_options ts = opts_for(HAS_TS), sack = opts_for(HAS_TS);
 	struct {
@@ -764,7 +785,7 @@ static void shapes(int family, const char *addr)
 		s.flags = plan[i].flags;
 		s.window = (uint16_t)(100 + i);
 		s.opt = plan[i].opt;
-		s.payload = payload;
+		s.payload = payload + i % 3;   /* same size, new bytes: no stale copy */
 		s.payload_len = plan[i].paylen;
 		assert_int_equal(craft_send(c, &s), 0);
 	}
@@ -812,7 +833,7 @@ static void shapes(int family, const char *addr)
 			assert_memory_equal(p->opt, enc, enclen);
 		assert_int_equal(p->paylen, plan[k].paylen);
 		if (p->paylen)
-			assert_memory_equal(p->payload, payload, p->paylen);
+			assert_memory_equal(p->payload, payload + k % 3, p->paylen);
 		assert_true(p->csum_ok);
 		ids[k] = p->ip_id;
 		k++;
@@ -844,6 +865,7 @@ static void test_live_shapes_v6(void **state)
 	shapes(6, "::1");
 }
 
+/* Writes an integer to /proc/sys/net/ipv4/NAME (per namespace). */
 static int write_sysctl(const char *name, int v)
 {
 	char path[128], buf[16];
@@ -1024,6 +1046,7 @@ static bool enter_netns(void)
 	return true;
 }
 
+/* True when a socket can listen on ::1 (IPv6 enabled in the namespace). */
 static bool v6_usable(void)
 {
 	uint16_t port;

@@ -1009,15 +1009,20 @@ static void test_text_hostile_strings(void **state)
 
 	cap_open(&cap);
 	r = render_text_new(cap.f, NULL);
-	emit_note(r, 1, &c, 0, "bell\a esc\033[2J bad\xff utf8 ok: \xc3\xa9");
+	emit_note(r, 1, &c, 0, "bell\a esc\033[2J bad\xff utf8 ok: \xc3\xa9 c1: \xc2\x9b" "2J");
 	emit_seg(r, 1, &c, 0, TL_CLIENT, &s, true, 1, 1, false, "tab\there");
+	/* One column more than fits in 100: the annotation moves to a continuation line. */
+	emit_seg(r, 1, &c, 0, TL_CLIENT, &s, true, 1, 1, false, "tab\there!");
 	emit_state(r, 1, &c, 0, TL_CLIENT, TCP_ESTABLISHED, (enum tcp_state)99, NULL);
 	render_finish(r);
 	render_destroy(r);
 	cap_close(&cap, "text hostile");
 
-	assert_line(cap.buf, "  0.000000  note: bell\\x07 esc\\x1b[2J bad\\xff utf8 ok: é");
-	assert_contains(cap.buf, "  — tab\\x09here\n");
+	assert_line(cap.buf, "  0.000000  note: bell\\x07 esc\\x1b[2J bad\\xff utf8 ok: é c1: \\xc2\\x9b2J");
+	/* Exactly 100 columns: stays on the line. */
+	assert_line(cap.buf, "  0.000000  C → S  ACK      seq=1 (1)              ack=1 (1)              win=1 len=0  — tab\\x09here");
+	assert_line(cap.buf, "  0.000000  C → S  ACK      seq=1 (1)              ack=1 (1)              win=1 len=0");
+	assert_line(cap.buf, "                            — tab\\x09here!");
 	assert_line(cap.buf, "            client  ESTABLISHED → ?");
 	assert_not_contains(cap.buf, "\033");
 	cap_free(&cap);
@@ -1125,12 +1130,13 @@ static void test_json_escapes(void **state)
 
 	/* Invalid UTF-8 in text becomes U+FFFD; valid UTF-8 passes; so does a cut sequence. */
 	emit_note(r, 0, NULL, 4, "bad \xff\xfe good \xe2\x86\x92 overlong \xc0\xaf surrogate \xed\xa0\x80 cut \xe2\x86");
+	emit_note(r, 0, NULL, 4, "overlong3 \xe0\x80\xaf emoji \xf0\x9f\x98\x80 overlong4 \xf0\x8f\xbf\xbf too big \xf4\x90\x80\x80 max \xf4\x8f\xbf\xbf");
 	emit_state(r, 1, &c, 5, TL_SERVER, TCP_LISTEN, TCP_SYN_RECEIVED, NULL);
 	render_finish(r);
 	render_destroy(r);
 	cap_close(&cap, "json escapes");
 
-	assert_int_equal(assert_json_lines(cap.buf), 5);
+	assert_int_equal(assert_json_lines(cap.buf), 6);
 	assert_python_json(cap.buf);
 	assert_contains(cap.buf, ",\"payload\":\"\\\"\\\\\\n\\r\\t\\u0000\\u001f\\u007f\\u0080\\u00c3\\u00a9A\",\"note\":\"quote \\\" backslash \\\\ bell \\u0007\"}\n");
 	{
@@ -1142,6 +1148,7 @@ static void test_json_escapes(void **state)
 	}
 	assert_contains(cap.buf, "\"len\":100,\"options\":{},\"retransmission\":false,\"payload\":\"\"}\n");
 	assert_line(cap.buf, "{\"event\":\"note\",\"conn\":0,\"t\":0.000000,\"text\":\"bad \\ufffd\\ufffd good \xe2\x86\x92 overlong \\ufffd\\ufffd surrogate \\ufffd\\ufffd\\ufffd cut \\ufffd\\ufffd\"}");
+	assert_line(cap.buf, "{\"event\":\"note\",\"conn\":0,\"t\":0.000000,\"text\":\"overlong3 \\ufffd\\ufffd\\ufffd emoji \xf0\x9f\x98\x80 overlong4 \\ufffd\\ufffd\\ufffd\\ufffd too big \\ufffd\\ufffd\\ufffd\\ufffd max \xf4\x8f\xbf\xbf\"}");
 	assert_line(cap.buf, "{\"event\":\"state\",\"conn\":1,\"t\":0.000000,\"endpoint\":\"server\",\"from\":\"LISTEN\",\"to\":\"SYN-RECEIVED\",\"reason\":\"\"}");
 	cap_free(&cap);
 }

@@ -1092,6 +1092,35 @@ static void row_rx_rst_out_of_window(enum mode m, const struct variant *v)
 	}
 }
 
+/* RFC 9293 §3.10.7.4 fourth check: a SYN with a new number in a
+ * synchronized state gets a challenge ACK (RFC 5961 §4), never a reset of
+ * our side; fifth check: a segment without ACK is dropped (nothing
+ * delivered). */
+static void row_rx_sync_syn_and_noack(enum mode m, const struct variant *v)
+{
+	const uint32_t I = v->iss, R = v->irs;
+
+	for (size_t i = 0; i < NSYNC; i++) {
+		struct tcp_endpoint ep, snap;
+		struct expect ex;
+		struct tcp_transition t;
+
+		set_ctx(m, v, sname(SYNCHRONIZED[i]));
+		reach(&ep, SYNCHRONIZED[i], m, v, &ex);
+		t = rx(&ep, F_S, R + 0x10000000u, 0, 0);
+		CHECK_TR(t, &ep, SYNCHRONIZED[i], SYNCHRONIZED[i]);
+		CHECK_HAS(t.actions, TCP_ACT_SEND_ACK);
+		CHECK_LACKS(t.actions, TCP_ACT_DELETE_TCB | TCP_ACT_SEND_RST | TCP_ACT_DELIVER);
+
+		reach(&ep, SYNCHRONIZED[i], m, v, &ex);
+		memcpy(&snap, &ep, sizeof snap);
+		t = rx(&ep, (uint8_t)TCP_FLAG_PSH, ex.rcv_nxt, I, 10);
+		CHECK_TR(t, &ep, SYNCHRONIZED[i], SYNCHRONIZED[i]);
+		CHECK_LACKS(t.actions, TCP_ACT_DELIVER | TCP_ACT_DELETE_TCB);
+		CHECK_TCB_SAME(&ep, snap);
+	}
+}
+
 /* A segment repeating sequence space already received → same state,
  * SEND_ACK, retransmission (the first line of §3.10.7.4: unacceptable
  * segments get an ACK). */
@@ -1212,6 +1241,23 @@ static void row_tx_listen_synack(enum mode m, const struct variant *v)
 	t = rx(&ep, F_A, R + 1, I + 1, 0);
 	CHECK_TR(t, &ep, TCP_SYN_RECEIVED, TCP_ESTABLISHED);
 	CHECK(ep.syn_acked);
+}
+
+/* A listener seen only by its SYN-ACK (the peer's SYN not captured) made a
+ * passive open too: an RST sends it back to LISTEN (§3.10.7.4). */
+static void row_tx_listen_synack_rst(enum mode m, const struct variant *v)
+{
+	const uint32_t I = v->iss, R = v->irs;
+	struct tcp_endpoint ep;
+	struct expect ex;
+	struct tcp_transition t;
+
+	reach(&ep, TCP_LISTEN, m, v, &ex);
+	t = tx(&ep, F_SA, I, R + 1, 0);
+	CHECK_TR(t, &ep, TCP_LISTEN, TCP_SYN_RECEIVED);
+	t = rx(&ep, F_R, R + 1, 0, 0);
+	CHECK_TR(t, &ep, TCP_SYN_RECEIVED, TCP_LISTEN);
+	CHECK_LACKS(t.actions, TCP_ACT_SEND_RST | TCP_ACT_DELETE_TCB);
 }
 
 /* SYN-SENT, SYN-ACK sent → SYN-RECEIVED (simultaneous open, the peer's SYN
@@ -1448,8 +1494,8 @@ static void row_tx_retransmissions(enum mode m, const struct variant *v)
 		CHECK_U32(ep.snd_nxt, I + 1);
 	}
 
-	/* Data again; then data overlapping old and new is not a retransmission;
-	 * a bare ACK (even below SND.NXT, like a keep-alive) never is. */
+	/* Data again (also a tail of it ending at SND.NXT); a bare ACK (even
+	 * below SND.NXT, like a keep-alive) never is one. */
 	reach(&ep, TCP_ESTABLISHED, m, v, &ex);
 	tx(&ep, F_PA, I + 1, R + 1, 100);
 	t = tx(&ep, F_PA, I + 1, R + 1, 100);
@@ -1458,13 +1504,10 @@ static void row_tx_retransmissions(enum mode m, const struct variant *v)
 	t = tx(&ep, F_PA, I + 51, R + 1, 50);
 	CHECK(t.retransmission);
 	CHECK_U32(ep.snd_nxt, I + 101);
-	t = tx(&ep, F_PA, I + 51, R + 1, 100);
-	CHECK(!t.retransmission);
-	CHECK_U32(ep.snd_nxt, I + 151);
-	t = tx(&ep, F_A, I + 150, R + 1, 0);
+	t = tx(&ep, F_A, I + 100, R + 1, 0);
 	CHECK_TR(t, &ep, TCP_ESTABLISHED, TCP_ESTABLISHED);
 	CHECK(!t.retransmission);
-	CHECK_U32(ep.snd_nxt, I + 151);
+	CHECK_U32(ep.snd_nxt, I + 101);
 
 	/* FIN again in FIN-WAIT-1, CLOSING and LAST-ACK: same state. */
 	reach(&ep, TCP_FIN_WAIT_1, m, v, &ex);
@@ -1489,6 +1532,30 @@ static void row_tx_retransmissions(enum mode m, const struct variant *v)
 		CHECK_U32(ep.fin_seq, I + 1);
 		CHECK_U32(ep.snd_nxt, I + 2);
 	}
+}
+
+/* A sent segment that starts below SND.NXT is a retransmission even when it
+ * is partly new (a repacketized retransmission, Wireshark's rule), and the
+ * new part still extends SND.NXT. */
+static void row_tx_partial_overlap(enum mode m, const struct variant *v)
+{
+	const uint32_t I = v->iss, R = v->irs;
+	struct tcp_endpoint ep;
+	struct expect ex;
+	struct tcp_transition t;
+
+	reach(&ep, TCP_ESTABLISHED, m, v, &ex);
+	tx(&ep, F_PA, I + 1, R + 1, 100);
+	t = tx(&ep, F_PA, I + 51, R + 1, 100); /* 50 old bytes, 50 new */
+	CHECK_TR(t, &ep, TCP_ESTABLISHED, TCP_ESTABLISHED);
+	CHECK(t.retransmission);
+	CHECK_U32(ep.snd_nxt, I + 151);
+	t = tx(&ep, F_PA, I + 150, R + 1, 2); /* 1 old byte, 1 new */
+	CHECK(t.retransmission);
+	CHECK_U32(ep.snd_nxt, I + 152);
+	t = tx(&ep, F_PA, I + 152, R + 1, 10); /* all new */
+	CHECK(!t.retransmission);
+	CHECK_U32(ep.snd_nxt, I + 162);
 }
 
 /* Anything else sent (ACKs, data) → same state, nothing learned wrongly. */
@@ -2176,7 +2243,6 @@ static void test_midstream(void **state)
 	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK);
 	CHECK(ep.fin_received);
 	CHECK_U32(ep.peer_fin_seq, X);
-	CHECK_U32(ep.rcv_nxt, X + 1);
 	t = tx(&ep, F_FA, Y, X + 1, 0);
 	CHECK_TR(t, &ep, TCP_CLOSE_WAIT, TCP_LAST_ACK);
 	CHECK_U32(ep.fin_seq, Y);
@@ -2195,6 +2261,41 @@ static void test_midstream(void **state)
 	t = rx(&ep, F_FA, X, Y + 1, 0);
 	CHECK_TR(t, &ep, TCP_FIN_WAIT_2, TCP_TIME_WAIT);
 	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK | TCP_ACT_START_2MSL);
+
+	/* Simultaneous close mid-stream: FIN-WAIT-1 → CLOSING → TIME-WAIT. */
+	tcp_endpoint_init(&ep, TCP_ESTABLISHED);
+	tx(&ep, F_FA, Y, X, 0);
+	t = rx(&ep, F_FA, X, Y, 0);
+	CHECK_TR(t, &ep, TCP_FIN_WAIT_1, TCP_CLOSING);
+	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK);
+	t = rx(&ep, F_A, X + 1, Y + 1, 0);
+	CHECK_TR(t, &ep, TCP_CLOSING, TCP_TIME_WAIT);
+	CHECK_ACTS(t.actions, TCP_ACT_START_2MSL);
+	ctx[0] = '\0';
+}
+
+/* fin_acked is "our FIN has been acknowledged" whether or not the ISS was
+ * ever seen: a mid-stream endpoint whose FIN is ACKed has fin_acked set. */
+static void test_midstream_fin_acked(void **state)
+{
+	(void)state;
+	struct tcp_endpoint ep;
+	struct tcp_transition t;
+	const uint32_t X = 0x90000000u, Y = 0x12345678u;
+
+	snprintf(ctx, sizeof ctx, "mid-stream fin_acked");
+	tcp_endpoint_init(&ep, TCP_ESTABLISHED);
+	tx(&ep, F_FA, Y, X, 0);
+	CHECK(!ep.fin_acked);
+	t = rx(&ep, F_A, X, Y + 1, 0);
+	CHECK_TR(t, &ep, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2);
+	CHECK(ep.fin_acked);
+
+	tcp_endpoint_init(&ep, TCP_ESTABLISHED);
+	tx(&ep, F_FA, Y, X, 0);
+	t = rx(&ep, F_FA, X, Y + 1, 0);
+	CHECK_TR(t, &ep, TCP_FIN_WAIT_1, TCP_TIME_WAIT);
+	CHECK(ep.fin_acked);
 	ctx[0] = '\0';
 }
 
@@ -2225,6 +2326,16 @@ static void test_midstream_learns_numbers(void **state)
 	CHECK(t.unacceptable);
 	t = rx(&ep, F_R, X + 100, 0, 0);
 	CHECK_TR(t, &ep, TCP_ESTABLISHED, TCP_CLOSED);
+
+	/* The peer's FIN seen twice mid-stream: the second is a retransmission
+	 * (CLOSE-WAIT and TIME-WAIT rows). */
+	tcp_endpoint_init(&ep, TCP_ESTABLISHED);
+	rx(&ep, F_FA, X, Y, 0);
+	CHECK_U32(ep.rcv_nxt, X + 1);
+	t = rx(&ep, F_FA, X, Y, 0);
+	CHECK_TR(t, &ep, TCP_CLOSE_WAIT, TCP_CLOSE_WAIT);
+	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK);
+	CHECK(t.retransmission);
 	ctx[0] = '\0';
 }
 
@@ -2321,9 +2432,11 @@ ROW_TEST(rx_tw_fin_again)
 ROW_TEST(rx_rst_sync)
 ROW_TEST(rx_rst_out_of_window)
 ROW_TEST(rx_retransmissions)
+ROW_TEST(rx_sync_syn_and_noack)
 ROW_TEST(tx_syn)
 ROW_TEST(tx_listen_synack)
 ROW_TEST(tx_synsent_synack)
+ROW_TEST(tx_listen_synack_rst)
 ROW_TEST(tx_synrcvd_synack)
 ROW_TEST(tx_synrcvd_fin)
 ROW_TEST(tx_est_fin)
@@ -2332,6 +2445,7 @@ ROW_TEST(tx_cw_fin_early)
 ROW_TEST(tx_rst)
 ROW_TEST(tx_retransmissions)
 ROW_TEST(tx_other)
+ROW_TEST(tx_partial_overlap)
 ROW_TEST(path_client)
 ROW_TEST(path_server)
 ROW_TEST(three_segment_close)
@@ -2376,10 +2490,12 @@ int main(void)
 		cmocka_unit_test(test_rx_rst_sync),
 		cmocka_unit_test(test_rx_rst_out_of_window),
 		cmocka_unit_test(test_rx_retransmissions),
+		cmocka_unit_test(test_rx_sync_syn_and_noack),
 		/* sent */
 		cmocka_unit_test(test_tx_syn),
 		cmocka_unit_test(test_tx_listen_synack),
 		cmocka_unit_test(test_tx_synsent_synack),
+		cmocka_unit_test(test_tx_listen_synack_rst),
 		cmocka_unit_test(test_tx_synrcvd_synack),
 		cmocka_unit_test(test_tx_synrcvd_fin),
 		cmocka_unit_test(test_tx_est_fin),
@@ -2388,6 +2504,7 @@ int main(void)
 		cmocka_unit_test(test_tx_rst),
 		cmocka_unit_test(test_tx_retransmissions),
 		cmocka_unit_test(test_tx_other),
+		cmocka_unit_test(test_tx_partial_overlap),
 		/* calls */
 		cmocka_unit_test(test_calls_in_every_state),
 		cmocka_unit_test(test_call_out_of_range),
@@ -2405,6 +2522,7 @@ int main(void)
 		/* numbers */
 		cmocka_unit_test(test_wraparound_explicit),
 		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_midstream_fin_acked),
 		cmocka_unit_test(test_midstream_learns_numbers),
 		cmocka_unit_test(test_arbitrary_segments),
 	};
