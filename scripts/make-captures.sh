@@ -146,7 +146,7 @@ cap_start() {
 	local file=$1 ifc=${2:-$SIF}
 	shift $(($# < 2 ? $# : 2))
 	: >"$WORK/tcpdump.err"
-	bg ip netns exec "$SNS" tcpdump -i "$ifc" -n -Z root -w "$file" --time-stamp-precision=nano -U "$@" tcp \
+	bg ip netns exec "$SNS" tcpdump -i "$ifc" -n -Z root -w "$file" --time-stamp-precision=nano --immediate-mode -U "$@" tcp \
 		2>"$WORK/tcpdump.err"
 	CAP_PID=$LAST
 	wait_for_line "$WORK/tcpdump.err" "listening on"

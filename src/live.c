@@ -106,9 +106,12 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 	co.filter = filter;
 	co.immediate = true;
 	co.snaplen = 262144;
+	/* lo's 64 KiB MTU makes each ring slot that big: the default 2 MiB ring
+	 * would hold ~31 packets */
+	co.buffer_bytes = 16 << 20;
 	lv->cap = capture_open_live(&co, eb, &denied);
 	if (!lv->cap) {
-		snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot capture on %s: %.400s", ifname, eb);
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "%.500s", eb);
 		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
 	}
 	if (opt->write_path) {
