@@ -5,7 +5,7 @@ scripts/bench-reaction.sh builds the veth lab, runs the clients and records
 a capture in the server's namespace; this file does the two jobs that are
 easier in Python:
 
-  analyze PCAP PORT=LABEL [PORT=LABEL ...]
+  analyze PCAP PORT=LABEL[:RAN] ...
       Reads the server-side capture (classic pcap, Ethernet or Linux cooked
       or raw IP, microsecond or nanosecond timestamps) and, for every
       connection to one of the given server ports, measures the *reaction
@@ -16,7 +16,9 @@ easier in Python:
       Prints, per label, n / median / p10 / p90 in µs, then the ratios
       tcplab/kernel and scapy/tcplab when those labels are present.
       Connections whose SYN-ACK was retransmitted, or whose handshake ACK was
-      never seen, are not measured; they are counted and reported.
+      never seen, are not measured; they are counted and reported.  RAN, when
+      given, is how many connections that client ran: a warning says so when
+      the capture holds fewer (lost by the capture, or never started).
 
   scapy-client ADDR PORT COUNT
       The textbook Scapy client, the way tutorials write it: sr1() a SYN,
@@ -175,15 +177,19 @@ def quantile(sorted_vals, q):
 def analyze(argv):
     """The `analyze` subcommand; returns an exit status."""
     if len(argv) < 2:
-        print("usage: bench-reaction.py analyze PCAP PORT=LABEL ...", file=sys.stderr)
+        print("usage: bench-reaction.py analyze PCAP PORT=LABEL[:RAN] ...", file=sys.stderr)
         return 2
     ports = {}
+    ran = {}
     for spec in argv[1:]:
-        port, _, label = spec.partition("=")
-        if not port.isdigit() or not label:
-            print("bench-reaction.py: bad PORT=LABEL: %r" % spec, file=sys.stderr)
+        port, _, rest = spec.partition("=")
+        label, _, count = rest.partition(":")
+        if not port.isdigit() or not label or (count and not count.isdigit()):
+            print("bench-reaction.py: bad PORT=LABEL[:RAN]: %r" % spec, file=sys.stderr)
             return 2
         ports[int(port)] = label
+        if count:
+            ran[label] = int(count)
     try:
         results, skipped = measure(argv[0], ports)
     except (OSError, ValueError) as e:
@@ -203,6 +209,10 @@ def analyze(argv):
         print("  %-8s %6d %10.1f %10.1f %10.1f %8d" % (
             label, len(vals), med, quantile(vals, 0.1) / 1000, quantile(vals, 0.9) / 1000,
             skipped[label]))
+    for label, count in ran.items():
+        seen = len(results[label]) + skipped[label]
+        if seen != count:
+            print("  WARNING: %s ran %d connections, the capture holds %d" % (label, count, seen))
     for num, den in (("tcplab", "kernel"), ("scapy", "tcplab")):
         if num in medians and den in medians and medians[den] > 0:
             print("  ratio %s/%s (medians): %.2f" % (num, den, medians[num] / medians[den]))
@@ -251,7 +261,7 @@ def main():
         return analyze(sys.argv[2:])
     if len(sys.argv) >= 2 and sys.argv[1] == "scapy-client":
         return scapy_client(sys.argv[2:])
-    print("usage: bench-reaction.py analyze PCAP PORT=LABEL ...\n"
+    print("usage: bench-reaction.py analyze PCAP PORT=LABEL[:RAN] ...\n"
           "       bench-reaction.py scapy-client ADDR PORT COUNT", file=sys.stderr)
     return 2
 

@@ -125,11 +125,14 @@ ip netns exec "$NS_C" timeout 20 "$TCPLAB" connect "$SRV_ADDR" $PORT_TCPLAB --ti
 
 # Nanosecond timestamps from the kernel's receive/transmit taps; the
 # adapter's own clock when the driver has one (veth has none today).
+# Immediate mode: without it, packets wait in a TPACKET_V3 block until the
+# block times out, and the last second of the run is lost when tcpdump is
+# stopped.  It changes delivery only, not the timestamps.
 TSTYPE=()
 if ip netns exec "$NS_S" tcpdump -J -i "$VETH_S" 2>/dev/null | grep -q adapter_unsynced; then
 	TSTYPE=(-j adapter_unsynced)
 fi
-ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -Z root -U -B 8192 "${TSTYPE[@]}" \
+ip netns exec "$NS_S" tcpdump -i "$VETH_S" -n -Z root -U --immediate-mode -B 8192 "${TSTYPE[@]}" \
 	--time-stamp-precision=nano -w "$TMP/server.pcap" \
 	"tcp and (port $PORT_KERNEL or port $PORT_TCPLAB or port $PORT_SCAPY)" \
 	2>"$TMP/tcpdump.err" &
@@ -186,7 +189,7 @@ done
 	say "  WARNING: $tcplab_failed tcplab connect runs failed; first errors: $(head -c 300 "$TMP/tcplab.err")"
 [ "$kernel_failed" -eq 0 ] || say "  WARNING: $kernel_failed kernel client batches reported a failure"
 
-LABELS=("$PORT_KERNEL=kernel" "$PORT_TCPLAB=tcplab")
+LABELS=("$PORT_KERNEL=kernel:$kernel_done" "$PORT_TCPLAB=tcplab:$tcplab_done")
 SCAPY_PY=
 if [ "$SCAPY_CONNS" -gt 0 ]; then
 	# Debian's python3-scapy lives in the system Python; a python3 earlier
@@ -215,14 +218,14 @@ if [ -n "$SCAPY_PY" ] && command -v nft >/dev/null 2>&1; then
 		say "  WARNING: the Scapy client reported failures: $(grep -v 'handshake done' "$TMP/scapy.out" | head -c 300)"
 	fi
 	ip netns exec "$NS_C" nft delete table ip tcplab_bench_scapy
-	LABELS+=("$PORT_SCAPY=scapy")
+	LABELS+=("$PORT_SCAPY=scapy:$(grep -c 'handshake done' "$TMP/scapy.out" || true)")
 elif [ "$SCAPY_CONNS" -gt 0 ]; then
 	say "  (Scapy skipped: python3-scapy or nft is not installed)"
 fi
 
 # Let the last segments reach the capture, then stop tcpdump (SIGTERM makes
 # it flush and print its drop count).
-sleep 0.3
+sleep 0.5
 kill -TERM "$TCPDUMP_PID"
 wait "$TCPDUMP_PID" || true
 if grep -q '[1-9][0-9]* packets dropped by kernel' "$TMP/tcpdump.err"; then

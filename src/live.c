@@ -5,8 +5,11 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -18,6 +21,17 @@
 #include "tcplab/privilege.h"
 
 volatile int live_signal;
+
+struct live_sender {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct craft *craft;
+	bool pending, stop, failed;
+	struct craft_segment cs;
+	struct tcp_options opt;
+};
+
 
 static void on_signal(int sig)
 {
@@ -133,6 +147,7 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 
 void live_close(struct live *lv)
 {
+	live_sender_stop(lv);
 	if (lv->fw) {
 		firewall_remove(lv->fw);
 		lv->fw = NULL;
@@ -205,52 +220,195 @@ void live_format_options(const struct tcp_options *o, char *buf, size_t len)
 		snprintf(buf, len, "no options");
 }
 
+/* Builds the craft_segment c sends (options per RFC 7323 / RFC 2018) into
+ * cs, with opt as its option storage. */
+static void build_segment(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+			  const uint8_t *payload, uint32_t len, struct craft_segment *cs,
+			  struct tcp_options *opt)
+{
+	const struct session_common *o = lv->opt;
+	uint16_t win = o->window ? o->window : 64240;
+
+	memset(cs, 0, sizeof(*cs));
+	memset(opt, 0, sizeof(*opt));
+	cs->src = c->local;
+	cs->dst = c->remote;
+	cs->sport = c->lport;
+	cs->dport = c->rport;
+	cs->seq = seq;
+	cs->ack = (flags & TCP_FLAG_ACK) ? c->tcb.rcv_nxt : 0;
+	cs->flags = flags;
+	if (flags & TCP_FLAG_SYN) {
+		live_syn_options(lv, c, (flags & TCP_FLAG_ACK) != 0, opt);
+		cs->opt = opt;
+		cs->window = win; /* RFC 7323 §2.2: the SYN's window is never scaled */
+	} else {
+		/* the window we advertise is honest: we accept any in-order data */
+		if (c->wscale_ok)
+			cs->window = (uint16_t)((win >> c->local_wscale) ? (win >> c->local_wscale) : 1);
+		else
+			cs->window = win;
+		if (c->ts_ok && !(flags & TCP_FLAG_RST)) {
+			opt->has_timestamps = true;
+			opt->ts_val = (uint32_t)(live_mono_ns() / 1000000u) + lv->ts_offset;
+			opt->ts_ecr = c->ts_recent;
+			cs->opt = opt;
+		}
+	}
+	cs->payload = payload;
+	cs->payload_len = len;
+}
+
+/* Feeds what c sent to its own machine. */
+static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_segment *cs)
+{
+	struct segment as_sent;
+	memset(&as_sent, 0, sizeof(as_sent));
+	as_sent.seq = cs->seq;
+	as_sent.ack = cs->ack;
+	as_sent.flags = cs->flags;
+	as_sent.payload_len = cs->payload_len;
+	return tcp_fsm_segment(&c->tcb, TCP_DIR_SENT, &as_sent);
+}
+
 struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
 				const uint8_t *payload, uint32_t len, int *err)
 {
 	struct craft_segment cs;
 	struct tcp_options opt;
-	struct segment as_sent;
-	const struct session_common *o = lv->opt;
-	uint16_t win = o->window ? o->window : 64240;
 
-	memset(&cs, 0, sizeof(cs));
-	memset(&opt, 0, sizeof(opt));
-	cs.src = c->local;
-	cs.dst = c->remote;
-	cs.sport = c->lport;
-	cs.dport = c->rport;
-	cs.seq = seq;
-	cs.ack = (flags & TCP_FLAG_ACK) ? c->tcb.rcv_nxt : 0;
-	cs.flags = flags;
-	if (flags & TCP_FLAG_SYN) {
-		live_syn_options(lv, c, (flags & TCP_FLAG_ACK) != 0, &opt);
-		cs.opt = &opt;
-		cs.window = win; /* RFC 7323 §2.2: the SYN's window is never scaled */
-	} else {
-		/* the window we advertise is honest: we accept any in-order data */
-		if (c->wscale_ok)
-			cs.window = (uint16_t)((win >> c->local_wscale) ? (win >> c->local_wscale) : 1);
-		else
-			cs.window = win;
-		if (c->ts_ok && !(flags & TCP_FLAG_RST)) {
-			opt.has_timestamps = true;
-			opt.ts_val = (uint32_t)(live_mono_ns() / 1000000u) + lv->ts_offset;
-			opt.ts_ecr = c->ts_recent;
-			cs.opt = &opt;
-		}
+	if (lv->sender) {
+		/* keep the wire order: a segment handed to the sender leaves first */
+		struct live_sender *sd = lv->sender;
+		pthread_mutex_lock(&sd->mu);
+		while (sd->pending)
+			pthread_cond_wait(&sd->cv, &sd->mu);
+		pthread_mutex_unlock(&sd->mu);
 	}
-	cs.payload = payload;
-	cs.payload_len = len;
-
+	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
+	return feed_sent(c, &cs);
+}
 
-	memset(&as_sent, 0, sizeof(as_sent));
-	as_sent.seq = cs.seq;
-	as_sent.ack = cs.ack;
-	as_sent.flags = flags;
-	as_sent.payload_len = len;
-	return tcp_fsm_segment(&c->tcb, TCP_DIR_SENT, &as_sent);
+/* ---- the sender thread ---- */
+
+/*
+ * The sender thread: takes one segment at a time and sends it.  The
+ * segment is marked taken before the system call, so the reacting thread
+ * (which waits only until its predecessor is taken, to keep the wire order)
+ * never waits for the peer's answer being processed inside this sendto().
+ */
+static void *sender_main(void *arg)
+{
+	struct live_sender *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->pending && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->pending)
+			break;
+		struct craft_segment cs = s->cs;
+		struct tcp_options opt = s->opt;
+		if (cs.opt)
+			cs.opt = &opt;
+		s->pending = false;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		bool ok = craft_send(s->craft, &cs) == 0;
+		pthread_mutex_lock(&s->mu);
+		if (!ok)
+			s->failed = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int live_sender_start(struct live *lv, int family, const char *ifname, char errbuf[SESSION_ERRBUF_SIZE])
+{
+	char eb[CRAFT_ERRBUF_SIZE];
+	bool denied = false;
+	struct live_sender *s = calloc(1, sizeof(*s));
+
+	cpu_set_t allowed, mine, other;
+	int cpu = sched_getcpu();
+
+	(void)ifname;
+	/* Only worth it with two CPUs: the reacting thread keeps one, the
+	 * sender (and the softirq work its system calls carry) gets the rest. */
+	if (cpu < 0 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) < 2) {
+		free(s);
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "one CPU: no sender thread");
+		return -1;
+	}
+	CPU_ZERO(&mine);
+	CPU_SET(cpu, &mine);
+	other = allowed;
+	CPU_CLR(cpu, &other);
+	if (!s) {
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "out of memory");
+		return -1;
+	}
+	s->craft = craft_open(family, NULL, eb, &denied);
+	if (!s->craft) {
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "%.400s", eb);
+		free(s);
+		return -1;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
+		snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot start the sender thread");
+		craft_close(s->craft);
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		free(s);
+		return -1;
+	}
+	pthread_setaffinity_np(s->thread, sizeof(other), &other);
+	sched_setaffinity(0, sizeof(mine), &mine);
+	lv->sender = s;
+	return 0;
+}
+
+void live_sender_stop(struct live *lv)
+{
+	struct live_sender *s = lv->sender;
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	craft_close(s->craft);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+	lv->sender = NULL;
+}
+
+struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				      const uint8_t *payload, uint32_t len, int *err)
+{
+	struct live_sender *s = lv->sender;
+	struct craft_segment cs;
+	struct tcp_options opt;
+
+	if (!s)
+		return live_send(lv, c, flags, seq, payload, len, err);
+	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
+	pthread_mutex_lock(&s->mu);
+	while (s->pending)   /* one segment in flight at a time: order is kept */
+		pthread_cond_wait(&s->cv, &s->mu);
+	*err = s->failed ? -1 : 0;
+	s->cs = cs;
+	s->opt = opt;
+	s->cs.opt = cs.opt ? &s->opt : NULL;
+	s->pending = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	lv->sent++;
+	return feed_sent(c, &cs);
 }

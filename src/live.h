@@ -31,8 +31,11 @@ struct live_conn {
 	uint16_t mss;
 };
 
+struct live_sender;
+
 /* The run's resources; live_open / live_close own them. */
 struct live {
+	struct live_sender *sender;        /* thread for segments that expect a reply, or NULL */
 	struct capture *cap;
 	struct craft *craft;
 	struct firewall *fw;
@@ -72,6 +75,24 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 
 /* Removes the firewall rule, closes everything, gives -w to the sudo user. */
 void live_close(struct live *lv);
+
+/*
+ * Starts the sender thread (its own injector).  Segments sent with
+ * live_send_async then leave from it: on veth and loopback the peer's
+ * answer is processed in softirq context inside the sending system call,
+ * so a SYN sent from the reacting thread would keep that thread from
+ * seeing the SYN-ACK for the whole of the kernel's processing (measured:
+ * ~17 µs).  0 ok; -1 with errbuf set (the caller may go on without it).
+ */
+int live_sender_start(struct live *lv, int family, const char *ifname, char errbuf[SESSION_ERRBUF_SIZE]);
+
+/* Stops and joins the sender thread (after its last segment left). */
+void live_sender_stop(struct live *lv);
+
+/* As live_send, but the segment leaves from the sender thread when there is
+ * one.  payload must stay valid until live_sender_stop or the next call. */
+struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				      const uint8_t *payload, uint32_t len, int *err);
 
 /*
  * Sends one segment from c: seq and ack as given, our window, options as

@@ -107,7 +107,7 @@ static void finish(struct run *r, int result)
 static void send_reliable(struct run *r, uint8_t flags, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	int err;
-	live_send(&r->lv, &r->c, flags, seq, p, len, &err);
+	live_send_async(&r->lv, &r->c, flags, seq, p, len, &err);
 	if (err)
 		r->send_failed = true;
 	r->rtx_armed = true;
@@ -373,8 +373,8 @@ static void on_timers(struct run *r, uint64_t now)
 			 (r->rtx_flags & TCP_FLAG_SYN) ? "SYN" : (r->rtx_flags & TCP_FLAG_FIN) ? "FIN" : "data",
 			 r->rtx_count, r->opt->c.retries, (double)r->rto / (double)NS_PER_S);
 		note(r, r->note);
-		live_send(&r->lv, &r->c, r->rtx_flags | (r->c.tcb.irs_known ? TCP_FLAG_ACK : 0), r->rtx_seq,
-			  r->rtx_payload, r->rtx_len, &err);
+		live_send_async(&r->lv, &r->c, r->rtx_flags | (r->c.tcb.irs_known ? TCP_FLAG_ACK : 0), r->rtx_seq,
+				r->rtx_payload, r->rtx_len, &err);
 		r->rtx_deadline = now + r->rto;
 		r->spin_until = live_mono_ns() + SPIN_NS;
 	}
@@ -500,6 +500,11 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 	rc = live_open(&r->lv, &opt->c, ifname, r->c.remote.family, filter, &rule, errbuf);
 	if (rc != TCPLAB_EXIT_OK)
 		return rc;
+	{
+		char seb[SESSION_ERRBUF_SIZE];
+		if (live_sender_start(&r->lv, r->c.remote.family, ifname, seb) != 0)
+			r->lv.sender = NULL; /* not fatal: every segment leaves from this thread */
+	}
 
 	tcp_endpoint_init(&r->c.tcb, TCP_CLOSED);
 	live_syn_options(&r->lv, &r->c, false, &o);

@@ -350,7 +350,8 @@ _FLAG_LETTER = {"SYN": "S", "FIN": "F", "RST": "R", "PSH": "P", "ACK": "A",
 
 TSHARK_FIELDS = ["frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
                  "ipv6.dst", "tcp.dstport", "tcp.flags", "tcp.flags.str", "tcp.seq_raw",
-                 "tcp.ack_raw", "tcp.len", "tcp.window_size_value", "tcp.payload"]
+                 "tcp.ack_raw", "tcp.len", "tcp.window_size_value", "tcp.hdr_len",
+                 "tcp.payload"]
 
 
 def flag_names(bits):
@@ -367,7 +368,7 @@ def parse_capture(path, tolerant=False):
     """Decodes a pcap with tshark into a list of dicts, one a TCP segment:
     t (epoch seconds, float), src, sport, dst, dport, flags (tuple of names),
     fl (letters, e.g. "SA"), flags_str (tshark's), seq, ack (raw, absolute),
-    len, win, payload (bytes).  tolerant: accept a file still being written."""
+    len, win, hdr_len (TCP header bytes: 20 = no options), payload (bytes).  tolerant: accept a file still being written."""
     argv = ["tshark", "-n", "-r", str(path), "-Y", "tcp", "-T", "fields",
             "-E", "separator=/t", "-E", "occurrence=f"]
     for f in TSHARK_FIELDS:
@@ -396,6 +397,7 @@ def parse_capture(path, tolerant=False):
             "ack": int(d["tcp.ack_raw"]) if d["tcp.ack_raw"] else None,
             "len": int(d["tcp.len"]) if d["tcp.len"] else 0,
             "win": int(d["tcp.window_size_value"]) if d["tcp.window_size_value"] else None,
+            "hdr_len": int(d["tcp.hdr_len"]) if d["tcp.hdr_len"] else None,
             "payload": bytes.fromhex(d["tcp.payload"].replace(":", "")),
         })
     return segs
