@@ -9,7 +9,7 @@
 # any moment and randomly interleaved, 65,536 client addresses.  It is
 # written to a temporary directory that is deleted on every exit path.
 #
-# Each program reads the file R times (R = BENCH_REPLAY_RUNS, default 3; the
+# Each program reads the file R times (R = BENCH_REPLAY_RUNS, default 5; the
 # slow tshark once), its output going to /dev/null; the median wall time
 # gives packets/s, GNU time's %M the peak RSS (the largest of the runs).  The
 # table reports ratios against the bare loop.  No timing thresholds: the
@@ -19,7 +19,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-RUNS=${BENCH_REPLAY_RUNS:-3}
+RUNS=${BENCH_REPLAY_RUNS:-5}
 CONNS=${BENCH_REPLAY_CONNS:-111111}
 TCPLAB=./tcplab
 GENCAP=build/lab/gencap

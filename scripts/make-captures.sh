@@ -6,6 +6,7 @@
 #   sudo bash scripts/make-captures.sh            every capture
 #   sudo bash scripts/make-captures.sh NAME...    some (names as in the list below)
 #   sudo bash scripts/make-captures.sh --list     the names
+#   CAPTURES_OUT=DIR ...                         write into DIR instead (a dry run)
 #
 # Each capture gets a lab of its own: two network namespaces (tlcap-PID-c,
 # the client, and tlcap-PID-s, the server) joined by one veth pair with
@@ -30,7 +31,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT="$ROOT/captures"
+OUT="${CAPTURES_OUT:-$ROOT/captures}"
 TCPLAB="$ROOT/tcplab"
 LAB="$ROOT/build/lab"
 CNS="tlcap-$$-c"
@@ -79,9 +80,9 @@ cleanup() {
 in_c() { ip netns exec "$CNS" "$@"; }
 in_s() { ip netns exec "$SNS" "$@"; }
 
-# txcsum_off NS IFACE: turns off transmit checksum offload on a veth end (ETHTOOL_STXCSUM, without
-# needing the ethtool package): the kernel then fills in every checksum
-# before tcpdump sees the packet.
+# txcsum_off NS IFACE: turns off transmit checksum offload on a veth end
+# (ETHTOOL_STXCSUM, without needing the ethtool package): the kernel then
+# fills in every checksum before tcpdump sees the packet.
 txcsum_off() {
 	ip netns exec "$1" /usr/bin/python3 - "$2" <<'EOF'
 import ctypes, fcntl, socket, struct, sys
@@ -125,8 +126,21 @@ lab_down() {
 # command's own pid and signals reach it.
 bg() {
 	"$@" &
-	PIDS+=("$!")
 	LAST=$!
+	PIDS+=("$LAST")
+}
+
+# reap PID: waits for a process bg started and forgets it, so that cleanup
+# never signals a pid the system may have given to someone else since.
+# Returns the process's exit status.
+reap() {
+	local rc=0 keep=() p
+	wait "$1" || rc=$?
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+	return "$rc"
 }
 
 # Waits up to 10 s for a line matching the regex $2 in file $1.
@@ -159,7 +173,7 @@ cap_start() {
 cap_stop() {
 	sleep 0.3
 	kill -INT "$CAP_PID"
-	wait "$CAP_PID" || die "tcpdump failed: $(cat "$WORK/tcpdump.err")"
+	reap "$CAP_PID" || die "tcpdump failed: $(cat "$WORK/tcpdump.err")"
 	grep -q "^0 packets dropped by kernel" "$WORK/tcpdump.err" ||
 		die "tcpdump lost packets: $(tr '\n' ' ' <"$WORK/tcpdump.err")"
 }
@@ -177,7 +191,9 @@ srv_start() {
 }
 
 srv_wait() {
-	wait "$SRV_PID" || die "tcpserver exited with status $?: $(cat "$WORK/srv.log")"
+	local rc=0
+	reap "$SRV_PID" || rc=$?
+	[ "$rc" -eq 0 ] || die "tcpserver exited with status $rc: $(cat "$WORK/srv.log")"
 }
 
 # tcplab connect in the client namespace against $SIP:$PORT.  The exit
@@ -194,7 +210,7 @@ keep() {
 	local src=$1 name=$2
 	mv "$src" "$OUT/$name"
 	chmod 0644 "$OUT/$name"
-	echo "  captures/$name: $(stat -c %s "$OUT/$name") bytes, $(count_packets "$OUT/$name") packets"
+	echo "  ${OUT#"$ROOT"/}/$name: $(stat -c %s "$OUT/$name") bytes, $(count_packets "$OUT/$name") packets"
 }
 
 count_packets() {
@@ -455,6 +471,9 @@ write("ip-header-length-lies.pcap", bad)
 z = [list(r) for r in recs]
 z.insert(2, [recs[1][0], recs[1][1], 0, 0, bytearray()])
 write("zero-length.pcap", z)
+
+# empty.pcap: a valid file header and no packet at all.
+write("empty.pcap", [])
 EOF
 	# snaplen-60.pcap: a real capture with tcpdump -s 60: 14 + 20 + 20
 	# bytes of headers fit, TCP options and payload do not.
@@ -481,6 +500,12 @@ main() {
 	done
 	make -s -C "$ROOT" tcplab lab >/dev/null || die "the build failed: run make"
 	[ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+	# The pcapng copy and the hand-made bad files are derived from
+	# tcplab-echo.pcap: a new one means new derivatives.
+	if [[ " ${names[*]} " == *" tcplab-echo "* ]]; then
+		[[ " ${names[*]} " == *" pcapng "* ]] || names+=(pcapng)
+		[[ " ${names[*]} " == *" bad "* ]] || names+=(bad)
+	fi
 	for n in "${names[@]}"; do
 		declare -F "cap_${n//-/_}" >/dev/null || die "unknown capture '$n' (see --list)"
 	done

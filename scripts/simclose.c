@@ -140,6 +140,8 @@ static void *closer(void *arg)
 	return NULL;
 }
 
+/* Sets up both ends, exchanges the greeting, then lets the two closer
+ * threads go at once.  Exit status as in the header comment. */
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage sa;

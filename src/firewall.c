@@ -44,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -98,8 +100,20 @@ static void fw_err(char *errbuf, const char *fmt, ...)
  */
 static struct nft_ctx *nft_open(char *errbuf)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *nft;
+	int probe;
 
+	/* libnftables 1.0.6 opens its netlink socket inside nft_ctx_new and
+	 * calls exit() when it cannot: open one ourselves first so that a
+	 * sandbox without netfilter netlink is an error, not an exit. */
+	probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (probe < 0) {
+		fw_err(errbuf, "cannot open a netfilter netlink socket: %s", strerror(errno));
+		return NULL;
+	}
+	close(probe);
+
+	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft == NULL) {
 		fw_err(errbuf, "cannot create a libnftables context");
 		return NULL;

@@ -31,8 +31,12 @@
 
 #include "tcplab/tcp_fsm.h"
 
-/* How long (capture time) an ended connection keeps its entry. */
+/* How long (capture time) an ended connection keeps its entry, and how
+ * many ended entries are kept at most (the oldest go first): in a dense
+ * capture thousands of connections end every second, and memory must follow
+ * the connections open at once, not the ones that ended recently. */
 #define LINGER_NS (4ull * 1000000000ull)
+#define LINGER_MAX 1024
 
 struct flow_key {
 	uint8_t family;
@@ -74,6 +78,7 @@ struct flow_table {
 	uint32_t nbuckets;                  /* power of two */
 	struct conn *open_head, *open_tail; /* not yet summarized, by first segment */
 	struct conn *ended_head, *ended_tail; /* summarized, by end time */
+	unsigned ended_count;
 	struct conn *free_list;
 	bool have_first;
 	uint64_t first_ns;
@@ -383,6 +388,12 @@ static void conn_end(struct flow_table *ft, struct conn *c, uint64_t ts)
 	list_remove(&ft->open_head, &ft->open_tail, c);
 	emit_summary(ft, c);
 	list_append(&ft->ended_head, &ft->ended_tail, c);
+	if (++ft->ended_count > LINGER_MAX) {
+		struct conn *old = ft->ended_head;
+		list_remove(&ft->ended_head, &ft->ended_tail, old);
+		ft->ended_count--;
+		conn_release(ft, old);
+	}
 }
 
 /* Frees ended entries whose linger time has passed. */
@@ -391,6 +402,7 @@ static void sweep(struct flow_table *ft, uint64_t now)
 	while (ft->ended_head && ft->ended_head->end_ns + LINGER_NS < now) {
 		struct conn *c = ft->ended_head;
 		list_remove(&ft->ended_head, &ft->ended_tail, c);
+		ft->ended_count--;
 		conn_release(ft, c);
 	}
 	if (ft->opt.idle_timeout_ns) {
@@ -722,8 +734,10 @@ unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
 			emit_summary(ft, c);
 		if (ft->summary_at_finish)
 			list_remove(&ft->open_head, &ft->open_tail, c);
-		else
+		else {
 			list_remove(&ft->ended_head, &ft->ended_tail, c);
+			ft->ended_count--;
+		}
 		conn_release(ft, c);
 		c = NULL;
 	}
@@ -815,6 +829,7 @@ void flow_table_finish(struct flow_table *ft)
 		list_remove(&ft->ended_head, &ft->ended_tail, c);
 		conn_release(ft, c);
 	}
+	ft->ended_count = 0;
 }
 
 void flow_table_stats(const struct flow_table *ft, struct flow_stats *out)

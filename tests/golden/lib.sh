@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — shared by tests/golden/run.sh and regen.sh (sourced, not run):
 # reads tests/TESTLIST and runs one golden test.
 #
@@ -22,6 +23,7 @@
 # expected file depends on the machine.
 
 GOLDEN_LIST=tests/TESTLIST
+# shellcheck disable=SC2034  # used by run.sh and regen.sh
 GOLDEN_EXPECTED=tests/golden/expected
 TCPLAB=${TCPLAB:-./tcplab}
 export TZ=UTC LC_ALL=C.UTF-8

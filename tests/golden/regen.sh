@@ -12,7 +12,8 @@
 # When two tests share an expected file, the first one in TESTLIST writes it
 # and the others are checked against it.  $TCPLAB overrides the binary.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/golden/lib.sh
 . tests/golden/lib.sh
 
 if [ $# -eq 0 ]; then

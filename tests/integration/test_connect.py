@@ -347,8 +347,8 @@ def test_server_closes_first(lab, tcplab_bin):
 
 
 def test_half_close(lab, tcplab_bin):
-    # delay: the server's kernel ACKs the client's FIN well before the late
-    # data, so the client is in FIN-WAIT-2 when the data arrives.
+    # delay: the late data comes well after the client's FIN (Linux may
+    # still piggyback its ACK of that FIN on the data segment).
     srv = lab.start_server("half-close", PORT, delay_ms=300)
     cap = lab.start_capture(lab.server_ns)
     c = run_connect(lab, tcplab_bin, "-d", "hello")
@@ -357,7 +357,10 @@ def test_half_close(lab, tcplab_bin):
     assert t.payload("server") == L.LATE_DATA        # shown in tcplab's output
     assert t.summary["server"]["bytes"] == len(L.LATE_DATA)
     assert t.path("client") == CLIENT_ACTIVE_CLOSE, t.path("client")
-    # The late data comes after the client's FIN and while it is in FIN-WAIT-2.
+    # The late data comes after the client's FIN, and the client takes it
+    # in FIN-WAIT-2: reached before that segment, or by that very segment
+    # when it also ACKs the FIN (RFC 9293 §3.10.7.4: the ACK is processed
+    # before the text).  A state event follows the segment that caused it.
     ev = t.events
     i_fin = next(i for i, e in enumerate(ev) if e["event"] == "segment"
                  and e["from"] == "client" and "FIN" in e["flags"])
@@ -367,7 +370,11 @@ def test_half_close(lab, tcplab_bin):
                  and e["endpoint"] == "client" and e["to"] == "FIN-WAIT-2")
     i_tw = next(i for i, e in enumerate(ev) if e["event"] == "state"
                 and e["endpoint"] == "client" and e["to"] == "TIME-WAIT")
-    assert i_fin < i_fw2 < i_data < i_tw
+    i_next = next((i for i, e in enumerate(ev) if i > i_data and e["event"] == "segment"),
+                  len(ev))
+    assert i_fin < i_data and i_fw2 < i_next and i_tw > i_data, t
+    assert not [e for e in ev[i_fin:i_data] if e["event"] == "state"
+                and e["endpoint"] == "client" and e["to"] == "TIME-WAIT"], t
     rec = only(srv.wait_records())
     assert rec["received"] == b"hello" and rec["close"] == "eof"
     assert rec["sent_len"] == len(L.LATE_DATA)
@@ -466,7 +473,11 @@ def test_silent_server_timeout(lab, tcplab_bin):
     assert c.rc == EXIT_TIMEOUT, c
     t = c.trace
     assert t.path("client")[:3] == ["CLOSED", "SYN-SENT", "ESTABLISHED"]
-    assert t.summary["outcome"] in ("timeout", "open"), t.summary
+    # Giving up, tcplab may leave the connection as it is or abort it with
+    # RST of its own; the exit code says timeout either way.
+    s = t.summary
+    client_rst = [e for e in t.segments if e["from"] == "client" and "RST" in e["flags"]]
+    assert s["outcome"] in ("timeout", "open") or (s["outcome"] == "reset" and client_rst), s
     assert c.r.duration >= 2.0
     segs = cap.wait_for(lambda s: len(s) >= 4)
     conv = conversation(segs, lab.client_ip)
@@ -496,7 +507,9 @@ def test_close_rst(lab, tcplab_bin):
 
 
 def test_close_none_leaves_connection_open(lab, tcplab_bin):
-    srv = lab.start_server("echo", PORT)
+    # A silent server: one that answered (an echo) after tcplab exits would
+    # draw the client kernel's RST once tcplab's firewall table is gone.
+    srv = lab.start_server("silent", PORT)
     cap = lab.start_capture(lab.server_ns)
     c = run_connect(lab, tcplab_bin, "--close", "none", "-d", "hello")
     assert c.rc == EXIT_OK, c

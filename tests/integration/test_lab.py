@@ -186,6 +186,19 @@ def test_half_close_mode(lab):
     assert no_rst(segs), conv
 
 
+def test_half_close_mode_delay(lab):
+    """--delay-ms in half-close mode: the late data waits after the FIN."""
+    lab.start_server("half-close", PORT, delay_ms=300)
+    cap = lab.start_capture(lab.server_ns)
+    r, recs = lab.client(PORT, "hello")
+    assert r.returncode == 0, r
+    assert only(recs)["elapsed_us"] >= 300000
+    segs = cap.wait_for(lambda s: teardown_complete(s, lab.client_ip))
+    cfin = segs[first_index(segs, lab.client_ip, "C", "FIN")]
+    data = next(s for s in segs if side(s, lab.client_ip) == "S" and s["len"])
+    assert data["t"] - cfin["t"] >= 0.28
+
+
 def test_rst_mode(lab):
     srv = lab.start_server("rst", PORT, delay_ms=200)
     cap = lab.start_capture(lab.server_ns)

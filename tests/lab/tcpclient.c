@@ -273,8 +273,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Parses argv into opt; false (message printed) on a bad command line. */
-static bool parse_args(int argc, char **argv)
+/* Parses argv into opt; false (message printed) on a bad command line.
+ * *help is set (and nothing else checked) when -h/--help was given. */
+static bool parse_args(int argc, char **argv, bool *help)
 {
 	int i;
 
@@ -283,8 +284,8 @@ static bool parse_args(int argc, char **argv)
 		const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			exit(0);
+			*help = true;
+			return true;
 		}
 		if (strcmp(a, "--expect-echo") == 0) {
 			opt.expect_echo = true;
@@ -346,9 +347,15 @@ int main(int argc, char **argv)
 	long i, started = 0;
 	int e;
 
-	if (!parse_args(argc, argv)) {
+	bool help = false;
+
+	if (!parse_args(argc, argv, &help)) {
 		usage(stderr);
 		return 2;
+	}
+	if (help) {
+		usage(stdout);
+		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	e = getaddrinfo(opt.addr, opt.port, &hints, &target);

@@ -384,7 +384,9 @@ static void *conn_main(void *arg)
 		if (r == -1) {
 			/* The peer's FIN is in: its side is closed, ours is
 			 * not, so data may still flow to it (RFC 9293 §3.6). */
-			if (opt.delay_ms > 0 && read_for(c, opt.delay_ms) == -3)
+			/* (After EOF the socket stays readable: wait on
+			 * the stop pipe alone.) */
+			if (opt.delay_ms > 0 && wait_stop_until(now_ms() + opt.delay_ms))
 				break;
 			send_all(c, LATE_DATA, strlen(LATE_DATA));
 		}
@@ -433,8 +435,9 @@ done:
 	return NULL;
 }
 
-/* Parses argv into opt; returns false (message printed) on a bad command line. */
-static bool parse_args(int argc, char **argv)
+/* Parses argv into opt; false (message printed) on a bad command line.
+ * *help is set (and nothing else checked) when -h/--help was given. */
+static bool parse_args(int argc, char **argv, bool *help)
 {
 	int i;
 
@@ -443,8 +446,8 @@ static bool parse_args(int argc, char **argv)
 		const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			exit(0);
+			*help = true;
+			return true;
 		}
 		if (v == NULL) {
 			fprintf(stderr, "tcpserver: %s needs a value\n", a);
@@ -609,9 +612,15 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int status = 0;
 
-	if (!parse_args(argc, argv)) {
+	bool help = false;
+
+	if (!parse_args(argc, argv, &help)) {
 		usage(stderr);
 		return 2;
+	}
+	if (help) {
+		usage(stdout);
+		return 0;
 	}
 	log_fp = stdout;
 	if (opt.log != NULL) {

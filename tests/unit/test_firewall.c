@@ -312,6 +312,33 @@ static struct firewall_rule rule_for(const struct conn_probe *p, const char *lo)
  * netlink socket stays open. */
 static struct firewall *g_live;
 
+/* A child a test forked and has not reaped yet: the teardown kills it, so
+ * a failed assertion never leaves a process behind (nor holds the test
+ * runner's output pipe open). */
+static pid_t g_child = -1;
+
+/* Reaps g_child (killing it first). */
+static void reap_child(void)
+{
+	int status;
+
+	if (g_child > 0) {
+		kill(g_child, SIGKILL);
+		(void)waitpid(g_child, &status, 0);
+	}
+	g_child = -1;
+}
+
+/* First thing a forked child does: die with the parent, and in any case
+ * within a minute. */
+static void child_safety(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(1);
+	alarm(60);
+}
+
 /* Installs rule, failing the test with nftables' message if it cannot. */
 static struct firewall *install_ok(const struct firewall_rule *r)
 {
@@ -500,6 +527,7 @@ static void test_null_handles(void **state)
 static int teardown_ns(void **state)
 {
 	(void)state;
+	reap_child();
 	if (g_live != NULL) {
 		(void)firewall_remove(g_live);
 		g_live = NULL;
@@ -830,6 +858,7 @@ static pid_t spawn_fake_tcplab(void)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		child_safety();
 		close(pfd[0]);
 		prctl(PR_SET_NAME, "tcplab", 0, 0, 0);
 		if (write(pfd[1], "x", 1) != 1)
@@ -837,6 +866,7 @@ static pid_t spawn_fake_tcplab(void)
 		for (;;)
 			pause();
 	}
+	g_child = pid;
 	close(pfd[1]);
 	assert_int_equal(read(pfd[0], &c, 1), 1);
 	close(pfd[0]);
@@ -891,6 +921,7 @@ static void test_cleanup_stale(void **state)
 	/* Once the fake tcplab is gone its table is stale too. */
 	kill(child, SIGKILL);
 	assert_int_equal(waitpid(child, &status, 0), child);
+	g_child = -1;
 	assert_int_equal(firewall_cleanup_stale(&removed, &kept, errbuf, &denied), 0);
 	assert_int_equal(removed, 1);
 	assert_int_equal(kept, 0);
@@ -949,6 +980,7 @@ static void test_table_dies_with_process(void **state)
 		char errbuf[FIREWALL_ERRBUF_SIZE];
 		struct firewall_rule r;
 
+		child_safety();
 		close(pfd[0]);
 		memset(&r, 0, sizeof(r));
 		r.local = addr("127.0.0.1");
@@ -960,6 +992,7 @@ static void test_table_dies_with_process(void **state)
 		for (;;)
 			pause();
 	}
+	g_child = pid;
 	close(pfd[1]);
 	assert_int_equal(read(pfd[0], &c, 1), 1);
 	close(pfd[0]);
@@ -967,6 +1000,7 @@ static void test_table_dies_with_process(void **state)
 	assert_true(table_exists("inet", name));
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	g_child = -1;
 	/* The netlink socket's release is processed asynchronously. */
 	for (int i = 0; i < 50 && table_exists("inet", name); i++)
 		usleep(20000);
@@ -1007,6 +1041,7 @@ static void test_permission_denied(void **state)
 		bool denied = false;
 		int bad = 0;
 
+		child_safety();
 		if (drop_net_admin() != 0)
 			_exit(100);
 		memset(&r, 0, sizeof(r));
