@@ -599,3 +599,27 @@ int capture_writer_close(struct capture_writer *w)
 	free(w);
 	return rc;
 }
+
+/* Compiles filter against a dead Ethernet handle (contract in capture.h). */
+int capture_filter_check(const char *filter, char errbuf[CAPTURE_ERRBUF_SIZE])
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int rc = 0;
+
+	if (!filter || !*filter)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, 65535);
+	if (!p) {
+		snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "out of memory");
+		return -1;
+	}
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(errbuf, CAPTURE_ERRBUF_SIZE, "bad filter expression '%.200s': %.250s", filter, pcap_geterr(p));
+		rc = -1;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return rc;
+}

@@ -18,8 +18,8 @@
  *
  * tcplab's own crafted segments carry the exempt mark (SO_MARK), so a RST
  * tcplab sends on purpose still leaves.  Nothing else on the host is
- * touched: no other table is read for writing, and cleanup only deletes
- * tables whose name is exactly tcplab_<pid> of a process that is gone.
+ * touched: no other table is ever written, and cleanup only deletes tables
+ * whose name is exactly tcplab_<pid> of a process that is gone.
  *
  * The table carries the "owner" flag (Linux 5.12+): the kernel ties it to
  * the netlink socket of our libnftables context and deletes it by itself
@@ -64,8 +64,10 @@
  * and a rule with two IPv6 literals stays well under 1 KiB. */
 #define FW_CMD_SIZE 2048
 
-/* Table names we create: "tcplab_" + at most 10 digits of a pid_t. */
+/* Table names we create: "tcplab_" + at most 10 digits of a pid_t.  The
+ * sscanf width in firewall_cleanup_stale is this number. */
 #define FW_NAME_SIZE 32
+_Static_assert(FW_NAME_SIZE == 32, "update the %32s width in firewall_cleanup_stale");
 
 /* Firewalls this process has installed and not yet removed.  The table
  * name is per process, so a second one would collide with the first
@@ -134,6 +136,9 @@ static struct nft_ctx *nft_open(char *errbuf)
  * SIGINT/SIGTERM arriving during the netlink exchange is delivered after it
  * instead of making a recv() fail with EINTR and leaving us unsure whether
  * the batch was committed.  Synchronous fault signals stay unblocked.
+ * pthread_sigmask, not sigprocmask: tcplab runs a sender thread, and the
+ * mask is per thread (another thread may take the signal meanwhile, which
+ * is fine: the point is that this thread's netlink calls see no EINTR).
  *
  * *out and *err (either may be NULL) receive pointers into nft's buffers,
  * valid until the next nft_run() on the same context.  Returns nft's result
@@ -153,7 +158,7 @@ static int nft_run(struct nft_ctx *nft, const char *cmd, const char **out, const
 	sigdelset(&all, SIGTRAP);
 	sigdelset(&all, SIGABRT);
 	sigdelset(&all, SIGSYS);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 
 	errno = 0;
 	rc = nft_run_cmd_from_buffer(nft, cmd);
@@ -163,7 +168,7 @@ static int nft_run(struct nft_ctx *nft, const char *cmd, const char **out, const
 	o = nft_ctx_get_output_buffer(nft);
 	e = nft_ctx_get_error_buffer(nft);
 
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (out != NULL)
 		*out = o != NULL ? o : "";
@@ -658,8 +663,13 @@ static int fw_cleanup_one(struct nft_ctx *nft, const char *name, long pid, unsig
 	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
 	rc = nft_run(nft, cmd, &out, &err);
 	nft_ctx_output_set_flags(nft, 0);
-	if (rc != 0)
-		return 0;  /* gone since the listing: nothing to do */
+	if (rc != 0) {
+		if (strstr(err, "No such file or directory") != NULL)
+			return 0;  /* gone since the listing: nothing to do */
+		snprintf(cmd, sizeof(cmd), "cannot list nftables table %s", name);
+		fw_err_from_nft(errbuf, cmd, err, false);
+		return -1;
+	}
 	handle = fw_parse_handle(out);
 	if (handle < 0) {
 		fw_err(errbuf, "cannot read the handle of nftables table %s", name);

@@ -386,12 +386,12 @@ static void conn_end(struct flow_table *ft, struct conn *c, uint64_t ts)
 	if (ft->summary_at_finish)
 		return;
 	list_remove(&ft->open_head, &ft->open_tail, c);
-	emit_summary(ft, c);
 	list_append(&ft->ended_head, &ft->ended_tail, c);
 	if (++ft->ended_count > LINGER_MAX) {
 		struct conn *old = ft->ended_head;
 		list_remove(&ft->ended_head, &ft->ended_tail, old);
 		ft->ended_count--;
+		emit_summary(ft, old);
 		conn_release(ft, old);
 	}
 }
@@ -403,6 +403,7 @@ static void sweep(struct flow_table *ft, uint64_t now)
 		struct conn *c = ft->ended_head;
 		list_remove(&ft->ended_head, &ft->ended_tail, c);
 		ft->ended_count--;
+		emit_summary(ft, c);
 		conn_release(ft, c);
 	}
 	if (ft->opt.idle_timeout_ns) {
@@ -621,11 +622,10 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	}
 
 	if (refused_now) {
+		/* It never was in LISTEN: no socket listened, so it was CLOSED all
+		 * along (RFC 9293 §3.10.7.1); no transition, the segment says so. */
 		memset(&ts, 0, sizeof(ts));
-		ts.from = TCP_LISTEN;
-		ts.to = TCP_CLOSED;
-		ts.changed = true;
-		ts.reason = "answered the SYN with RST: no socket listens on the port (connection refused)";
+		ts.from = ts.to = TCP_CLOSED;
 		snd->state = TCP_CLOSED;
 		c->server_refused = true;
 	} else {
@@ -660,7 +660,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ev.u.segment.rel_ack_known = c->rel_known[to] && (seg->flags & TCP_FLAG_ACK);
 		ev.u.segment.rel_ack = seg->ack - c->rel_base[to];
 		ev.u.segment.retransmission = ts.retransmission;
-		if (revived)
+		if (refused_now)
+			ev.u.segment.annotation = "no socket listens on the port: the server was CLOSED, not LISTEN (connection refused)";
+		else if (revived)
 			ev.u.segment.annotation = "FIN retransmitted: the final ACK never reached it";
 		else if (ts.retransmission && (seg->flags & TCP_FLAG_SYN))
 			ev.u.segment.annotation = (seg->flags & TCP_FLAG_ACK) ? "SYN-ACK retransmitted"
@@ -819,14 +821,18 @@ void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_
 void flow_table_finish(struct flow_table *ft)
 {
 	struct conn *c;
-	while ((c = ft->open_head) != NULL) {
-		list_remove(&ft->open_head, &ft->open_tail, c);
+	/* ended connections first (they ended first), then the open ones, each
+	 * group in order of first segment */
+	while ((c = ft->ended_head) != NULL) {
+		list_remove(&ft->ended_head, &ft->ended_tail, c);
 		if (!c->summarized)
 			emit_summary(ft, c);
 		conn_release(ft, c);
 	}
-	while ((c = ft->ended_head) != NULL) {
-		list_remove(&ft->ended_head, &ft->ended_tail, c);
+	while ((c = ft->open_head) != NULL) {
+		list_remove(&ft->open_head, &ft->open_tail, c);
+		if (!c->summarized)
+			emit_summary(ft, c);
 		conn_release(ft, c);
 	}
 	ft->ended_count = 0;

@@ -154,6 +154,11 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	rr.opt = opt;
 	rr.r = r;
 
+	if (capture_filter_check(opt->filter, eb) != 0) {
+		snprintf(errbuf, REPLAY_ERRBUF_SIZE, "%.500s", eb);
+		return TCPLAB_EXIT_USAGE;
+	}
+
 	if (opt->path) {
 		cap = capture_open_file(opt->path, opt->filter, eb);
 		if (!cap) {
@@ -248,6 +253,13 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	flow_table_finish(rr.ft);
 	render_finish(r);
 	report(&rr);
+	if (opt->only_conn) {
+		struct flow_stats fs;
+		flow_table_stats(rr.ft, &fs);
+		if (opt->only_conn > fs.connections)
+			fprintf(stderr, "tcplab: there is no connection %u: the input holds %llu\n", opt->only_conn,
+				(unsigned long long)fs.connections);
+	}
 	flow_table_free(rr.ft);
 	capture_close(cap);
 	if (opt->path && stop_signal && rc == TCPLAB_EXIT_OK)

@@ -73,6 +73,11 @@ int capture_save_to(struct capture *c, const char *path);
 /* Kernel counters (live): received, dropped by kernel.  0 ok, -1 if unknown. */
 int capture_kernel_stats(struct capture *c, uint64_t *received, uint64_t *dropped);
 
+/* Checks that filter compiles (for Ethernet frames), so a typo in the
+ * expression is reported as a usage error before any file is read.
+ * 0 ok, -1 with errbuf holding libpcap's reason. */
+int capture_filter_check(const char *filter, char errbuf[CAPTURE_ERRBUF_SIZE]);
+
 const char *capture_error(const struct capture *c);
 void capture_close(struct capture *c);
 

@@ -20,7 +20,6 @@ CLI under test: tcplab connect [options] HOST PORT; exit codes 0 completed,
 8 network.  The binary is $TCPLAB, default ./tcplab.
 """
 
-import os
 
 import pytest
 

@@ -9,9 +9,6 @@ test says nothing about tcplab.
 
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
