@@ -33,6 +33,7 @@ SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san-tests/%)
 LAB_SRCS  := $(wildcard tests/lab/*.c)
 LAB_BINS  := $(LAB_SRCS:tests/lab/%.c=$(BUILD)/lab/%)
 
+.SECONDARY:
 .PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps
 
 all: tcplab

@@ -304,13 +304,14 @@ static void reset_blocks(struct craft *c)
  * and writes it.  Reuses the previous packet's libnet blocks when the
  * shape is unchanged.  0 ok, -1 with craft_error() set.
  */
-int craft_send(struct craft *c, const struct craft_segment *s)
+/* Builds s into c's libnet blocks (updated in place when the shape is the
+ * same as last time); *total is the packet length.  0 ok, -1 with the error set. */
+static int build(struct craft *c, const struct craft_segment *s, uint32_t *total_out)
 {
 	uint8_t opts[TCP_OPTIONS_MAX];
 	size_t opt_len = 0;
 	uint32_t tcp_len, total;
 	libnet_ptag_t t;
-	int written;
 
 	if (c == NULL)
 		return -1;
@@ -381,6 +382,22 @@ int craft_send(struct craft *c, const struct craft_segment *s)
 	c->opt_len = opt_len;
 	c->payload_len = s->payload_len;
 
+	*total_out = total;
+	return 0;
+
+libnet_failed:
+	set_err(c, "building the packet failed: %s", libnet_geterror(c->l));
+	reset_blocks(c);
+	return -1;
+}
+
+int craft_send(struct craft *c, const struct craft_segment *s)
+{
+	uint32_t total;
+	int written;
+
+	if (build(c, s, &total) != 0)
+		return -1;
 	written = libnet_write(c->l);
 	if (written < 0 || (uint32_t)written != total) {
 		set_err(c, "sending failed: %s", libnet_geterror(c->l));
@@ -390,11 +407,13 @@ int craft_send(struct craft *c, const struct craft_segment *s)
 		return -1;
 	}
 	return 0;
+}
 
-libnet_failed:
-	set_err(c, "building the packet failed: %s", libnet_geterror(c->l));
-	reset_blocks(c);
-	return -1;
+/* Builds s without sending it (contract in craft.h). */
+int craft_prepare(struct craft *c, const struct craft_segment *s)
+{
+	uint32_t total;
+	return build(c, s, &total);
 }
 
 /* Contract: the last error text ("" when none); never NULL. */

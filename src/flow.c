@@ -306,10 +306,10 @@ static enum tl_outcome outcome_of(const struct conn *c)
 {
 	if (c->refused)
 		return TL_OUTCOME_REFUSED;
+	if (c->gave_up)   /* a live role gave up (and may have sent RST to clean up) */
+		return TL_OUTCOME_TIMEOUT;
 	if (c->reset)
 		return TL_OUTCOME_RESET;
-	if (c->gave_up)
-		return TL_OUTCOME_TIMEOUT;
 	enum tcp_state cs = c->ep[TL_CLIENT].state, ss = c->ep[TL_SERVER].state;
 	bool cdone = cs == TCP_CLOSED || cs == TCP_TIME_WAIT;
 	bool sdone = ss == TCP_CLOSED || ss == TCP_TIME_WAIT;

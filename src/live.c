@@ -412,3 +412,16 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 	lv->sent++;
 	return feed_sent(c, &cs);
 }
+
+/* Prepares the injector for the ACK c will send to the peer's SYN (or
+ * SYN-ACK), as it would be if the peer accepts every option offered. */
+void live_prepare_ack(struct live *lv, const struct live_conn *c)
+{
+	struct live_conn guess = *c;
+	struct craft_segment cs;
+	struct tcp_options opt;
+
+	guess.ts_ok = guess.wscale_ok = guess.sack_ok = !lv->opt->no_options;
+	build_segment(lv, &guess, TCP_FLAG_ACK, c->tcb.iss + 1, NULL, 0, &cs, &opt);
+	craft_prepare(lv->craft, &cs);
+}

@@ -103,6 +103,10 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
 				const uint8_t *payload, uint32_t len, int *err);
 
+/* Builds, without sending, the ACK c will most likely send first, so the
+ * reaction does not pay for a cold injector (see craft_prepare). */
+void live_prepare_ack(struct live *lv, const struct live_conn *c);
+
 /* Builds the SYN / SYN-ACK option offer for c (RFC 7323, RFC 2018, MSS).
  * For a SYN-ACK (answering = true) only what the peer offered is echoed. */
 void live_syn_options(const struct live *lv, const struct live_conn *c, bool answering,

@@ -385,6 +385,9 @@ static void on_timers(struct run *r, uint64_t now)
 			 "the server did not close within %.1f s (--timeout): aborting with RST",
 			 r->opt->c.timeout_s > 0 ? r->opt->c.timeout_s : 10.0);
 		note(r, r->note);
+		flush_trace(r);
+		flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_GIVE_UP, live_real_ns(),
+				"gave up waiting for the server (--timeout)");
 		abort_conn(r);
 		finish(r, TCPLAB_EXIT_TIMEOUT);
 	}
@@ -561,6 +564,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 
 	/* Active OPEN (RFC 9293 §3.10.1): send SYN with our ISN. */
 	iss = r.c.tcb.iss;
+	live_prepare_ack(&r.lv, &r.c);
 	tcp_endpoint_init(&r.c.tcb, TCP_CLOSED);
 	t = tcp_fsm_call(&r.c.tcb, TCP_CALL_OPEN_ACTIVE);
 	if (t.actions & TCP_ACT_SEND_SYN)

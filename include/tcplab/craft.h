@@ -46,6 +46,15 @@ struct craft *craft_open(int family, const char *device, char errbuf[CRAFT_ERRBU
 /* Builds and sends one segment.  0 ok, -1 with craft_error() set. */
 int craft_send(struct craft *c, const struct craft_segment *s);
 
+/*
+ * Builds s into the injector's packet blocks without sending anything.  A
+ * fresh process pays page faults and cold caches on its first packet; a
+ * live role prepares the shape of the segment it will have to send fast
+ * (the ACK to a SYN-ACK), so that craft_send only updates fields in place.
+ * 0 ok, -1 with craft_error() set.
+ */
+int craft_prepare(struct craft *c, const struct craft_segment *s);
+
 /* Encodes opt into buf as Linux orders SYN options (MSS, SACK-permitted,
  * timestamps, NOP, window scale; padded with NOP/EOL to a multiple of 4).
  * Returns the length (0..40). */

@@ -15,8 +15,6 @@ import select
 import signal
 import time
 
-import pytest
-
 import lab as L
 from lab import conversation
 
