@@ -45,6 +45,8 @@ $(BUILD)/libtcplab.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/obj/main.o: EXTRA_CFLAGS += -DTCPLAB_SHAREDIR='"$(PREFIX)/share/tcplab"'
+
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -93,13 +95,16 @@ bench: tcplab lab
 	@bash scripts/bench.sh
 
 # ---- install ----
-install: tcplab
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: tcplab lab
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/tcplab
 	install -m 0755 tcplab $(DESTDIR)$(PREFIX)/bin/tcplab
 	install -m 0644 man/tcplab.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
+	install -m 0644 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/tcplab/demo.sh
+	install -m 0755 $(BUILD)/lab/tcpserver $(DESTDIR)$(PREFIX)/share/tcplab/tcpserver
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tcplab $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/tcplab
 
 clean:
 	rm -rf $(BUILD) tcplab

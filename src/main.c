@@ -19,6 +19,9 @@
 #include "tcplab/session.h"
 
 #define TCPLAB_VERSION "0.1.0"
+#ifndef TCPLAB_SHAREDIR
+#define TCPLAB_SHAREDIR "/usr/local/share/tcplab"
+#endif
 
 enum cmd {
 	CMD_CONNECT = 1 << 0,
@@ -93,6 +96,7 @@ static const struct command commands[] = {
 	{ "listen", CMD_LISTEN, "listen [OPTIONS] [ADDR] PORT", "server role: answer SYNs with a crafted SYN-ACK" },
 	{ "replay", CMD_REPLAY, "replay [OPTIONS] FILE|- [FILTER]", "the same trace for every connection in a capture" },
 	{ "watch", CMD_WATCH, "watch -i IFACE [OPTIONS] [FILTER]", "the replay engine on a live interface (sends nothing)" },
+	{ "demo", 0, "demo [NAME]", "a teaching scenario in namespaces of its own (hello, server-close, refused, lost-syn, reset, all)" },
 	{ "cleanup", 0, "cleanup", "remove nftables tables left by a tcplab killed with SIGKILL" },
 };
 
@@ -462,6 +466,50 @@ static int cmd_cleanup(void)
 	return TCPLAB_EXIT_OK;
 }
 
+/*
+ * `tcplab demo [NAME]`: runs scripts/demo.sh, found next to the binary (the
+ * build tree) or in the installed share directory, with this binary as the
+ * tcplab it drives.
+ */
+static int cmd_demo(int argc, char **argv)
+{
+	char self[PATH_MAX], dir[PATH_MAX], script[PATH_MAX + 32], server[PATH_MAX + 32];
+	const char *candidates[2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (argc > 3) {
+		fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
+		return TCPLAB_EXIT_USAGE;
+	}
+	if (n <= 0) {
+		fprintf(stderr, "tcplab: cannot find my own binary: %s\n", strerror(errno));
+		return TCPLAB_EXIT_ERROR;
+	}
+	self[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s", self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	candidates[0] = dir;
+	candidates[1] = TCPLAB_SHAREDIR;
+	for (int i = 0; i < 2; i++) {
+		const char *sub = i == 0 ? "/scripts/demo.sh" : "/demo.sh";
+		snprintf(script, sizeof(script), "%s%s", candidates[i], sub);
+		snprintf(server, sizeof(server), "%s%s", candidates[i], i == 0 ? "/build/lab/tcpserver" : "/tcpserver");
+		if (access(script, R_OK) == 0 && access(server, X_OK) == 0) {
+			setenv("TCPLAB", self, 1);
+			setenv("SERVER", server, 1);
+			execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
+			fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+			return TCPLAB_EXIT_ERROR;
+		}
+	}
+	fprintf(stderr, "tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
+			"or installed in %s\n", TCPLAB_SHAREDIR);
+	return TCPLAB_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	static struct parsed p;
@@ -491,6 +539,8 @@ int main(int argc, char **argv)
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
 	}
+	if (cmd->bit == 0 && !strcmp(cmd->name, "demo"))
+		return cmd_demo(argc, argv);
 	if (cmd->bit == 0) {
 		if (argc != 2) {
 			fprintf(stderr, "tcplab: cleanup takes no arguments\n");
@@ -562,7 +612,9 @@ int main(int argc, char **argv)
 		}
 		if (n)
 			p.rep.filter = filter;
-		p.rep.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO) ? true : isatty(STDERR_FILENO);
+		/* progress on a terminal's stderr, unless the trace itself goes
+		 * to that terminal (the two would garble each other) */
+		p.rep.progress = cmd->bit == CMD_REPLAY && isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
 		p.ro.show_conn = true;
 	}
 
