@@ -228,17 +228,24 @@ static uint64_t rel_time(const struct flow_table *ft, uint64_t ts)
 	return ft->have_first && ts >= ft->first_ns ? ts - ft->first_ns : 0;
 }
 
+/* Starts an event of kind for connection c at capture time ts. */
+static void event_init(struct tl_event *ev, const struct flow_table *ft, const struct conn *c,
+		       enum tl_event_kind kind, uint64_t ts)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->conn = c ? c->id : 0;
+	ev->t_ns = rel_time(ft, ts);
+	ev->conn_info = c ? &c->info : NULL;
+}
+
 static void emit_state(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
 		       enum tcp_state from, enum tcp_state to, const char *reason)
 {
 	struct tl_event ev;
 	if (ft->opt.summary_only || !wants(ft, c))
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = TL_EV_STATE;
-	ev.conn = c->id;
-	ev.t_ns = rel_time(ft, ts);
-	ev.conn_info = &c->info;
+	event_init(&ev, ft, c, TL_EV_STATE, ts);
 	ev.u.state.endpoint = who;
 	ev.u.state.from = from;
 	ev.u.state.to = to;
@@ -251,11 +258,7 @@ static void emit_note(struct flow_table *ft, struct conn *c, uint64_t ts, const 
 	struct tl_event ev;
 	if (ft->opt.summary_only || (c && !wants(ft, c)))
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = TL_EV_NOTE;
-	ev.conn = c ? c->id : 0;
-	ev.t_ns = rel_time(ft, ts);
-	ev.conn_info = c ? &c->info : NULL;
+	event_init(&ev, ft, c, TL_EV_NOTE, ts);
 	ev.u.note = text;
 	render_emit(ft->r, &ev);
 }
@@ -328,11 +331,7 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 	c->summarized = true;
 	if (!wants(ft, c))
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = TL_EV_SUMMARY;
-	ev.conn = c->id;
-	ev.t_ns = rel_time(ft, c->last_ns);
-	ev.conn_info = &c->info;
+	event_init(&ev, ft, c, TL_EV_SUMMARY, c->last_ns);
 	s = &ev.u.summary;
 	s->outcome = outcome_of(c);
 	s->ended_how = ended_how(c, s->outcome);
@@ -507,11 +506,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 
 	if (!ft->opt.summary_only && wants(ft, c)) {
 		struct tl_event ev;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = TL_EV_CONN_BEGIN;
-		ev.conn = c->id;
-		ev.t_ns = rel_time(ft, seg->ts_ns);
-		ev.conn_info = &c->info;
+		event_init(&ev, ft, c, TL_EV_CONN_BEGIN, seg->ts_ns);
 		ev.u.begin = c->info;
 		render_emit(ft->r, &ev);
 	}
@@ -648,11 +643,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 
 	if (!ft->opt.summary_only && wants(ft, c)) {
 		struct tl_event ev;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = TL_EV_SEGMENT;
-		ev.conn = c->id;
-		ev.t_ns = rel_time(ft, seg->ts_ns);
-		ev.conn_info = &c->info;
+		event_init(&ev, ft, c, TL_EV_SEGMENT, seg->ts_ns);
 		ev.u.segment.from = from;
 		ev.u.segment.seg = seg;
 		ev.u.segment.rel_seq_known = c->rel_known[from];

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -424,4 +425,30 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 	guess.ts_ok = guess.wscale_ok = guess.sack_ok = !lv->opt->no_options;
 	build_segment(lv, &guess, TCP_FLAG_ACK, c->tcb.iss + 1, NULL, 0, &cs, &opt);
 	craft_prepare(lv->craft, &cs);
+}
+
+int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
+{
+	struct pollfd pfd = { .fd = capture_fd(lv->cap), .events = POLLIN };
+	uint64_t now = live_mono_ns();
+	int timeout = -1;
+
+	if (now < spin_until) {
+		uint64_t stop = spin_until < deadline ? spin_until : deadline;
+		do {
+			if (capture_dispatch(lv->cap, -1, cb, user) > 0)
+				return 0;
+			if (live_signal)
+				return -1;
+		} while (live_mono_ns() < stop);
+		return 0;
+	}
+	if (deadline != UINT64_MAX)
+		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		return -1;
+	if (live_signal)
+		return -1;
+	capture_dispatch(lv->cap, -1, cb, user);
+	return 0;
 }

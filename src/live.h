@@ -73,6 +73,15 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 	      int family, const char *filter, const struct firewall_rule *rule,
 	      char errbuf[SESSION_ERRBUF_SIZE]);
 
+/*
+ * Waits for packets until deadline (UINT64_MAX: no timer) and hands them to
+ * cb.  Before spin_until it busy-polls the non-blocking capture instead of
+ * sleeping: a sleeping process costs a scheduler wake-up between the
+ * peer's segment and our answer.  After it, poll() on the selectable fd
+ * with the deadline as timeout.  0, or -1 on a signal or poll failure.
+ */
+int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user);
+
 /* Removes the firewall rule, closes everything, gives -w to the sudo user. */
 void live_close(struct live *lv);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "live.h"
 #include "tcplab/capture.h"
 #include "tcplab/decode.h"
 #include "tcplab/exitcode.h"
@@ -37,12 +38,7 @@ struct replay_run {
 	uint64_t last_progress;
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
+#define stop_signal live_signal
 
 static uint64_t mono_ns(void)
 {
@@ -148,7 +144,6 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	char eb[CAPTURE_ERRBUF_SIZE > FLOW_ERRBUF_SIZE ? CAPTURE_ERRBUF_SIZE : FLOW_ERRBUF_SIZE];
 	struct capture *cap;
 	int rc = TCPLAB_EXIT_OK, n;
-	struct sigaction sa;
 
 	memset(&rr, 0, sizeof(rr));
 	rr.opt = opt;
@@ -195,13 +190,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		return TCPLAB_EXIT_ERROR;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	live_install_signals();
 
 	if (opt->path) {
 		for (;;) {

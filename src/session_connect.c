@@ -18,7 +18,6 @@
  * retransmitted FIN is ACKed again (RFC 9293 §3.10.7.4).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -418,40 +417,15 @@ static uint64_t next_deadline(const struct run *r)
 	return d;
 }
 
-/*
- * Waits for packets until deadline and dispatches them; 0, or -1 on signal.
- * Within the spin window after we sent something that wants an answer it
- * busy-polls the capture (non-blocking) instead of sleeping in poll(): a
- * sleeping process costs a scheduler wake-up (tens of µs on a VM) between
- * the SYN-ACK and our ACK.  Outside it, poll() on the selectable fd with
- * the nearest timer as timeout.  The trace is flushed when not spinning.
- */
+/* Waits for packets (busy-polling while a reply is imminent); the trace is
+ * flushed first whenever tcplab is about to sleep. */
 static int wait_and_dispatch(struct run *r, uint64_t deadline)
 {
-	struct pollfd pfd = { .fd = capture_fd(r->lv.cap), .events = POLLIN };
-	uint64_t now = live_mono_ns();
-	int timeout = -1;
-
-	if (now < r->spin_until) {
-		uint64_t stop = r->spin_until < deadline ? r->spin_until : deadline;
-		do {
-			if (capture_dispatch(r->lv.cap, -1, on_packet, r) > 0)
-				return 0;
-			if (live_signal)
-				return -1;
-		} while (live_mono_ns() < stop);
-		return 0;
-	}
-	flush_trace(r);
-	if (deadline != UINT64_MAX)
-		timeout = deadline <= now ? 0 : (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS);
-	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-		return -1;
-	if (live_signal)
-		return -1;
-	capture_dispatch(r->lv.cap, -1, on_packet, r);
-	return 0;
+	if (live_mono_ns() >= r->spin_until)
+		flush_trace(r);
+	return live_wait(&r->lv, deadline, r->spin_until, on_packet, r);
 }
+
 
 static int setup(struct run *r, const struct connect_options *opt, char errbuf[SESSION_ERRBUF_SIZE])
 {

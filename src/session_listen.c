@@ -16,7 +16,6 @@
  * port is reserved with a bound (not listening) kernel socket.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,19 +490,9 @@ static uint64_t next_deadline(const struct lrun *r)
 
 static int wait_and_dispatch(struct lrun *r, uint64_t deadline)
 {
-	struct pollfd pfd = { .fd = capture_fd(r->lv.cap), .events = POLLIN };
-	uint64_t now = live_mono_ns();
-	int timeout = -1;
-
-	if (deadline != UINT64_MAX)
-		timeout = deadline <= now ? 0 : (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS);
-	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-		return -1;
-	if (live_signal)
-		return -1;
-	capture_dispatch(r->lv.cap, -1, on_packet, r);
-	return 0;
+	return live_wait(&r->lv, deadline, 0, on_packet, r);
 }
+
 
 static int setup(struct lrun *r, char errbuf[SESSION_ERRBUF_SIZE])
 {
