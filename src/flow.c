@@ -686,9 +686,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 			c->reset_by = from;
 		}
 	}
-	if ((ts.from == TCP_FIN_WAIT_1 && ts.to == TCP_CLOSING) ||
-	    (tr.from == TCP_FIN_WAIT_1 && tr.to == TCP_CLOSING) ||
-	    (ts.to == TCP_CLOSING && ts.changed))
+	if ((ts.changed && ts.to == TCP_CLOSING) || (tr.changed && tr.to == TCP_CLOSING))
 		c->simultaneous_close = true;
 
 	{

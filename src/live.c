@@ -33,6 +33,14 @@ struct live_sender {
 	struct tcp_options opt;
 };
 
+/* With s->mu held: waits until the sender thread has taken the segment
+ * handed to it (not until it has been sent: see sender_main). */
+static void sender_wait_taken(struct live_sender *s)
+{
+	while (s->pending)
+		pthread_cond_wait(&s->cv, &s->mu);
+}
+
 
 static void on_signal(int sig)
 {
@@ -280,11 +288,9 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 
 	if (lv->sender) {
 		/* keep the wire order: a segment handed to the sender leaves first */
-		struct live_sender *sd = lv->sender;
-		pthread_mutex_lock(&sd->mu);
-		while (sd->pending)
-			pthread_cond_wait(&sd->cv, &sd->mu);
-		pthread_mutex_unlock(&sd->mu);
+		pthread_mutex_lock(&lv->sender->mu);
+		sender_wait_taken(lv->sender);
+		pthread_mutex_unlock(&lv->sender->mu);
 	}
 	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
@@ -401,8 +407,7 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 		return live_send(lv, c, flags, seq, payload, len, err);
 	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
 	pthread_mutex_lock(&s->mu);
-	while (s->pending)   /* one segment in flight at a time: order is kept */
-		pthread_cond_wait(&s->cv, &s->mu);
+	sender_wait_taken(s);   /* one segment in flight at a time: order is kept */
 	*err = s->failed ? -1 : 0;
 	s->cs = cs;
 	s->opt = opt;
@@ -451,4 +456,31 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 		return -1;
 	capture_dispatch(lv->cap, -1, cb, user);
 	return 0;
+}
+
+void live_timer_start(struct live_timer *t, uint64_t now)
+{
+	t->armed = true;
+	t->count = 0;
+	t->rto = LIVE_INITIAL_RTO_NS;
+	t->deadline = now + t->rto;
+}
+
+void live_timer_backoff(struct live_timer *t, uint64_t now)
+{
+	t->count++;
+	t->rto *= 2;
+	t->deadline = now + t->rto;
+}
+
+void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), void *user)
+{
+	uint64_t until = live_mono_ns() + LIVE_DRAIN_NS;
+	int saved = live_signal;
+
+	live_signal = 0;
+	while (lv->captured_own < lv->sent && live_mono_ns() < until)
+		if (wait(user, until) != 0)
+			break;
+	live_signal = saved;
 }

@@ -19,6 +19,25 @@
 #include "tcplab/session.h"
 #include "tcplab/tcp_fsm.h"
 
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+#define LIVE_INITIAL_RTO_NS (1 * NS_PER_S)  /* RFC 6298 §2.1 */
+#define LIVE_DRAIN_NS (300 * NS_PER_MS)     /* how long to wait to see our own last segments */
+
+/* The retransmission timer of RFC 6298: 1 s initial RTO, doubled on each
+ * expiry (§5.5), count of retransmissions so far. */
+struct live_timer {
+	bool armed;
+	uint64_t deadline, rto;
+	unsigned count;
+};
+
+/* Arms t afresh at now: initial RTO, no retransmission yet. */
+void live_timer_start(struct live_timer *t, uint64_t now);
+
+/* t expired and its segment is sent again: count it, double the RTO. */
+void live_timer_backoff(struct live_timer *t, uint64_t now);
+
 /* One driven endpoint and what it negotiated. */
 struct live_conn {
 	struct tcp_endpoint tcb;
@@ -81,6 +100,14 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
  * with the deadline as timeout.  0, or -1 on a signal or poll failure.
  */
 int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user);
+
+/*
+ * At the end of a run: keeps calling wait(user, deadline) for up to
+ * LIVE_DRAIN_NS until the capture has shown every segment tcplab sent, so
+ * the trace ends with them.  A pending signal is held meanwhile and put
+ * back afterwards.
+ */
+void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), void *user);
 
 /* Removes the firewall rule, closes everything, gives -w to the sudo user. */
 void live_close(struct live *lv);

@@ -590,8 +590,6 @@ int main(int argc, char **argv)
 		if (nops < 1)
 			return usage_error(cmd->bit, "replay needs a FILE (or - for standard input)%s", "");
 		p.rep.path = ops[0];
-		if (nops > 1)
-			p.rep.filter = NULL; /* joined below */
 		break;
 	case CMD_WATCH:
 		if (!p.rep.interface)

@@ -38,7 +38,6 @@ struct replay_run {
 	uint64_t last_progress;
 };
 
-#define stop_signal live_signal
 
 static uint64_t mono_ns(void)
 {
@@ -72,7 +71,7 @@ static void pace(struct replay_run *rr, uint64_t ts)
 	if (due > now) {
 		struct timespec d = { (time_t)((due - now) / 1000000000ull), (long)((due - now) % 1000000000ull) };
 		fflush(rr->r->out);
-		while (nanosleep(&d, &d) != 0 && errno == EINTR && !stop_signal)
+		while (nanosleep(&d, &d) != 0 && errno == EINTR && !live_signal)
 			;
 	}
 }
@@ -195,7 +194,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	if (opt->path) {
 		for (;;) {
 			n = capture_dispatch(cap, opt->progress || opt->realtime ? 4096 : -1, on_packet, &rr);
-			if (n == CAPTURE_EOF || stop_signal)
+			if (n == CAPTURE_EOF || live_signal)
 				break;
 			if (n == CAPTURE_ERR_TRUNCATED) {
 				snprintf(errbuf, REPLAY_ERRBUF_SIZE,
@@ -217,10 +216,10 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		}
 	} else {
 		struct pollfd pfd = { .fd = capture_fd(cap), .events = POLLIN };
-		while (!stop_signal) {
+		while (!live_signal) {
 			if (poll(&pfd, 1, 250) < 0 && errno != EINTR)
 				break;
-			if (stop_signal)
+			if (live_signal)
 				break;
 			n = capture_dispatch(cap, -1, on_packet, &rr);
 			if (n < 0 && n != CAPTURE_EOF) {
@@ -231,7 +230,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 			}
 			fflush(r->out);
 		}
-		if (stop_signal) {
+		if (live_signal) {
 			uint64_t rx = 0, drop = 0;
 			if (capture_kernel_stats(cap, &rx, &drop) == 0 && drop > 0)
 				fprintf(stderr, "tcplab: the kernel dropped %llu packets the capture could not keep up with\n",
@@ -251,7 +250,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	}
 	flow_table_free(rr.ft);
 	capture_close(cap);
-	if (opt->path && stop_signal && rc == TCPLAB_EXIT_OK)
+	if (opt->path && live_signal && rc == TCPLAB_EXIT_OK)
 		rc = TCPLAB_EXIT_INTERRUPTED;
 	return rc;
 }

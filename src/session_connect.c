@@ -28,11 +28,7 @@
 #include "tcplab/route.h"
 #include "tcplab/session.h"
 
-#define NS_PER_MS 1000000ull
-#define NS_PER_S 1000000000ull
-#define INITIAL_RTO_NS (1 * NS_PER_S)   /* RFC 6298 §2.1 */
 #define REPLY_QUIET_NS (200 * NS_PER_MS) /* wait for the server's answer to our data */
-#define DRAIN_NS (300 * NS_PER_MS)       /* how long to wait to see our own last segments */
 #define SPIN_NS (5 * NS_PER_MS)          /* busy-poll this long after sending what wants a reply */
 #define TRACE_QUEUE 32
 
@@ -53,9 +49,7 @@ struct run {
 	enum phase phase;
 	size_t data_idx;
 	/* retransmission of the one unacknowledged segment (SYN, data or FIN) */
-	bool rtx_armed;
-	uint64_t rtx_deadline, rto;
-	unsigned rtx_count;
+	struct live_timer rtx;
 	uint8_t rtx_flags;
 	uint32_t rtx_seq;
 	const uint8_t *rtx_payload;
@@ -99,7 +93,7 @@ static void finish(struct run *r, int result)
 	if (r->phase != PH_DONE)
 		r->result = result;
 	r->phase = PH_DONE;
-	r->rtx_armed = false;
+	r->rtx.armed = false;
 }
 
 /* Sends and remembers the segment for retransmission until it is acked. */
@@ -109,14 +103,11 @@ static void send_reliable(struct run *r, uint8_t flags, uint32_t seq, const uint
 	live_send_async(&r->lv, &r->c, flags, seq, p, len, &err);
 	if (err)
 		r->send_failed = true;
-	r->rtx_armed = true;
 	r->rtx_flags = flags;
 	r->rtx_seq = seq;
 	r->rtx_payload = p;
 	r->rtx_len = len;
-	r->rtx_count = 0;
-	r->rto = INITIAL_RTO_NS;
-	r->rtx_deadline = live_mono_ns() + r->rto;
+	live_timer_start(&r->rtx, live_mono_ns());
 	r->spin_until = live_mono_ns() + SPIN_NS;
 }
 
@@ -220,9 +211,9 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		c->ts_recent = seg->opt.ts_val;
 
 	/* the acknowledged segment needs no more retransmission */
-	if (r->rtx_armed && seq_ge(c->tcb.snd_una, r->rtx_seq + r->rtx_len +
+	if (r->rtx.armed && seq_ge(c->tcb.snd_una, r->rtx_seq + r->rtx_len +
 				   ((r->rtx_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ? 1u : 0u)))
-		r->rtx_armed = false;
+		r->rtx.armed = false;
 
 	if (t.actions & TCP_ACT_SEND_RST) {
 		/* RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>, without touching our TCB */
@@ -241,7 +232,7 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		double tw = r->opt->c.time_wait_s >= 0 ? r->opt->c.time_wait_s : 1.0;
 		r->tw_deadline = live_mono_ns() + (uint64_t)(tw * (double)NS_PER_S);
 		r->phase = PH_TIME_WAIT;
-		r->rtx_armed = false;
+		r->rtx.armed = false;
 	}
 	if (t.actions & TCP_ACT_DELIVER) {
 		if (r->phase == PH_QUIET)
@@ -251,7 +242,7 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 
 	if (!t.changed) {
 		/* data acknowledged: the next chunk */
-		if (r->phase == PH_DATA && !r->rtx_armed)
+		if (r->phase == PH_DATA && !r->rtx.armed)
 			next_data(r);
 		return;
 	}
@@ -289,7 +280,7 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		}
 		break;
 	default:
-		if (r->phase == PH_DATA && !r->rtx_armed)
+		if (r->phase == PH_DATA && !r->rtx.armed)
 			next_data(r);
 		break;
 	}
@@ -350,11 +341,13 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 /* Fires whichever timers are due. */
 static void on_timers(struct run *r, uint64_t now)
 {
-	if (r->rtx_armed && now >= r->rtx_deadline) {
-		if (r->rtx_count >= r->opt->c.retries) {
-			const char *what = (r->rtx_flags & TCP_FLAG_SYN) ? "SYN" : (r->rtx_flags & TCP_FLAG_FIN) ? "FIN" : "data";
+	if (r->rtx.armed && now >= r->rtx.deadline) {
+		const char *what = (r->rtx_flags & TCP_FLAG_SYN) ? "SYN" : (r->rtx_flags & TCP_FLAG_FIN) ? "FIN" : "data";
+		int err;
+
+		if (r->rtx.count >= r->opt->c.retries) {
 			snprintf(r->note, sizeof(r->note), "no answer to our %s after %u retransmissions: giving up%s",
-				 what, r->rtx_count,
+				 what, r->rtx.count,
 				 tcp_state_synchronized(r->c.tcb.state) ? " (RST sent so the server drops it too)" : "");
 			note(r, r->note);
 			if (tcp_state_synchronized(r->c.tcb.state))
@@ -365,21 +358,17 @@ static void on_timers(struct run *r, uint64_t now)
 			finish(r, TCPLAB_EXIT_TIMEOUT);
 			return;
 		}
-		int err;
-		r->rtx_count++;
-		r->rto *= 2; /* RFC 6298 §5.5: back off the timer */
+		live_timer_backoff(&r->rtx, now);
 		snprintf(r->note, sizeof(r->note), "retransmission timer fired: sending the %s again (retry %u of %u, next RTO %.0f s)",
-			 (r->rtx_flags & TCP_FLAG_SYN) ? "SYN" : (r->rtx_flags & TCP_FLAG_FIN) ? "FIN" : "data",
-			 r->rtx_count, r->opt->c.retries, (double)r->rto / (double)NS_PER_S);
+			 what, r->rtx.count, r->opt->c.retries, (double)r->rtx.rto / (double)NS_PER_S);
 		note(r, r->note);
 		live_send_async(&r->lv, &r->c, r->rtx_flags | (r->c.tcb.irs_known ? TCP_FLAG_ACK : 0), r->rtx_seq,
 				r->rtx_payload, r->rtx_len, &err);
-		r->rtx_deadline = now + r->rto;
 		r->spin_until = live_mono_ns() + SPIN_NS;
 	}
 	if (r->phase == PH_QUIET && now >= r->quiet_deadline)
 		start_close(r);
-	if (r->phase == PH_CLOSING && !r->rtx_armed && now >= r->idle_deadline) {
+	if (r->phase == PH_CLOSING && !r->rtx.armed && now >= r->idle_deadline) {
 		snprintf(r->note, sizeof(r->note),
 			 "the server did not close within %.1f s (--timeout): aborting with RST",
 			 r->opt->c.timeout_s > 0 ? r->opt->c.timeout_s : 10.0);
@@ -406,11 +395,11 @@ static void on_timers(struct run *r, uint64_t now)
 static uint64_t next_deadline(const struct run *r)
 {
 	uint64_t d = UINT64_MAX;
-	if (r->rtx_armed && r->rtx_deadline < d)
-		d = r->rtx_deadline;
+	if (r->rtx.armed && r->rtx.deadline < d)
+		d = r->rtx.deadline;
 	if (r->phase == PH_QUIET && r->quiet_deadline < d)
 		d = r->quiet_deadline;
-	if (r->phase == PH_CLOSING && !r->rtx_armed && r->idle_deadline < d)
+	if (r->phase == PH_CLOSING && !r->rtx.armed && r->idle_deadline < d)
 		d = r->idle_deadline;
 	if (r->phase == PH_TIME_WAIT && r->tw_deadline < d)
 		d = r->tw_deadline;
@@ -419,8 +408,10 @@ static uint64_t next_deadline(const struct run *r)
 
 /* Waits for packets (busy-polling while a reply is imminent); the trace is
  * flushed first whenever tcplab is about to sleep. */
-static int wait_and_dispatch(struct run *r, uint64_t deadline)
+static int wait_and_dispatch(void *user, uint64_t deadline)
 {
+	struct run *r = user;
+
 	if (live_mono_ns() >= r->spin_until)
 		flush_trace(r);
 	return live_wait(&r->lv, deadline, r->spin_until, on_packet, r);
@@ -566,15 +557,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	}
 
 	/* Let the capture show our last segments before the summary. */
-	{
-		uint64_t until = live_mono_ns() + DRAIN_NS;
-		int saved = live_signal;
-		live_signal = 0;
-		while (r.lv.captured_own < r.lv.sent && live_mono_ns() < until)
-			if (wait_and_dispatch(&r, until) != 0)
-				break;
-		live_signal = saved;
-	}
+	live_drain(&r.lv, wait_and_dispatch, &r);
 	flush_trace(&r);
 	if (r.lv.fw) {
 		int64_t dropped = firewall_dropped(r.lv.fw);

@@ -27,9 +27,6 @@
 #include "tcplab/route.h"
 #include "tcplab/session.h"
 
-#define NS_PER_MS 1000000ull
-#define NS_PER_S 1000000000ull
-#define INITIAL_RTO_NS (1 * NS_PER_S)   /* RFC 6298 §2.1 */
 #define MAX_CONNS 4096                   /* clients served at once */
 #define MAX_SENDQ (1u << 20)             /* bytes queued for one client */
 
@@ -51,9 +48,7 @@ struct lconn {
 	uint32_t sendq_len, sendq_cap, sendq_seq;
 	uint32_t sent_upto;          /* sequence number after the last byte sent */
 	bool fin_queued;             /* send our FIN once the queue is acknowledged */
-	bool rtx_armed;
-	uint64_t rtx_deadline, rto;
-	unsigned rtx_count;
+	struct live_timer rtx;
 	uint64_t linger_deadline, tw_deadline, idle_deadline;
 	bool counted;
 	int outcome;                 /* enum tcplab_exit of this connection */
@@ -101,7 +96,7 @@ static void free_conn(struct lrun *r, unsigned i)
 static void conn_done(struct lrun *r, struct lconn *lc, int outcome)
 {
 	lc->phase = LP_DONE;
-	lc->rtx_armed = false;
+	lc->rtx.armed = false;
 	if (!lc->counted) {
 		lc->counted = true;
 		lc->outcome = outcome;
@@ -111,12 +106,8 @@ static void conn_done(struct lrun *r, struct lconn *lc, int outcome)
 
 static void arm_rtx(struct lconn *lc)
 {
-	if (!lc->rtx_armed) {
-		lc->rtx_armed = true;
-		lc->rtx_count = 0;
-		lc->rto = INITIAL_RTO_NS;
-		lc->rtx_deadline = live_mono_ns() + lc->rto;
-	}
+	if (!lc->rtx.armed)
+		live_timer_start(&lc->rtx, live_mono_ns());
 }
 
 static void send_seg(struct lrun *r, struct lconn *lc, uint8_t flags, uint32_t seq, const uint8_t *p, uint32_t n)
@@ -191,11 +182,11 @@ static void acked(struct lconn *lc)
 		lc->sendq_seq += n;
 	}
 	if (seq_ge(una, lc->c.tcb.snd_nxt))
-		lc->rtx_armed = false;
-	else if (lc->rtx_armed && seq_gt(una, lc->sendq_seq - 1)) {
+		lc->rtx.armed = false;
+	else if (lc->rtx.armed && seq_gt(una, lc->sendq_seq - 1)) {
 		/* progress: restart the timer (RFC 6298 §5.3) */
-		lc->rto = INITIAL_RTO_NS;
-		lc->rtx_deadline = live_mono_ns() + lc->rto;
+		lc->rtx.rto = LIVE_INITIAL_RTO_NS;
+		lc->rtx.deadline = live_mono_ns() + lc->rtx.rto;
 	}
 }
 
@@ -225,7 +216,6 @@ static void new_conn(struct lrun *r, const struct segment *seg)
 {
 	struct lconn *lc;
 	struct tcp_transition t;
-	char eb[64];
 
 	if (r->nconns >= MAX_CONNS) {
 		lnote(r, NULL, "too many connections at once: SYN ignored");
@@ -253,10 +243,7 @@ static void new_conn(struct lrun *r, const struct segment *seg)
 	}
 	lc->c.local_wscale = r->opt->c.wscale;
 	lc->tuple = *seg;
-	lc->tuple.src = seg->src;
-	lc->tuple.dst = seg->dst;
-	lc->tuple.sport = seg->sport;
-	lc->tuple.dport = seg->dport;
+	lc->tuple.payload = NULL; /* only the 4-tuple is used; the packet buffer goes away */
 	r->conns[r->nconns++] = lc;
 
 	tcp_endpoint_init(&lc->c.tcb, TCP_CLOSED);
@@ -270,7 +257,6 @@ static void new_conn(struct lrun *r, const struct segment *seg)
 		arm_rtx(lc);
 	}
 	lc->phase = LP_HANDSHAKE;
-	(void)eb;
 }
 
 /* The controller's reaction to a segment from a client. */
@@ -336,7 +322,7 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 	}
 	if (t.actions & TCP_ACT_START_2MSL) {
 		lc->phase = LP_TIME_WAIT;
-		lc->rtx_armed = false;
+		lc->rtx.armed = false;
 		lc->tw_deadline = now + (uint64_t)(r->opt->c.time_wait_s * (double)NS_PER_S);
 	}
 
@@ -346,7 +332,7 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 	case TCP_ESTABLISHED:
 		if (before == TCP_SYN_RECEIVED) {
 			lc->phase = LP_OPEN;
-			lc->rtx_armed = false;
+			lc->rtx.armed = false;
 			for (size_t i = 0; i < r->opt->c.data_count; i++)
 				queue_bytes(lc, r->opt->c.data[i].bytes, (uint32_t)r->opt->c.data[i].len);
 			flush(r, lc);
@@ -403,10 +389,10 @@ static void on_timers(struct lrun *r, uint64_t now)
 		struct lconn *lc = r->conns[i];
 		if (lc->phase == LP_DONE)
 			continue;
-		if (lc->rtx_armed && now >= lc->rtx_deadline) {
-			if (lc->rtx_count >= r->opt->c.retries) {
+		if (lc->rtx.armed && now >= lc->rtx.deadline) {
+			if (lc->rtx.count >= r->opt->c.retries) {
 				snprintf(r->note, sizeof(r->note), "no answer after %u retransmissions: giving up on this client%s",
-					 lc->rtx_count, tcp_state_synchronized(lc->c.tcb.state) ? " (RST sent)" : "");
+					 lc->rtx.count, tcp_state_synchronized(lc->c.tcb.state) ? " (RST sent)" : "");
 				lnote(r, lc, r->note);
 				if (tcp_state_synchronized(lc->c.tcb.state) || lc->c.tcb.state == TCP_SYN_RECEIVED) {
 					int err;
@@ -417,19 +403,17 @@ static void on_timers(struct lrun *r, uint64_t now)
 				conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
 				continue;
 			}
-			lc->rtx_count++;
-			lc->rto *= 2; /* RFC 6298 §5.5 */
-			lc->rtx_deadline = now + lc->rto;
+			live_timer_backoff(&lc->rtx, now);
 			if (lc->c.tcb.state == TCP_SYN_RECEIVED) {
 				snprintf(r->note, sizeof(r->note), "no ACK for our SYN-ACK: sending it again (retry %u of %u, next RTO %.0f s)",
-					 lc->rtx_count, r->opt->c.retries, (double)lc->rto / (double)NS_PER_S);
+					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
 				lnote(r, lc, r->note);
 				send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.iss, NULL, 0);
 			} else {
 				/* go back to the oldest unacknowledged byte (or our FIN) */
 				uint32_t una = lc->c.tcb.snd_una;
 				snprintf(r->note, sizeof(r->note), "retransmission timer fired (retry %u of %u, next RTO %.0f s)",
-					 lc->rtx_count, r->opt->c.retries, (double)lc->rto / (double)NS_PER_S);
+					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
 				lnote(r, lc, r->note);
 				if (seq_lt(una, lc->sendq_seq + lc->sendq_len)) {
 					uint32_t n = lc->sendq_seq + lc->sendq_len - una;
@@ -453,7 +437,7 @@ static void on_timers(struct lrun *r, uint64_t now)
 			flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_TIME_WAIT_DONE, live_real_ns(), r->note);
 			conn_done(r, lc, TCPLAB_EXIT_OK);
 		}
-		if (lc->phase != LP_DONE && lc->phase != LP_TIME_WAIT && !lc->rtx_armed && lc->idle_deadline &&
+		if (lc->phase != LP_DONE && lc->phase != LP_TIME_WAIT && !lc->rtx.armed && lc->idle_deadline &&
 		    now >= lc->idle_deadline && r->opt->c.close != SESSION_CLOSE_NONE) {
 			snprintf(r->note, sizeof(r->note), "the client was silent for %.1f s (--timeout): aborting with RST",
 				 r->opt->c.timeout_s);
@@ -476,8 +460,8 @@ static uint64_t next_deadline(const struct lrun *r)
 	uint64_t d = UINT64_MAX;
 	for (unsigned i = 0; i < r->nconns; i++) {
 		const struct lconn *lc = r->conns[i];
-		if (lc->rtx_armed && lc->rtx_deadline < d)
-			d = lc->rtx_deadline;
+		if (lc->rtx.armed && lc->rtx.deadline < d)
+			d = lc->rtx.deadline;
 		if (lc->linger_deadline && lc->linger_deadline < d)
 			d = lc->linger_deadline;
 		if (lc->phase == LP_TIME_WAIT && lc->tw_deadline < d)
@@ -488,8 +472,10 @@ static uint64_t next_deadline(const struct lrun *r)
 	return d;
 }
 
-static int wait_and_dispatch(struct lrun *r, uint64_t deadline)
+static int wait_and_dispatch(void *user, uint64_t deadline)
 {
+	struct lrun *r = user;
+
 	return live_wait(&r->lv, deadline, 0, on_packet, r);
 }
 
@@ -623,15 +609,7 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		lnote(&r, NULL, r.note);
 		r.result = TCPLAB_EXIT_INTERRUPTED;
 	}
-	{
-		uint64_t until = live_mono_ns() + 300 * NS_PER_MS;
-		int saved = live_signal;
-		live_signal = 0;
-		while (r.lv.captured_own < r.lv.sent && live_mono_ns() < until)
-			if (wait_and_dispatch(&r, until) != 0)
-				break;
-		live_signal = saved;
-	}
+	live_drain(&r.lv, wait_and_dispatch, &r);
 	flow_table_finish(r.lv.flow);
 	render_finish(rd);
 	live_close(&r.lv);

@@ -42,6 +42,7 @@
 
 #include "tcplab/capture.h"
 #include "tcplab/craft.h"
+#include "testlib.h"
 
 static bool g_root;      /* euid 0 */
 static bool g_netns;     /* running in a private namespace with lo up */
@@ -53,14 +54,7 @@ static bool g_have_v6;   /* ::1 usable in that namespace */
 /* Parses an IPv4/IPv6 literal (family 0 when it is neither). */
 static struct ip_addr addr_of(const char *text)
 {
-	struct ip_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = 6;
-	return a;
+	return test_addr(text);
 }
 
 /* Big-endian reads. */
@@ -1023,27 +1017,7 @@ static void test_live_send_rate(void **state)
 /* Moves into a private network namespace and brings lo up. */
 static bool enter_netns(void)
 {
-	struct ifreq ifr;
-	int fd;
-
-	if (unshare(CLONE_NEWNET) != 0)
-		return false;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-		close(fd);
-		return false;
-	}
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-		close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
+	return unshare(CLONE_NEWNET) == 0 && test_lo_up() == 0;
 }
 
 /* True when a socket can listen on ::1 (IPv6 enabled in the namespace). */

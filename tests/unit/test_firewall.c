@@ -47,6 +47,7 @@
 
 #include "tcplab/craft.h"
 #include "tcplab/firewall.h"
+#include "testlib.h"
 
 /* The mark tcplab's crafted segments carry, as the exempt mark. */
 #define TEST_MARK CRAFT_PACKET_MARK
@@ -142,36 +143,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Brings up lo in the new namespace (it starts down, without 127.0.0.1). */
-static int bring_up_lo(void)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return rc;
-}
-
 /* Fills a struct ip_addr from a literal. */
 static struct ip_addr addr(const char *text)
 {
-	struct ip_addr a;
+	struct ip_addr a = test_addr(text);
 
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = 6;
-	else
+	if (a.family == 0)
 		fail_msg("bad literal %s", text);
 	return a;
 }
@@ -1110,7 +1087,7 @@ static void enter_private_netns(void)
 			 strerror(errno));
 		return;
 	}
-	if (bring_up_lo() != 0) {
+	if (test_lo_up() != 0) {
 		snprintf(g_netns_why, sizeof(g_netns_why), "cannot bring up lo: %s",
 			 strerror(errno));
 		return;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tcplab/route.h"
+#include "testlib.h"
 
 static bool g_netns;   /* private namespace, lo up */
 static bool g_veth;    /* ... and tl0 holds 198.18.0.1/15 */
@@ -35,14 +36,7 @@ static bool g_v6;      /* ::1 usable */
 /* Parses an IPv4/IPv6 literal (family 0 when it is neither). */
 static struct ip_addr A(const char *text)
 {
-	struct ip_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (inet_pton(AF_INET, text, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, text, a.bytes) == 1)
-		a.family = 6;
-	return a;
+	return test_addr(text);
 }
 
 /* Fails the test unless *got is the literal want. */
@@ -389,24 +383,6 @@ static void test_listener_v6(void **state)
 
 /* ---- namespace ---- */
 
-/* Brings lo up in the current namespace. */
-static bool lo_up(void)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
-	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-	close(fd);
-	return ok;
-}
-
 /* True when a socket can bind ::1 (IPv6 enabled). */
 static bool v6_usable(void)
 {
@@ -443,7 +419,7 @@ int main(void)
 	};
 
 	if (unshare(CLONE_NEWNET) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0)
-		g_netns = lo_up();
+		g_netns = test_lo_up() == 0;
 	if (g_netns) {
 		g_v6 = v6_usable();
 		/* the namespace is private: the veth dies with the process */
