@@ -169,8 +169,9 @@ static bool flush(struct lrun *r, struct lconn *lc)
 	return any;
 }
 
-/* Drops acknowledged bytes from the queue. */
-static void acked(struct lconn *lc)
+/* Drops acknowledged bytes from the queue; una_before is snd_una before
+ * the segment just received. */
+static void acked(struct lconn *lc, uint32_t una_before)
 {
 	uint32_t una = lc->c.tcb.snd_una;
 	if (seq_gt(una, lc->sendq_seq)) {
@@ -183,8 +184,9 @@ static void acked(struct lconn *lc)
 	}
 	if (seq_ge(una, lc->c.tcb.snd_nxt))
 		lc->rtx.armed = false;
-	else if (lc->rtx.armed && seq_gt(una, lc->sendq_seq - 1)) {
-		/* progress: restart the timer (RFC 6298 §5.3) */
+	else if (lc->rtx.armed && seq_gt(una, una_before)) {
+		/* new data acknowledged: restart the timer (RFC 6298 §5.3); a
+		 * duplicate ACK must not postpone the retransmission */
 		lc->rtx.rto = LIVE_INITIAL_RTO_NS;
 		lc->rtx.deadline = live_mono_ns() + lc->rtx.rto;
 	}
@@ -265,6 +267,7 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 	struct lconn *lc = find_conn(r, seg);
 	struct tcp_transition t;
 	enum tcp_state before;
+	uint32_t una_before;
 	uint64_t now = live_mono_ns();
 
 	if (!lc || lc->phase == LP_DONE) {
@@ -297,10 +300,11 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 	}
 
 	before = lc->c.tcb.state;
+	una_before = lc->c.tcb.snd_una;
 	t = tcp_fsm_segment(&lc->c.tcb, TCP_DIR_RECEIVED, seg);
 	if (lc->c.ts_ok && seg->opt.has_timestamps && !t.unacceptable)
 		lc->c.ts_recent = seg->opt.ts_val;
-	acked(lc);
+	acked(lc, una_before);
 	lc->idle_deadline = now + (uint64_t)(r->opt->c.timeout_s * (double)NS_PER_S);
 
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
