@@ -38,36 +38,50 @@
 #define LINGER_NS (4ull * 1000000000ull)
 #define LINGER_MAX 1024
 
+/* Compared as a whole (flow_key_equal): make_key zeroes the unused bytes. */
 struct flow_key {
 	uint8_t family;
-	uint8_t a[16], b[16];   /* a:pa <= b:pb */
+	uint8_t pad;
 	uint16_t pa, pb;
+	uint8_t a[16], b[16];   /* the two endpoints in a fixed order (make_key) */
 };
 
+/*
+ * One connection.  The fields every segment touches come first, so that a
+ * segment costs few cache lines: in a dense capture the entries of the
+ * thousands of open connections are touched in random order, and the
+ * cache misses on them were most of replay's time.
+ */
 struct conn {
+	/* hot: every segment */
 	struct conn *hnext;                 /* hash chain */
-	struct conn *prev, *next;           /* open list (order of first segment) or ended list */
-	struct flow_key key;
 	uint32_t hash;
-	unsigned id;
-	struct tl_conn_begin info;
-	struct tcp_endpoint ep[2];          /* indexed by enum tl_role */
-	struct tl_side_summary side[2];
-	uint32_t rel_base[2];               /* base for relative numbers (ISN or first seq) */
-	bool rel_known[2];
-	uint64_t first_ns, last_ns, end_ns;
-	uint64_t syn_ns, synack_ns;
-	bool have_syn, have_synack, have_reaction;
-	uint64_t reaction_ns;
+	bool client_is_a;                   /* the client is the key's first endpoint */
 	bool ended;                         /* summary due (or emitted) */
-	bool summarized;
-	bool refused, reset, gave_up, simultaneous_close, three_segment, half_close;
-	bool data_after_fin;
-	bool fin_seen[2];
-	int first_fin;                      /* role that sent the first FIN, -1 none */
-	int reset_by;                       /* role that sent the accepted RST, -1 none */
-	bool server_refused;                /* the server answered the SYN with RST */
 	bool have_pending_syn;              /* a SYN the server has not answered yet */
+	bool rel_known[2];
+	uint32_t rel_base[2];               /* base for relative numbers (ISN or first seq) */
+	struct flow_key key;
+	struct tcp_endpoint ep[2];          /* indexed by enum tl_role */
+	uint64_t last_ns;
+	bool fin_seen[2];
+	bool have_syn, have_synack, have_reaction;
+	bool refused, reset, gave_up, simultaneous_close, three_segment, half_close;
+	bool summarized;
+	bool server_refused;                /* the server answered the SYN with RST */
+	int8_t first_fin;                   /* role that sent the first FIN, -1 none */
+	int8_t reset_by;                    /* role that sent the accepted RST, -1 none */
+	unsigned id;
+	uint64_t bytes[2];                  /* summary counters, by role (side[] holds the rest) */
+	uint32_t segments[2], retransmissions[2];
+	/* warm: lists, times */
+	struct conn *prev, *next;           /* open list (order of first segment) or ended list */
+	uint64_t first_ns, end_ns;
+	uint64_t syn_ns, synack_ns;
+	uint64_t reaction_ns;
+	/* cold: once per connection */
+	struct tl_side_summary side[2];     /* SYN facts; counters above */
+	struct tl_conn_begin info;
 	struct segment pending_syn;         /* (payload pointer cleared) */
 };
 
@@ -89,22 +103,30 @@ struct flow_table {
 
 /* ------------------------------------------------------------ hashing */
 
-static int endpoint_cmp(const struct ip_addr *x, uint16_t px, const struct ip_addr *y, uint16_t py)
+/*
+ * Builds the orientation-free key of seg's 4-tuple: the endpoint that sorts
+ * first (any fixed order will do) is a.  Returns true when seg's source is
+ * a.  IPv4 compares the addresses as 32-bit words: this runs per segment.
+ */
+static bool make_key(const struct segment *seg, struct flow_key *k)
 {
-	size_t n = x->family == 6 ? 16 : 4;
-	int c = memcmp(x->bytes, y->bytes, n);
-	if (c)
-		return c;
-	return (int)px - (int)py;
-}
+	bool src_first;
+	size_t n;
 
-/* Builds the orientation-free key of seg's 4-tuple. */
-static void make_key(const struct segment *seg, struct flow_key *k)
-{
-	size_t n = seg->src.family == 6 ? 16 : 4;
 	memset(k, 0, sizeof(*k));
 	k->family = seg->src.family;
-	if (endpoint_cmp(&seg->src, seg->sport, &seg->dst, seg->dport) <= 0) {
+	if (seg->src.family == 6) {
+		int c = memcmp(seg->src.bytes, seg->dst.bytes, 16);
+		src_first = c < 0 || (c == 0 && seg->sport <= seg->dport);
+		n = 16;
+	} else {
+		uint32_t sa, da;
+		memcpy(&sa, seg->src.bytes, 4);
+		memcpy(&da, seg->dst.bytes, 4);
+		src_first = sa < da || (sa == da && seg->sport <= seg->dport);
+		n = 4;
+	}
+	if (src_first) {
 		memcpy(k->a, seg->src.bytes, n);
 		memcpy(k->b, seg->dst.bytes, n);
 		k->pa = seg->sport;
@@ -115,6 +137,7 @@ static void make_key(const struct segment *seg, struct flow_key *k)
 		k->pa = seg->dport;
 		k->pb = seg->sport;
 	}
+	return src_first;
 }
 
 static uint32_t mix32(uint32_t h, uint32_t v)
@@ -146,9 +169,7 @@ static uint32_t hash_key(const struct flow_key *k)
 
 static bool key_equal(const struct flow_key *x, const struct flow_key *y)
 {
-	size_t n = x->family == 6 ? 16 : 4;
-	return x->family == y->family && x->pa == y->pa && x->pb == y->pb &&
-	       memcmp(x->a, y->a, n) == 0 && memcmp(x->b, y->b, n) == 0;
+	return memcmp(x, y, sizeof(*x)) == 0;   /* fixed size: the compiler inlines it */
 }
 
 /* Doubles the bucket array; on allocation failure keeps the old one. */
@@ -318,7 +339,7 @@ static enum tl_outcome outcome_of(const struct conn *c)
 	bool sdone = ss == TCP_CLOSED || ss == TCP_TIME_WAIT;
 	if (cdone && sdone && c->fin_seen[0] && c->fin_seen[1])
 		return TL_OUTCOME_CLOSED;
-	if (c->have_syn && !c->have_synack && c->side[TL_SERVER].segments == 0)
+	if (c->have_syn && !c->have_synack && c->segments[TL_SERVER] == 0)
 		return TL_OUTCOME_HALF_OPEN;
 	return TL_OUTCOME_OPEN;
 }
@@ -343,6 +364,9 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 	s->reaction_ns = c->reaction_ns;
 	for (int i = 0; i < 2; i++) {
 		s->side[i] = c->side[i];
+		s->side[i].bytes = c->bytes[i];
+		s->side[i].segments = c->segments[i];
+		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
@@ -419,7 +443,7 @@ static void sweep(struct flow_table *ft, uint64_t now)
 }
 
 static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
-			     const struct flow_key *k, uint32_t h)
+			     const struct flow_key *k, uint32_t h, bool src_is_a)
 {
 	struct conn *c = conn_alloc(ft);
 	enum tl_role sender;
@@ -481,6 +505,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 		}
 	}
 
+	c->client_is_a = (sender == TL_CLIENT) == src_is_a;
 	if (sender == TL_CLIENT) {
 		c->info.client_addr = seg->src;
 		c->info.client_port = seg->sport;
@@ -501,8 +526,8 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 	ft->stats.open_now++;
 	if (ft->stats.open_now > ft->stats.peak_open)
 		ft->stats.peak_open = ft->stats.open_now;
-	if (ft->stats.open_now > ft->nbuckets)
-		grow(ft);
+	if (ft->stats.open_now > ft->nbuckets / 2)
+		grow(ft);   /* load factor <= 1/2: a lookup rarely walks past the head it prefetched */
 
 	if (!ft->opt.summary_only && wants(ft, c)) {
 		struct tl_event ev;
@@ -515,13 +540,13 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 
 /* ------------------------------------------------------------ feeding */
 
-/* The role that sent seg in connection c. */
-static enum tl_role sender_role(const struct conn *c, const struct segment *seg)
+/* The role that sent seg in connection c; src_is_a is make_key's answer. */
+static enum tl_role sender_role(const struct conn *c, const struct segment *seg, bool src_is_a)
 {
-	if (seg->sport == c->info.client_port && ip_addr_equal(&seg->src, &c->info.client_addr) &&
-	    !(seg->sport == seg->dport && ip_addr_equal(&seg->src, &seg->dst)))
-		return TL_CLIENT;
-	return TL_SERVER;
+	/* both endpoints the same (a socket connected to itself): the server */
+	if (seg->sport == seg->dport && ip_addr_equal(&seg->src, &seg->dst))
+		return TL_SERVER;
+	return src_is_a == c->client_is_a ? TL_CLIENT : TL_SERVER;
 }
 
 /* Records figures the summary needs, before the machine runs. */
@@ -531,11 +556,11 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	struct tl_side_summary *s = &c->side[from];
 	uint8_t f = seg->flags;
 
-	s->segments++;
+	c->segments[from]++;
 	if (tx->retransmission)
-		s->retransmissions++;
+		c->retransmissions[from]++;
 	else
-		s->bytes += seg->payload_len;
+		c->bytes[from] += seg->payload_len;
 
 	if ((f & (TCP_FLAG_SYN | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
 		if (!s->syn_seen) {
@@ -587,9 +612,9 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
  * LISTEN → SYN-RECEIVED under itself; an RST shows that nothing listened;
  * no answer at all leaves the server in LISTEN (a half-open connection).
  */
-static void apply(struct flow_table *ft, struct conn *c, const struct segment *seg)
+static void apply(struct flow_table *ft, struct conn *c, const struct segment *seg, bool src_is_a)
 {
-	enum tl_role from = sender_role(c, seg), to = (enum tl_role)!from;
+	enum tl_role from = sender_role(c, seg, src_is_a), to = (enum tl_role)!from;
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
 	bool revived = false, refused_now = false, held = false;
 	struct tcp_transition ts, tr, tp;
@@ -600,7 +625,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		if (seg->flags & TCP_FLAG_RST) {
 			refused_now = true;
 		} else {
-			tp = tcp_fsm_segment(snd, TCP_DIR_RECEIVED, &c->pending_syn);
+			tcp_fsm_segment_into(snd, TCP_DIR_RECEIVED, &c->pending_syn, &tp);
 			if (tp.changed)
 				tp.reason = (seg->flags & TCP_FLAG_SYN) && (seg->flags & TCP_FLAG_ACK)
 					? "received the SYN (this SYN-ACK answers it)" : "received the SYN";
@@ -624,7 +649,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		snd->state = TCP_CLOSED;
 		c->server_refused = true;
 	} else {
-		ts = tcp_fsm_segment(snd, TCP_DIR_SENT, seg);
+		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
 	note_figures(c, from, seg, &ts);
 
@@ -638,7 +663,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		memset(&tr, 0, sizeof(tr));
 		tr.from = tr.to = rcv->state;
 	} else {
-		tr = tcp_fsm_segment(rcv, TCP_DIR_RECEIVED, seg);
+		tcp_fsm_segment_into(rcv, TCP_DIR_RECEIVED, seg, &tr);
 	}
 
 	if (!ft->opt.summary_only && wants(ft, c)) {
@@ -698,11 +723,10 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	}
 }
 
-/* Feeds one segment (contract in flow.h). */
-unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
+/* Feeds seg, whose key, hash and orientation are already computed. */
+static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, const struct flow_key *k,
+			   uint32_t h, bool src_is_a)
 {
-	struct flow_key k;
-	uint32_t h;
 	struct conn *c;
 
 	if (!ft->have_first) {
@@ -713,14 +737,12 @@ unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
 	if ((ft->stats.segments & 1023) == 0)
 		sweep(ft, seg->ts_ns);
 
-	make_key(seg, &k);
-	h = hash_key(&k);
-	c = lookup(ft, &k, h);
+	c = lookup(ft, k, h);
 
 	/* A new SYN on a 4-tuple whose connection has ended: port reuse. */
 	if (c && c->ended && (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN &&
 	    !(c->ep[TL_CLIENT].iss_known && seg->seq == c->ep[TL_CLIENT].iss &&
-	      ip_addr_equal(&seg->src, &c->info.client_addr))) {
+	      sender_role(c, seg, src_is_a) == TL_CLIENT)) {
 		if (!c->summarized)
 			emit_summary(ft, c);
 		if (ft->summary_at_finish)
@@ -733,13 +755,63 @@ unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
 		c = NULL;
 	}
 	if (!c) {
-		c = conn_new(ft, seg, &k, h);
+		c = conn_new(ft, seg, k, h, src_is_a);
 		if (!c)
 			return 0;
 	}
 	c->last_ns = seg->ts_ns;
-	apply(ft, c, seg);
+	apply(ft, c, seg, src_is_a);
 	return c->id;
+}
+
+/* Feeds one segment (contract in flow.h). */
+unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
+{
+	struct flow_key k;
+	bool src_is_a = make_key(seg, &k);
+
+	return feed_keyed(ft, seg, &k, hash_key(&k), src_is_a);
+}
+
+/* How far ahead of its use a connection entry is fetched: far enough to
+ * hide a miss to memory, near enough that it is still cached. */
+#define PREFETCH_AHEAD 16
+
+/* Asks for the first cache lines of the entry at the head of h's bucket,
+ * where the fields every segment touches are (struct conn). */
+static void prefetch_entry(const struct flow_table *ft, uint32_t h)
+{
+	const struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
+	if (c) {
+		__builtin_prefetch(c, 1);
+		__builtin_prefetch((const char *)c + 64, 1);
+		__builtin_prefetch((const char *)c + 128, 1);
+		__builtin_prefetch((const char *)c + 192, 1);
+	}
+}
+
+/* Feeds a batch (contract in flow.h): keys and hashes first, then the bucket
+ * heads, then the entries, each PREFETCH_AHEAD segments before it is fed. */
+void flow_table_feed_batch(struct flow_table *ft, const struct segment *segs, size_t n)
+{
+	struct flow_key k[FLOW_BATCH_MAX];
+	uint32_t h[FLOW_BATCH_MAX];
+	bool src_is_a[FLOW_BATCH_MAX];
+
+	if (n > FLOW_BATCH_MAX)
+		n = FLOW_BATCH_MAX;
+	for (size_t i = 0; i < n; i++) {
+		src_is_a[i] = make_key(&segs[i], &k[i]);
+		h[i] = hash_key(&k[i]);
+		__builtin_prefetch(&ft->buckets[h[i] & (ft->nbuckets - 1)], 0);
+	}
+	for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		prefetch_entry(ft, h[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			prefetch_entry(ft, h[i + PREFETCH_AHEAD]);
+		(void)feed_keyed(ft, &segs[i], &k[i], h[i], src_is_a[i]);
+	}
 }
 
 /* ------------------------------------------------------------ API */

@@ -512,6 +512,10 @@ static int cmd_demo(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Redirected output goes out in 64 KiB writes rather than stdio's 4 KiB
+	 * (a replay's trace runs to hundreds of MiB).  Static: it must outlive
+	 * every use of stdout, up to exit(). */
+	static char stdout_buffer[64 << 10];
 	static struct parsed p;
 	const struct command *cmd = NULL;
 	struct renderer *r;
@@ -519,6 +523,8 @@ int main(int argc, char **argv)
 	int first = 1, rc, nops;
 	char **ops;
 
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 	if (argc < 2) {
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;

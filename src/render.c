@@ -50,6 +50,7 @@ void rbuf_init(struct rbuf *b, FILE *out)
 {
 	b->out = out;
 	b->len = 0;
+	b->iso_valid = false;
 }
 
 /*
@@ -65,7 +66,7 @@ void rbuf_flush(struct rbuf *b)
 }
 
 /* Appends n bytes, draining the buffer whenever it fills. */
-void rbuf_write(struct rbuf *b, const char *s, size_t n)
+void rbuf_write_slow(struct rbuf *b, const char *s, size_t n)
 {
 	while (n > 0) {
 		size_t room = RBUF_SIZE - b->len;
@@ -78,13 +79,6 @@ void rbuf_write(struct rbuf *b, const char *s, size_t n)
 		if (b->len == RBUF_SIZE)
 			rbuf_flush(b);
 	}
-}
-
-/* Appends a NUL-terminated string; NULL appends nothing. */
-void rbuf_puts(struct rbuf *b, const char *s)
-{
-	if (s != NULL)
-		rbuf_write(b, s, strlen(s));
 }
 
 /* Appends n spaces; n <= 0 appends nothing. */
@@ -112,37 +106,75 @@ int dec_digits(uint64_t v)
 	return n;
 }
 
+/* "00" to "99": two digits per division in the formatting below, which
+ * runs for every number of every line a replay prints. */
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Writes v in decimal into the 20 bytes before end; returns the first digit. */
 static char *u64_digits(uint64_t v, char *end)
 {
 	char *p = end;
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
+}
+
+/* Writes a 0-255 value in decimal at p; returns the end. */
+static char *octet_digits(unsigned v, char *p)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		memcpy(p, digit_pairs + 2 * v, 2);
+		return p + 2;
+	}
+	if (v >= 10) {
+		memcpy(p, digit_pairs + 2 * v, 2);
+		return p + 2;
+	}
+	*p++ = (char)('0' + v);
 	return p;
 }
 
 /* Appends v in decimal. */
 void rbuf_u64(struct rbuf *b, uint64_t v)
 {
-	char tmp[20];
-	char *p = u64_digits(v, tmp + sizeof(tmp));
+	char *p = rbuf_reserve(b, 20);
+	char *end = p + dec_digits(v);
 
-	rbuf_write(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	(void)u64_digits(v, end);
+	rbuf_commit(b, end);
 }
 
-/* Appends v with exactly `width` digits, zero-padded (v < 10^width). */
-static void rbuf_u64_zero(struct rbuf *b, uint64_t v, int width)
+/* Writes v as exactly `width` digits, zero-padded, at out (v < 10^width). */
+static void digits_zero(uint64_t v, int width, char *out)
 {
-	char tmp[20];
-
 	for (int i = width - 1; i >= 0; i--) {
-		tmp[i] = (char)('0' + v % 10);
+		out[i] = (char)('0' + v % 10);
 		v /= 10;
 	}
-	rbuf_write(b, tmp, (size_t)width);
+}
+
+/* Appends v with exactly `width` digits, zero-padded (v < 10^width, width <= 20). */
+static void rbuf_u64_zero(struct rbuf *b, uint64_t v, int width)
+{
+	char *p = rbuf_reserve(b, 20);
+
+	digits_zero(v, width, p);
+	rbuf_commit(b, p + width);
 }
 
 /*
@@ -193,27 +225,33 @@ int seconds_width(uint64_t ns, int decimals)
 void rbuf_iso8601(struct rbuf *b, uint64_t ns)
 {
 	uint64_t whole, frac;
-	struct tm tm;
-	time_t t;
 
 	split_seconds(ns, 6, &whole, &frac);
-	t = (time_t)whole;
-	if (gmtime_r(&t, &tm) == NULL) {
-		/* Cannot happen for 64-bit time_t and a 64-bit ns count; be safe. */
-		rbuf_puts(b, "?");
-		return;
+	if (!b->iso_valid || b->iso_second != whole) {
+		struct tm tm;
+		time_t t = (time_t)whole;
+		char *p = b->iso_text;
+
+		if (gmtime_r(&t, &tm) == NULL) {
+			/* Cannot happen for 64-bit time_t and a 64-bit ns count; be safe. */
+			rbuf_puts(b, "?");
+			return;
+		}
+		digits_zero((uint64_t)tm.tm_year + 1900u, 4, p);
+		p[4] = '-';
+		digits_zero((uint64_t)tm.tm_mon + 1u, 2, p + 5);
+		p[7] = '-';
+		digits_zero((uint64_t)tm.tm_mday, 2, p + 8);
+		p[10] = 'T';
+		digits_zero((uint64_t)tm.tm_hour, 2, p + 11);
+		p[13] = ':';
+		digits_zero((uint64_t)tm.tm_min, 2, p + 14);
+		p[16] = ':';
+		digits_zero((uint64_t)tm.tm_sec, 2, p + 17);
+		b->iso_valid = true;
+		b->iso_second = whole;
 	}
-	rbuf_u64_zero(b, (uint64_t)tm.tm_year + 1900u, 4);
-	rbuf_putc(b, '-');
-	rbuf_u64_zero(b, (uint64_t)tm.tm_mon + 1u, 2);
-	rbuf_putc(b, '-');
-	rbuf_u64_zero(b, (uint64_t)tm.tm_mday, 2);
-	rbuf_putc(b, 'T');
-	rbuf_u64_zero(b, (uint64_t)tm.tm_hour, 2);
-	rbuf_putc(b, ':');
-	rbuf_u64_zero(b, (uint64_t)tm.tm_min, 2);
-	rbuf_putc(b, ':');
-	rbuf_u64_zero(b, (uint64_t)tm.tm_sec, 2);
+	rbuf_write(b, b->iso_text, sizeof(b->iso_text));
 	rbuf_putc(b, '.');
 	rbuf_u64_zero(b, frac, 6);
 	rbuf_putc(b, 'Z');
@@ -224,28 +262,52 @@ void rbuf_iso8601(struct rbuf *b, uint64_t ns)
  * writes it in URIs ("[::1]:80"), so the port cannot be mistaken for the
  * last group.  Returns the length of the text in buf.
  */
-size_t endpoint_format(const struct ip_addr *a, uint16_t port, char buf[ENDPOINT_TEXT_SIZE])
+/* Writes "addr:port" at buf (ENDPOINT_TEXT_SIZE bytes, not terminated);
+ * returns the end.  IPv4 by hand: two per summary line of a replay. */
+static char *endpoint_text(const struct ip_addr *a, uint16_t port, char *buf)
 {
-	char addr[48];
 	char digits[20];
 	char *p = u64_digits(port, digits + sizeof(digits));
 	size_t plen = (size_t)(digits + sizeof(digits) - p);
-	size_t alen, n = 0;
-	bool v6 = a != NULL && a->family == 6;
+	char *q = buf;
 
-	ip_addr_format(a, addr, sizeof(addr));
-	alen = strnlen(addr, sizeof(addr) - 1);
-	if (v6)
-		buf[n++] = '[';
-	memcpy(buf + n, addr, alen);
-	n += alen;
-	if (v6)
-		buf[n++] = ']';
-	buf[n++] = ':';
-	memcpy(buf + n, p, plen);
-	n += plen;
-	buf[n] = '\0';
-	return n;
+	if (a != NULL && a->family == 4) {
+		for (int i = 0; i < 4; i++) {
+			if (i > 0)
+				*q++ = '.';
+			q = octet_digits(a->bytes[i], q);
+		}
+	} else {
+		char addr[48];
+		bool v6 = a != NULL && a->family == 6;
+		size_t alen;
+
+		ip_addr_format(a, addr, sizeof(addr));
+		alen = strnlen(addr, sizeof(addr) - 1);
+		if (v6)
+			*q++ = '[';
+		memcpy(q, addr, alen);
+		q += alen;
+		if (v6)
+			*q++ = ']';
+	}
+	*q++ = ':';
+	memcpy(q, p, plen);
+	return q + plen;
+}
+
+size_t endpoint_format(const struct ip_addr *a, uint16_t port, char buf[ENDPOINT_TEXT_SIZE])
+{
+	char *end = endpoint_text(a, port, buf);
+
+	*end = '\0';
+	return (size_t)(end - buf);
+}
+
+/* Appends "addr:port" (contract in render_buf.h). */
+void rbuf_endpoint(struct rbuf *b, const struct ip_addr *a, uint16_t port)
+{
+	rbuf_commit(b, endpoint_text(a, port, rbuf_reserve(b, ENDPOINT_TEXT_SIZE)));
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tcplab/event.h"
 #include "tcplab/segment.h"
@@ -28,6 +29,11 @@
 struct rbuf {
 	FILE *out;
 	size_t len;
+	/* rbuf_iso8601's cache: the date and time of day of the last whole
+	 * second it formatted (a capture's summaries mostly share seconds). */
+	bool iso_valid;
+	uint64_t iso_second;
+	char iso_text[19];       /* "YYYY-MM-DDTHH:MM:SS", not terminated */
 	char data[RBUF_SIZE];
 };
 
@@ -40,8 +46,36 @@ void rbuf_init(struct rbuf *b, FILE *out);
 /* Hands everything buffered to stdio (one fwrite) and empties the buffer. */
 void rbuf_flush(struct rbuf *b);
 
-/* Appends n bytes (any n: drains the buffer as often as needed). */
-void rbuf_write(struct rbuf *b, const char *s, size_t n);
+/* rbuf_write's slow path: n does not fit in what is left of the buffer. */
+void rbuf_write_slow(struct rbuf *b, const char *s, size_t n);
+
+/* Appends n bytes (any n: drains the buffer as often as needed).  Inline:
+ * a replay line is dozens of short pieces, and a call each was measurable. */
+static inline void rbuf_write(struct rbuf *b, const char *s, size_t n)
+{
+	if (n < RBUF_SIZE - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		return;
+	}
+	rbuf_write_slow(b, s, n);
+}
+
+/* Room for n (<= RBUF_SIZE) more bytes, written in place at the pointer
+ * returned and then counted with rbuf_commit: numbers are formatted
+ * straight into the buffer, without a copy. */
+static inline char *rbuf_reserve(struct rbuf *b, size_t n)
+{
+	if (RBUF_SIZE - b->len < n)
+		rbuf_flush(b);
+	return b->data + b->len;
+}
+
+/* Counts the bytes written since rbuf_reserve, up to end. */
+static inline void rbuf_commit(struct rbuf *b, const char *end)
+{
+	b->len = (size_t)(end - b->data);
+}
 
 /* Appends one byte. */
 static inline void rbuf_putc(struct rbuf *b, char c)
@@ -51,14 +85,22 @@ static inline void rbuf_putc(struct rbuf *b, char c)
 	b->data[b->len++] = c;
 }
 
-/* Appends a NUL-terminated string; NULL appends nothing. */
-void rbuf_puts(struct rbuf *b, const char *s);
+/* Appends a NUL-terminated string; NULL appends nothing.  Inline so that
+ * the length of a literal is computed at compile time. */
+static inline void rbuf_puts(struct rbuf *b, const char *s)
+{
+	if (s != NULL)
+		rbuf_write(b, s, strlen(s));
+}
 
 /* Appends n spaces (n <= 0: nothing). */
 void rbuf_spaces(struct rbuf *b, int n);
 
 /* Appends v in decimal. */
 void rbuf_u64(struct rbuf *b, uint64_t v);
+
+/* Appends "addr:port" as endpoint_format writes it. */
+void rbuf_endpoint(struct rbuf *b, const struct ip_addr *a, uint16_t port);
 
 /* Number of decimal digits of v (1 for 0). */
 int dec_digits(uint64_t v);

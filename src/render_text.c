@@ -872,14 +872,10 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 	rbuf_write(b, "  ", 2);
 	if (ev->conn_info != NULL) {
 		const struct tl_conn_begin *c = ev->conn_info;
-		char text[ENDPOINT_TEXT_SIZE];
-		size_t n;
 
-		n = endpoint_format(&c->client_addr, c->client_port, text);
-		rbuf_write(b, text, n);
+		rbuf_endpoint(b, &c->client_addr, c->client_port);
 		rbuf_puts(b, " → ");
-		n = endpoint_format(&c->server_addr, c->server_port, text);
-		rbuf_write(b, text, n);
+		rbuf_endpoint(b, &c->server_addr, c->server_port);
 	} else {
 		rbuf_puts(b, "? → ?");
 	}

@@ -7,8 +7,10 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +38,90 @@ struct replay_run {
 	bool have_first;
 	uint64_t first_ts, wall_start;
 	uint64_t last_progress;
+	/* --summary on a file: a reader thread decodes segments into
+	 * batches of the queue below and the calling thread feeds them to the
+	 * tracker (flow_table_feed_batch).  The payload pointers are cleared:
+	 * they point into libpcap's buffer, which the next packet overwrites,
+	 * and a summary never shows them. */
+	bool batching;
+	struct batch_queue *q;
+	struct seg_batch *fill;    /* the batch the reader is filling, NULL before the first */
+	int rc;                    /* the file's reading outcome (read_file) */
 };
+
+/* ---------------------------------------------------------- the pipeline */
+
+/* Batches in flight between the reader and the tracker: enough to absorb
+ * jitter on either side, few enough to stay in the cache. */
+#define QUEUE_BATCHES 4
+/* Segments per batch: a hand-off costs a lock and may wake the other
+ * thread, so it should be rare; the tracker feeds FLOW_BATCH_MAX at a time. */
+#define BATCH_SEGMENTS 256
+
+struct seg_batch {
+	size_t n;
+	uint64_t packets;          /* packets read when it was filled (progress) */
+	struct segment segs[BATCH_SEGMENTS];
+};
+
+/* A single-producer, single-consumer queue of batches. */
+struct batch_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	unsigned head, count;      /* slots[head] is the oldest full batch */
+	bool done;                 /* the reader has published its last batch */
+	struct seg_batch slots[QUEUE_BATCHES];
+};
+
+/* Reader: the next empty slot, waiting while all are full. */
+static struct seg_batch *queue_acquire(struct batch_queue *q)
+{
+	struct seg_batch *b;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->count == QUEUE_BATCHES)
+		pthread_cond_wait(&q->changed, &q->mu);
+	b = &q->slots[(q->head + q->count) % QUEUE_BATCHES];
+	pthread_mutex_unlock(&q->mu);
+	b->n = 0;
+	return b;
+}
+
+/* Reader: hands the slot queue_acquire gave to the tracker; `last` says
+ * nothing follows it. */
+static void queue_publish(struct batch_queue *q, bool last)
+{
+	pthread_mutex_lock(&q->mu);
+	q->count++;
+	q->done = last;
+	pthread_cond_signal(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Tracker: the oldest full batch, NULL once the reader is done and every
+ * batch was taken. */
+static struct seg_batch *queue_take(struct batch_queue *q)
+{
+	struct seg_batch *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->count == 0 && !q->done)
+		pthread_cond_wait(&q->changed, &q->mu);
+	if (q->count > 0)
+		b = &q->slots[q->head];
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+/* Tracker: gives back the slot queue_take returned. */
+static void queue_release(struct batch_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->head = (q->head + 1) % QUEUE_BATCHES;
+	q->count--;
+	pthread_cond_signal(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+}
 
 
 static uint64_t mono_ns(void)
@@ -79,12 +164,17 @@ static void pace(struct replay_run *rr, uint64_t ts)
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct replay_run *rr = user;
-	struct segment seg;
+	struct segment one, *seg = &one;
 	char why[DECODE_ERRBUF_SIZE];
 	enum decode_status st;
 
+	if (rr->batching) {
+		if (rr->fill == NULL)
+			rr->fill = queue_acquire(rr->q);
+		seg = &rr->fill->segs[rr->fill->n];
+	}
 	rr->packets++;
-	st = segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, why);
+	st = segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, seg, why);
 	switch (st) {
 	case DECODE_OK:
 		break;
@@ -95,12 +185,25 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	case DECODE_BAD_LINK: count(&rr->bad_link, rr->packets, why); return;
 	}
 	rr->tcp++;
+	if (rr->batching) {
+		seg->payload = NULL;
+		seg->payload_captured = 0;
+		if (++rr->fill->n == BATCH_SEGMENTS) {
+			rr->fill->packets = rr->packets;
+			queue_publish(rr->q, false);
+			rr->fill = NULL;
+		}
+		return;
+	}
 	if (rr->opt->realtime)
-		pace(rr, seg.ts_ns);
-	flow_table_feed(rr->ft, &seg);
+		pace(rr, seg->ts_ns);
+	flow_table_feed(rr->ft, seg);
 }
 
-static void progress(struct replay_run *rr, bool final)
+/* The progress line on stderr, at most four times a second; `packets` is
+ * how many were read (the tracker thread cannot read rr->packets while the
+ * reader thread writes it). */
+static void progress(struct replay_run *rr, uint64_t packets, bool final)
 {
 	uint64_t now = mono_ns();
 	struct flow_stats fs;
@@ -108,8 +211,120 @@ static void progress(struct replay_run *rr, bool final)
 		return;
 	rr->last_progress = now;
 	flow_table_stats(rr->ft, &fs);
-	fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)rr->packets,
+	fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)packets,
 		(unsigned long long)fs.connections, final ? "\n" : "");
+}
+
+/*
+ * Reads the whole file through on_packet.  Returns an exit code, with
+ * errbuf set when it is not TCPLAB_EXIT_OK.  Stops early on a signal.
+ * Reads 4096 packets per call so that a signal is noticed promptly.
+ */
+static int read_file(struct replay_run *rr, struct capture *cap, char errbuf[REPLAY_ERRBUF_SIZE])
+{
+	const char *name = strcmp(rr->opt->path, "-") ? rr->opt->path : "standard input";
+	int n;
+
+	for (;;) {
+		n = capture_dispatch(cap, 4096, on_packet, rr);
+		if (n == CAPTURE_EOF || live_signal)
+			return TCPLAB_EXIT_OK;
+		if (n == CAPTURE_ERR_TRUNCATED) {
+			snprintf(errbuf, REPLAY_ERRBUF_SIZE,
+				 "%s is truncated after packet %llu: the connections so far are summarized above",
+				 name, (unsigned long long)rr->packets);
+			return TCPLAB_EXIT_BAD_INPUT;
+		}
+		if (n < 0) {
+			snprintf(errbuf, REPLAY_ERRBUF_SIZE, "reading %s after packet %llu: %s", name,
+				 (unsigned long long)rr->packets, capture_error(cap));
+			return TCPLAB_EXIT_BAD_INPUT;
+		}
+		if (n == 0)
+			return TCPLAB_EXIT_OK; /* a savefile with nothing more to deliver */
+		if (!rr->batching)
+			progress(rr, rr->packets, false);
+	}
+}
+
+struct reader_args {
+	struct replay_run *rr;
+	struct capture *cap;
+	char *errbuf;
+	sigset_t signals;          /* the ones live_install_signals catches */
+};
+
+/* The reader thread: read_file, then the last batch, marked so. */
+static void *reader_main(void *arg)
+{
+	struct reader_args *a = arg;
+	struct replay_run *rr = a->rr;
+
+	/* The signals the tracker blocked come here: a read() blocked on a
+	 * pipe returns EINTR, and read_file sees live_signal. */
+	pthread_sigmask(SIG_UNBLOCK, &a->signals, NULL);
+	rr->rc = read_file(rr, a->cap, a->errbuf);
+	if (rr->fill == NULL)
+		rr->fill = queue_acquire(rr->q);
+	rr->fill->packets = rr->packets;
+	queue_publish(rr->q, true);
+	rr->fill = NULL;
+	return NULL;
+}
+
+/*
+ * --summary on a file: reading and decoding (libpcap's fread and the
+ * decoder, about a third of the work) run in a thread of their own, ahead of
+ * the tracker.  Falls back to one thread when a thread cannot be started.
+ */
+static int read_file_pipelined(struct replay_run *rr, struct capture *cap, char errbuf[REPLAY_ERRBUF_SIZE])
+{
+	struct reader_args args = { .rr = rr, .cap = cap, .errbuf = errbuf };
+	struct batch_queue *q = calloc(1, sizeof(*q));
+	struct seg_batch *b;
+	pthread_t reader;
+	sigset_t old;
+
+	if (q == NULL || pthread_mutex_init(&q->mu, NULL) != 0) {
+		free(q);
+		rr->batching = false;
+		return read_file(rr, cap, errbuf);
+	}
+	if (pthread_cond_init(&q->changed, NULL) != 0) {
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+		rr->batching = false;
+		return read_file(rr, cap, errbuf);
+	}
+	rr->q = q;
+	/* Signals go to the reader while it runs (it may sit in a read() of
+	 * a pipe, which only a signal interrupts); this thread, waiting on a
+	 * condition variable, would not notice them. */
+	sigemptyset(&args.signals);
+	sigaddset(&args.signals, SIGINT);
+	sigaddset(&args.signals, SIGTERM);
+	sigaddset(&args.signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &args.signals, &old);
+	if (pthread_create(&reader, NULL, reader_main, &args) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		rr->batching = false;
+		rr->rc = read_file(rr, cap, errbuf);
+	} else {
+		while ((b = queue_take(q)) != NULL) {
+			for (size_t i = 0; i < b->n; i += FLOW_BATCH_MAX)
+				flow_table_feed_batch(rr->ft, b->segs + i,
+						      b->n - i < FLOW_BATCH_MAX ? b->n - i : FLOW_BATCH_MAX);
+			progress(rr, b->packets, false);
+			queue_release(q);
+		}
+		pthread_join(reader, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	rr->q = NULL;
+	pthread_cond_destroy(&q->changed);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+	return rr->rc;
 }
 
 /* The closing report on stderr: what was read and what was skipped. */
@@ -190,30 +405,10 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	}
 
 	live_install_signals();
+	rr.batching = opt->path && opt->summary_only && !opt->realtime;
 
 	if (opt->path) {
-		for (;;) {
-			n = capture_dispatch(cap, opt->progress || opt->realtime ? 4096 : -1, on_packet, &rr);
-			if (n == CAPTURE_EOF || live_signal)
-				break;
-			if (n == CAPTURE_ERR_TRUNCATED) {
-				snprintf(errbuf, REPLAY_ERRBUF_SIZE,
-					 "%s is truncated after packet %llu: the connections so far are summarized above",
-					 strcmp(opt->path, "-") ? opt->path : "standard input", (unsigned long long)rr.packets);
-				rc = TCPLAB_EXIT_BAD_INPUT;
-				break;
-			}
-			if (n < 0) {
-				snprintf(errbuf, REPLAY_ERRBUF_SIZE, "reading %s after packet %llu: %s",
-					 strcmp(opt->path, "-") ? opt->path : "standard input",
-					 (unsigned long long)rr.packets, capture_error(cap));
-				rc = TCPLAB_EXIT_BAD_INPUT;
-				break;
-			}
-			if (n == 0)
-				break; /* a savefile with nothing more to deliver */
-			progress(&rr, false);
-		}
+		rc = rr.batching ? read_file_pipelined(&rr, cap, errbuf) : read_file(&rr, cap, errbuf);
 	} else {
 		struct pollfd pfd = { .fd = capture_fd(cap), .events = POLLIN };
 		while (!live_signal) {
@@ -237,7 +432,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 					(unsigned long long)drop);
 		}
 	}
-	progress(&rr, true);
+	progress(&rr, rr.packets, true);
 	flow_table_finish(rr.ft);
 	render_finish(r);
 	report(&rr);

@@ -685,20 +685,29 @@ static void sent(struct tcp_endpoint *ep, const struct segment *seg, struct tcp_
 	}
 }
 
+/* The step itself (contract in tcp_fsm.h): t is filled in place. */
+void tcp_fsm_segment_into(struct tcp_endpoint *ep, enum tcp_direction dir, const struct segment *seg,
+			  struct tcp_transition *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->from = t->to = ep->state;
+	if (dir == TCP_DIR_SENT)
+		sent(ep, seg, t);
+	else
+		receive(ep, seg, t);
+	if (!t->reason)
+		t->reason = dir == TCP_DIR_SENT ? "sent" : "received";
+	t->to = ep->state;
+	t->changed = (t->from != t->to);
+}
+
 /* Feeds one segment sent or received by ep (contract in tcp_fsm.h). */
 struct tcp_transition tcp_fsm_segment(struct tcp_endpoint *ep, enum tcp_direction dir,
 				      const struct segment *seg)
 {
-	struct tcp_transition t = stay(ep, NULL);
+	struct tcp_transition t;
 
-	if (dir == TCP_DIR_SENT)
-		sent(ep, seg, &t);
-	else
-		receive(ep, seg, &t);
-	if (!t.reason)
-		t.reason = dir == TCP_DIR_SENT ? "sent" : "received";
-	t.to = ep->state;
-	t.changed = (t.from != t.to);
+	tcp_fsm_segment_into(ep, dir, seg, &t);
 	return t;
 }
 

@@ -178,6 +178,12 @@ void tcp_endpoint_init(struct tcp_endpoint *ep, enum tcp_state initial);
 struct tcp_transition tcp_fsm_segment(struct tcp_endpoint *ep, enum tcp_direction dir,
 				      const struct segment *seg);
 
+/* tcp_fsm_segment writing the transition to *out instead of returning it:
+ * the replay hot path, where copying the returned struct cost a
+ * store-forwarding stall per call. */
+void tcp_fsm_segment_into(struct tcp_endpoint *ep, enum tcp_direction dir, const struct segment *seg,
+			  struct tcp_transition *out);
+
 /* Applies a user call or timer; returns the transition (changed=false and an
  * explanatory reason when the call is not valid in the current state). */
 struct tcp_transition tcp_fsm_call(struct tcp_endpoint *ep, enum tcp_call call);
