@@ -78,24 +78,28 @@ rm -f "$TMP/summary.json"
 
 # ---- the runs ----
 # bench NAME RUNS CMD...: runs CMD RUNS times (stdout to /dev/null, stderr
-# to a log), appends "NAME median_seconds max_rss_kib status" to results.
+# to a log), appends "NAME median_wall_us max_rss_kib status median_cpu_s"
+# to results.  CPU time (user + system, all threads) is reported beside the
+# wall time: `replay --summary` reads in a second thread.
 bench() {
 	local name=$1 runs=$2 i t0 t1 rss maxrss=0 status=ok
-	local -a walls=()
+	local -a walls=() cpus=()
 	shift 2
 	for ((i = 0; i < runs; i++)); do
 		t0=$(now_us)
-		if ! "$GNUTIME" -f '%e %M' -o "$TMP/time.out" "$@" >/dev/null 2>"$TMP/$name.err"; then
+		if ! "$GNUTIME" -f '%e %M %U %S' -o "$TMP/time.out" "$@" >/dev/null 2>"$TMP/$name.err"; then
 			status="failed: $(tail -c 200 "$TMP/$name.err" | tr '\n' ' ')"
 		fi
 		t1=$(now_us)
 		walls+=($((t1 - t0)))
 		rss=$(awk 'END { print $2 }' "$TMP/time.out")
+		cpus+=("$(awk 'END { printf "%.2f", $3 + $4 }' "$TMP/time.out")")
 		[ "${rss:-0}" -gt "$maxrss" ] && maxrss=$rss
 	done
-	local median
+	local median cpu
 	median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	printf '%s\t%s\t%s\t%s\n' "$name" "$median" "$maxrss" "$status" >>"$TMP/results"
+	cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$median" "$maxrss" "$status" "$cpu" >>"$TMP/results"
 }
 
 : >"$TMP/results"
@@ -120,20 +124,21 @@ fi
 say ""
 awk -F'\t' -v packets="$PACKETS" '
 	BEGIN {
-		printf "  %-26s %12s %10s %10s %10s %s\n", "reader", "packets/s", "vs floor", "wall s", "peak RSS", ""
+		printf "  %-26s %12s %10s %10s %8s %10s %s\n", "reader", "packets/s", "vs floor", "wall s", "cpu s", "peak RSS", ""
 	}
 	{
 		us = $2 + 0; if (us < 1) us = 1
 		rate = packets / (us / 1e6)
 		if (NR == 1) floor = rate
-		printf "  %-26s %12s %9.3fx %10.3f %7.1f MiB %s\n", $1, human(rate), rate / floor, us / 1e6, $3 / 1024, ($4 == "ok" ? "" : $4)
+		printf "  %-26s %12s %9.3fx %10.3f %8.2f %7.1f MiB %s\n", $1, human(rate), rate / floor, us / 1e6, $5, $3 / 1024, ($4 == "ok" ? "" : $4)
 	}
 	function human(r) {
 		if (r >= 1e6) return sprintf("%.2f M", r / 1e6)
 		if (r >= 1e3) return sprintf("%.1f k", r / 1e3)
 		return sprintf("%.0f", r)
 	}' "$TMP/results"
-say "  (median of $RUNS runs, tshark 1; peak RSS is the largest of the runs; output to /dev/null)"
+say "  (median of $RUNS runs, tshark 1; cpu s = user + system of all threads, median; peak RSS is the"
+say "   largest of the runs; output to /dev/null)"
 
 failed=$(awk -F'\t' '$4 != "ok"' "$TMP/results" | wc -l)
 [ "$failed" -eq 0 ] || say "  WARNING: $failed reader(s) exited with an error"

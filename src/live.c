@@ -420,7 +420,8 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 }
 
 /* Prepares the injector for the ACK c will send to the peer's SYN (or
- * SYN-ACK), as it would be if the peer accepts every option offered. */
+ * SYN-ACK), as it would be if the peer accepts every option offered, and
+ * warms the kernel's send path (contract in live.h). */
 void live_prepare_ack(struct live *lv, const struct live_conn *c)
 {
 	struct live_conn guess = *c;
@@ -429,6 +430,17 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 
 	guess.ts_ok = guess.wscale_ok = guess.sack_ok = !lv->opt->no_options;
 	build_segment(lv, &guess, TCP_FLAG_ACK, c->tcb.iss + 1, NULL, 0, &cs, &opt);
+	if (firewall_warm_ready(lv->fw)) {
+		/* The ACK's twin with no flag and TTL 1: it takes the path the ACK
+		 * will take, from this thread, and the firewall's netdev table
+		 * drops it at the device's egress hook.  A failure only costs
+		 * speed. */
+		struct craft_segment warm = cs;
+		warm.flags = 0;
+		warm.ttl = LIVE_WARMUP_TTL;
+		if (craft_send(lv->craft, &warm) == 0)
+			lv->warmed = true;
+	}
 	craft_prepare(lv->craft, &cs);
 }
 

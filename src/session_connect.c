@@ -465,6 +465,9 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 	rule.remote = r->c.remote;
 	rule.remote_port = r->c.rport;
 	rule.exempt_mark = CRAFT_PACKET_MARK;
+	rule.warm_device = ifname;
+	rule.warm_mark = CRAFT_PACKET_MARK;
+	rule.warm_ttl = LIVE_WARMUP_TTL;
 	rc = live_open(&r->lv, &opt->c, ifname, r->c.remote.family, filter, &rule, errbuf);
 	if (rc != TCPLAB_EXIT_OK)
 		return rc;

@@ -5,8 +5,13 @@
  * the peer with RST.  For the length of a run tcplab installs one nftables
  * table of its own, "tcplab_<pid>" in family inet, whose single rule drops
  * outgoing RST for exactly the crafted connection's addresses and ports,
- * except RSTs tcplab itself sends (they carry CRAFT_PACKET_MARK).  Nothing
- * else on the host is touched.
+ * except RSTs tcplab itself sends (they carry CRAFT_PACKET_MARK).
+ *
+ * On request (firewall_rule.warm_device) a second table of the same name in
+ * family netdev drops, at the egress hook of one device, the packets tcplab
+ * sends only to warm up the kernel's send path before it needs it fast
+ * (see live_warm_path): they never reach the wire or any capture.
+ * Nothing else on the host is touched.
  */
 #ifndef TCPLAB_FIREWALL_H
 #define TCPLAB_FIREWALL_H
@@ -30,6 +35,13 @@ struct firewall_rule {
 	struct ip_addr remote;
 	uint16_t remote_port;
 	uint32_t exempt_mark;   /* packets carrying this mark pass (0 = none) */
+	/* Send-path warm-up: when warm_device is set, packets leaving that
+	 * device with meta mark warm_mark, TTL (or hop limit) warm_ttl and no
+	 * TCP flag at all are dropped before they leave.  tcplab never sends
+	 * such a segment for any other purpose. */
+	const char *warm_device;
+	uint32_t warm_mark;
+	uint8_t warm_ttl;
 };
 
 /*
@@ -38,6 +50,11 @@ struct firewall_rule {
  */
 struct firewall *firewall_install(const struct firewall_rule *rule,
 				  char errbuf[FIREWALL_ERRBUF_SIZE], bool *permission_denied);
+
+/* True when the warm-up drop of firewall_rule.warm_device is installed.  It
+ * is optional: a kernel without netfilter egress hooks (before 5.16), or a
+ * device name nft cannot quote, leaves it out and the install still works. */
+bool firewall_warm_ready(const struct firewall *fw);
 
 /* Name of the installed table ("tcplab_1234"). */
 const char *firewall_table_name(const struct firewall *fw);
@@ -51,8 +68,8 @@ int64_t firewall_dropped(struct firewall *fw);
 int firewall_remove(struct firewall *fw);
 
 /*
- * `tcplab cleanup`: deletes every table named tcplab_<pid> whose process is
- * gone (or is no longer a tcplab), and only those.  Sets *removed and
+ * `tcplab cleanup`: deletes every table (inet or netdev) named tcplab_<pid>
+ * whose process is gone (or is no longer a tcplab), and only those.  Sets *removed and
  * *kept (tables of running tcplabs).  0 ok, -1 with errbuf set.
  */
 int firewall_cleanup_stale(unsigned *removed, unsigned *kept,

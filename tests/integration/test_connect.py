@@ -257,6 +257,40 @@ def test_echo_hello(lab, tcplab_bin):
     check_client_active_close(t, segs, lab)
 
 
+def test_send_path_warm_up_stays_off_the_wire(lab, tcplab_bin):
+    """Before its SYN, connect warms the kernel's send path with a twin of
+    its first ACK that has no TCP flag and TTL 1, and its netdev table
+    drops that at the client veth's egress hook.  While tcplab runs the
+    table is there, bound to that device; neither end of the veth ever sees
+    a flagless segment; the connection is exactly what tcplab reports."""
+    srv = lab.start_server("silent", PORT)
+    cap_c = lab.start_capture(lab.client_ns)
+    cap_s = lab.start_capture(lab.server_ns)
+    argv = [tcplab_bin, "connect", "--json", "--close", "server", "--timeout", "2",
+            lab.server_ip, str(PORT)]
+    p = lab.spawn_in(lab.client_ns, argv)
+    try:
+        tables = L.wait_until(lambda: [t for t in L.nft_tables(lab.client_ns)
+                                       if t.startswith("netdev tcplab_")] or None,
+                              timeout=5, what="tcplab's netdev table")
+        table = tables[0].split()[1]
+        listing = L.run(["nft", "list", "table", "netdev", table], ns=lab.client_ns).out
+        assert 'hook egress device "%s"' % lab.client_if in listing, listing
+        assert "ip ttl 1 tcp flags == 0x0 drop" in listing, listing
+    finally:
+        out, err = p.communicate(timeout=L.TIMEOUT)
+    assert p.returncode == EXIT_TIMEOUT, (out, err)
+    assert not [t for t in L.tcplab_tables(lab.client_ns)], "table left behind"
+    t = Trace(L.parse_json_lines(out.decode()))
+    assert t.flags()[:3] == [("client", {"SYN"}), ("server", {"SYN", "ACK"}),
+                             ("client", {"ACK"})], t
+    for cap in (cap_c, cap_s):
+        segs = cap.packets()
+        assert not [x for x in segs if not x["flags"]], conversation(segs, lab.client_ip)
+        check_against_capture(t, segs, lab)
+    srv.stop()
+
+
 def test_two_data_chunks(lab, tcplab_bin):
     srv = lab.start_server("echo", PORT)
     cap = lab.start_capture(lab.server_ns)

@@ -1019,6 +1019,32 @@ static void test_options_each_kind(void **state)
 	assert_int_equal(o.unknown_count, 0);
 	assert_int_equal(o.sack_count, 0);
 	assert_false(o.malformed);
+
+	/* NOP, NOP, timestamps (every Linux segment after the SYN) takes a
+	 * fast path: the same result as the general loop gives for it */
+	{
+		static const uint8_t nnts[12] = { 1, 1, 8, 10, 0xa1, 0xa2, 0xa3, 0xa4, 0xb1, 0xb2, 0xb3, 0xb4 };
+		struct tcp_options fast, loop;
+		uint8_t shifted[13];
+
+		tcp_options_decode(nnts, sizeof(nnts), &fast);
+		assert_true(fast.has_timestamps);
+		assert_int_equal(fast.ts_val, 0xa1a2a3a4u);
+		assert_int_equal(fast.ts_ecr, 0xb1b2b3b4u);
+		assert_int_equal(fast.nop_count, 2);
+		assert_false(fast.has_mss || fast.has_sack_perm || fast.has_wscale || fast.malformed);
+		/* the general loop: one more NOP in front (only the count differs) */
+		shifted[0] = 1;
+		memcpy(shifted + 1, nnts, sizeof(nnts));
+		tcp_options_decode(shifted, sizeof(shifted), &loop);
+		loop.nop_count--;
+		assert_memory_equal(&fast, &loop, sizeof(fast));
+	}
+	/* a timestamps length of 11 is not the fast path: the option runs past the
+	 * list's end and the list is malformed */
+	tcp_options_decode((const uint8_t[]){ 1, 1, 8, 11, 0, 0, 0, 1, 0, 0, 0, 2 }, 12, &o);
+	assert_true(o.malformed);
+	assert_false(o.has_timestamps);
 }
 
 static void test_options_sack(void **state)

@@ -377,11 +377,12 @@ static uint16_t tcp4_checksum(uint32_t src_be, uint32_t dst_be, const uint8_t *t
 	return (uint16_t)~sum;
 }
 
-/* Sends one bare RST 127.0.0.1:sport -> 127.0.0.1:dport with sequence seq
- * from a raw socket carrying SO_MARK = mark (0: no mark set).  Returns true
- * when it left, false when sendto failed with EPERM, which is what a raw
- * socket gets when a netfilter output hook drops its packet. */
-static bool send_raw_rst(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t mark)
+/* Sends one bare TCP segment 127.0.0.1:sport -> 127.0.0.1:dport with
+ * sequence seq, the given flags and IP TTL (0: the default) from a raw
+ * socket carrying SO_MARK = mark (0: no mark set).  Returns true when it
+ * left, false when sendto failed with EPERM, which is what a raw socket gets
+ * when a netfilter output hook drops its packet. */
+static bool send_raw_tcp(uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, int ttl, uint32_t mark)
 {
 	uint8_t tcp[20];
 	struct sockaddr_in dst = { .sin_family = AF_INET };
@@ -394,6 +395,8 @@ static bool send_raw_rst(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t 
 	assert_true(fd >= 0);
 	if (mark != 0)
 		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)), 0);
+	if (ttl != 0)
+		assert_int_equal(setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
 	src.sin_addr.s_addr = lo;
 	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
 
@@ -403,7 +406,7 @@ static bool send_raw_rst(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t 
 	tcp[4] = (uint8_t)(seq >> 24); tcp[5] = (uint8_t)(seq >> 16);
 	tcp[6] = (uint8_t)(seq >> 8); tcp[7] = (uint8_t)seq;
 	tcp[12] = 5 << 4;        /* data offset: 20 bytes */
-	tcp[13] = 0x04;          /* RST */
+	tcp[13] = flags;
 	ck = tcp4_checksum(lo, lo, tcp, sizeof(tcp));
 	tcp[16] = (uint8_t)(ck >> 8); tcp[17] = (uint8_t)ck;
 
@@ -415,6 +418,12 @@ static bool send_raw_rst(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t 
 	return n == (ssize_t)sizeof(tcp);
 }
 
+/* send_raw_tcp of a bare RST. */
+static bool send_raw_rst(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t mark)
+{
+	return send_raw_tcp(sport, dport, seq, 0x04, 0, mark);
+}
+
 /* A raw socket that receives a copy of every IPv4 TCP packet arriving. */
 static int raw_listener(void)
 {
@@ -424,9 +433,9 @@ static int raw_listener(void)
 	return fd;
 }
 
-/* True when an RST sport -> dport with sequence seq arrives on the raw
- * listener within timeout_ms. */
-static bool saw_rst(int fd, uint16_t sport, uint16_t dport, uint32_t seq, int timeout_ms)
+/* True when a segment sport -> dport with sequence seq and exactly the
+ * given flags arrives on the raw listener within timeout_ms. */
+static bool saw_segment(int fd, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 
@@ -449,10 +458,17 @@ static bool saw_rst(int fd, uint16_t sport, uint16_t dport, uint32_t seq, int ti
 			if ((uint16_t)(t[0] << 8 | t[1]) == sport &&
 			    (uint16_t)(t[2] << 8 | t[3]) == dport &&
 			    ((uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 |
-			     (uint32_t)t[6] << 8 | t[7]) == seq && (t[13] & 0x04))
+			     (uint32_t)t[6] << 8 | t[7]) == seq && t[13] == flags)
 				return true;
 		}
 	}
+}
+
+/* True when an RST sport -> dport with sequence seq arrives on the raw
+ * listener within timeout_ms. */
+static bool saw_rst(int fd, uint16_t sport, uint16_t dport, uint32_t seq, int timeout_ms)
+{
+	return saw_segment(fd, sport, dport, seq, 0x04, timeout_ms);
 }
 
 /* ------------------------------------------------- tests without privileges */
@@ -777,6 +793,81 @@ static void test_exempt_mark_passes(void **state)
 	close(lis);
 }
 
+/* The send-path warm-up table: with warm_device set, a netdev table of the
+ * same name drops, at that device's egress, exactly tcplab's warm-up
+ * segments (mark, TTL warm_ttl, no TCP flag) and nothing else; it goes away
+ * with firewall_remove.  An unquotable device name leaves it out without
+ * failing the install. */
+static void test_warm_up_drop(void **state)
+{
+	char name[64], out[8192], cmd[96];
+	struct firewall_rule r;
+	struct firewall *fw;
+	uint16_t sport, dport;
+	int lis;
+	(void)state;
+	REQUIRE_NETNS();
+
+	sport = closed_port(AF_INET);
+	dport = closed_port(AF_INET);
+	memset(&r, 0, sizeof(r));
+	r.local = addr("127.0.0.1");
+	r.local_port = sport;
+	r.remote = addr("127.0.0.1");
+	r.remote_port = dport;
+	r.exempt_mark = TEST_MARK;
+	r.warm_device = "lo";
+	r.warm_mark = TEST_MARK;
+	r.warm_ttl = 1;
+	snprintf(name, sizeof(name), "tcplab_%ld", (long)getpid());
+
+	lis = raw_listener();
+	/* Control: without the table a flagless TTL-1 segment arrives. */
+	assert_true(send_raw_tcp(sport, dport, 0x4001, 0, 1, TEST_MARK));
+	assert_true(saw_segment(lis, sport, dport, 0x4001, 0, 500));
+
+	fw = install_ok(&r);
+	assert_true(firewall_warm_ready(fw));
+	assert_true(table_exists("inet", name));
+	assert_true(table_exists("netdev", name));
+	snprintf(cmd, sizeof(cmd), "list table netdev %s", name);
+	nft_capture(out, sizeof(out), cmd);
+	assert_non_null(strstr(out, "hook egress device \"lo\""));
+	assert_non_null(strstr(out, "flags owner"));
+
+	/* The warm-up segment leaves the socket (egress is past the output
+	 * hook, so sendto succeeds) and never arrives. */
+	assert_true(send_raw_tcp(sport, dport, 0x4002, 0, 1, TEST_MARK));
+	assert_false(saw_segment(lis, sport, dport, 0x4002, 0, 300));
+	/* Any difference and it passes: another TTL, a flag, no mark. */
+	assert_true(send_raw_tcp(sport, dport, 0x4003, 0, 2, TEST_MARK));
+	assert_true(saw_segment(lis, sport, dport, 0x4003, 0, 500));
+	assert_true(send_raw_tcp(sport, dport, 0x4004, 0x10, 1, TEST_MARK));
+	assert_true(saw_segment(lis, sport, dport, 0x4004, 0x10, 500));
+	assert_true(send_raw_tcp(sport, dport, 0x4005, 0, 1, 0));
+	assert_true(saw_segment(lis, sport, dport, 0x4005, 0, 500));
+
+	remove_ok(fw);
+	assert_false(table_exists("netdev", name));
+	assert_int_equal(table_count(), 0);
+	assert_true(send_raw_tcp(sport, dport, 0x4006, 0, 1, TEST_MARK));
+	assert_true(saw_segment(lis, sport, dport, 0x4006, 0, 500));
+
+	/* A device name nft cannot quote: no warm-up table, install fine. */
+	r.warm_device = "lo\" x";
+	fw = install_ok(&r);
+	assert_false(firewall_warm_ready(fw));
+	assert_false(table_exists("netdev", name));
+	remove_ok(fw);
+	/* No device: none either. */
+	r.warm_device = NULL;
+	fw = install_ok(&r);
+	assert_false(firewall_warm_ready(fw));
+	assert_int_equal(table_count(), 1);
+	remove_ok(fw);
+	close(lis);
+}
+
 /* A table of our name left by an earlier process with our pid is replaced,
  * not merged into and not an error. */
 static void test_replaces_stale_table(void **state)
@@ -902,15 +993,17 @@ static void test_cleanup_stale(void **state)
 	assert_int_equal(nft_cmd("add table inet %s", live), 0);
 	assert_int_equal(nft_cmd("add table inet %s", gone), 0);
 	assert_int_equal(nft_cmd("add chain inet %s c", gone), 0);
+	assert_int_equal(nft_cmd("add table netdev %s", gone), 0);   /* a warm-up table */
 	for (size_t i = 0; i < sizeof(untouched) / sizeof(untouched[0]); i++)
 		assert_int_equal(nft_cmd("add table %s %s", untouched[i][0], untouched[i][1]), 0);
 
 	assert_int_equal(firewall_cleanup_stale(&removed, &kept, errbuf, &denied), 0);
 	assert_false(denied);
-	assert_int_equal(removed, 2);
+	assert_int_equal(removed, 3);
 	assert_int_equal(kept, 1);
 	assert_false(table_exists("inet", mine));
 	assert_false(table_exists("inet", gone));
+	assert_false(table_exists("netdev", gone));
 	assert_true(table_exists("inet", live));
 	for (size_t i = 0; i < sizeof(untouched) / sizeof(untouched[0]); i++)
 		assert_true(table_exists(untouched[i][0], untouched[i][1]));
@@ -1117,6 +1210,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_rule_is_specific, teardown_ns),
 		cmocka_unit_test_teardown(test_wildcards, teardown_ns),
 		cmocka_unit_test_teardown(test_exempt_mark_passes, teardown_ns),
+		cmocka_unit_test_teardown(test_warm_up_drop, teardown_ns),
 		cmocka_unit_test_teardown(test_replaces_stale_table, teardown_ns),
 		cmocka_unit_test_teardown(test_owner_protects_table, teardown_ns),
 		cmocka_unit_test_teardown(test_cleanup_stale, teardown_ns),
