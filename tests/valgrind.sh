@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 [ -f tests/valgrind.supp ] && VG+=(--suppressions=tests/valgrind.supp)
 pass=0; fail=0
+# check CMD...: CMD under valgrind; STDIN (environment) names its input.
 check() {
 	local out rc
-	out=$("${VG[@]}" "$@" 2>&1 >/dev/null); rc=$?
+	out=$("${VG[@]}" "$@" 2>&1 >/dev/null <"${STDIN:-/dev/null}"); rc=$?
 	if [ $rc -eq 99 ]; then
 		echo "valgrind errors: $*"; echo "$out" | head -40; fail=$((fail + 1))
 	else
@@ -24,6 +25,18 @@ for f in captures/*.pcap captures/*.pcapng captures/bad/*; do
 	[ -f "$f" ] || continue
 	check ./tcplab replay "$f"
 	check ./tcplab replay --json "$f"
+	# --summary reads in a second thread (the batch queue)
+	check ./tcplab replay --summary "$f"
 done
+# the same from standard input, and a capture large enough for many batches
+STDIN=captures/many.pcap check ./tcplab replay --summary -
+if [ -x build/lab/gencap ]; then
+	# 27,000 packets: a hundred batches through the queue, the ring reused
+	big=$(mktemp /tmp/tcplab-valgrind.XXXXXX)
+	trap 'rm -f "$big"' EXIT
+	build/lab/gencap --conns 3000 "$big" 2>/dev/null
+	check ./tcplab replay --summary --json "$big"
+	STDIN=$big check ./tcplab replay --summary -
+fi
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
