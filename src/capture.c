@@ -242,14 +242,15 @@ struct capture *capture_open_live(const struct capture_live_options *opt,
 	return c;
 }
 
+/* stdio buffer of a savefile (capture_open_file). */
+#define CAPTURE_FILE_BUFFER (256u << 10)
+
 /*
  * Contract: opens a pcap or pcapng file, or standard input for "-", with
  * nanosecond timestamps and an optional filter.  The file is opened here
  * (not by libpcap) so that "cannot open" and "not a capture" get distinct
  * sentences.
  */
-#define CAPTURE_FILE_BUFFER (256u << 10)
-
 struct capture *capture_open_file(const char *path, const char *filter,
 				  char errbuf[CAPTURE_ERRBUF_SIZE])
 {

@@ -722,8 +722,8 @@ static long fw_parse_handle(const char *out)
 }
 
 /*
- * Decides about one table "family name" (inet or netdev) (pid already parsed) and deletes it
- * when its process is gone.  The table's handle is read before the /proc
+ * Decides about one table "family name" (family inet or netdev, pid
+ * already parsed) and deletes it when its process is gone.  The table's handle is read before the /proc
  * check and the delete goes by handle: if meanwhile a new tcplab that got
  * the same pid replaced the table, the handle no longer exists and the new
  * table survives.  Returns 0 (counted into *removed / *kept, or neither
@@ -782,8 +782,9 @@ static int fw_cleanup_one(struct nft_ctx *nft, const char *family, const char *n
 
 /*
  * Contract (firewall.h): `tcplab cleanup`.  Lists the tables, and for each
- * inet or netdev table named tcplab_<pid> deletes it when /proc/<pid> is gone or is
- * not a tcplab (counted in *removed) and keeps it otherwise (*kept).
+ * inet or netdev table named tcplab_<pid> deletes it when /proc/<pid> is
+ * gone or is not a tcplab (counted in *removed) and keeps it otherwise
+ * (*kept).
  * Tables of other families or other names are never touched.  Refuses to
  * run without /proc, where every table would look stale.
  */

@@ -38,7 +38,7 @@
 #define LINGER_NS (4ull * 1000000000ull)
 #define LINGER_MAX 1024
 
-/* Compared as a whole (flow_key_equal): make_key zeroes the unused bytes. */
+/* Compared as a whole (key_equal): make_key zeroes the unused bytes. */
 struct flow_key {
 	uint8_t family;
 	uint8_t pad;
@@ -790,16 +790,17 @@ static void prefetch_entry(const struct flow_table *ft, uint32_t h)
 	}
 }
 
-/* Feeds a batch (contract in flow.h): keys and hashes first, then the bucket
- * heads, then the entries, each PREFETCH_AHEAD segments before it is fed. */
-void flow_table_feed_batch(struct flow_table *ft, const struct segment *segs, size_t n)
-{
-	struct flow_key k[FLOW_BATCH_MAX];
-	uint32_t h[FLOW_BATCH_MAX];
-	bool src_is_a[FLOW_BATCH_MAX];
+/* Segments whose keys are computed at once by flow_table_feed_batch. */
+#define KEYED_MAX 64
 
-	if (n > FLOW_BATCH_MAX)
-		n = FLOW_BATCH_MAX;
+/* Feeds up to KEYED_MAX segments: keys and hashes first, then the bucket
+ * heads, then the entries, each PREFETCH_AHEAD segments before it is fed. */
+static void feed_keyed_run(struct flow_table *ft, const struct segment *segs, size_t n)
+{
+	struct flow_key k[KEYED_MAX];
+	uint32_t h[KEYED_MAX];
+	bool src_is_a[KEYED_MAX];
+
 	for (size_t i = 0; i < n; i++) {
 		src_is_a[i] = make_key(&segs[i], &k[i]);
 		h[i] = hash_key(&k[i]);
@@ -812,6 +813,13 @@ void flow_table_feed_batch(struct flow_table *ft, const struct segment *segs, si
 			prefetch_entry(ft, h[i + PREFETCH_AHEAD]);
 		(void)feed_keyed(ft, &segs[i], &k[i], h[i], src_is_a[i]);
 	}
+}
+
+/* Feeds a batch (contract in flow.h), KEYED_MAX segments at a time. */
+void flow_table_feed_batch(struct flow_table *ft, const struct segment *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i += KEYED_MAX)
+		feed_keyed_run(ft, segs + i, n - i < KEYED_MAX ? n - i : KEYED_MAX);
 }
 
 /* ------------------------------------------------------------ API */

@@ -47,6 +47,16 @@ static void on_signal(int sig)
 	live_signal = sig;
 }
 
+/* The signals live_install_signals catches. */
+static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+void live_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(caught_signals) / sizeof(caught_signals[0]); i++)
+		sigaddset(set, caught_signals[i]);
+}
+
 void live_install_signals(void)
 {
 	struct sigaction sa;
@@ -54,9 +64,8 @@ void live_install_signals(void)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* no SA_RESTART: poll() must return EINTR so the loop sees the flag */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(caught_signals) / sizeof(caught_signals[0]); i++)
+		sigaction(caught_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -7,6 +7,7 @@
 #ifndef TCPLAB_LIVE_H
 #define TCPLAB_LIVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,10 @@ extern volatile int live_signal;
 
 /* Installs SIGINT/SIGTERM/SIGHUP handlers that only set live_signal. */
 void live_install_signals(void);
+
+/* Fills set with the signals live_install_signals catches (for a thread
+ * that must block or unblock exactly those). */
+void live_signal_set(sigset_t *set);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
 uint64_t live_mono_ns(void);

@@ -132,23 +132,6 @@ static char *u64_digits(uint64_t v, char *end)
 	return p;
 }
 
-/* Writes a 0-255 value in decimal at p; returns the end. */
-static char *octet_digits(unsigned v, char *p)
-{
-	if (v >= 100) {
-		*p++ = (char)('0' + v / 100);
-		v %= 100;
-		memcpy(p, digit_pairs + 2 * v, 2);
-		return p + 2;
-	}
-	if (v >= 10) {
-		memcpy(p, digit_pairs + 2 * v, 2);
-		return p + 2;
-	}
-	*p++ = (char)('0' + v);
-	return p;
-}
-
 /* Appends v in decimal. */
 void rbuf_u64(struct rbuf *b, uint64_t v)
 {
@@ -263,34 +246,25 @@ void rbuf_iso8601(struct rbuf *b, uint64_t ns)
  * last group.  Returns the length of the text in buf.
  */
 /* Writes "addr:port" at buf (ENDPOINT_TEXT_SIZE bytes, not terminated);
- * returns the end.  IPv4 by hand: two per summary line of a replay. */
+ * returns the end. */
 static char *endpoint_text(const struct ip_addr *a, uint16_t port, char *buf)
 {
+	char addr[48];
 	char digits[20];
 	char *p = u64_digits(port, digits + sizeof(digits));
 	size_t plen = (size_t)(digits + sizeof(digits) - p);
+	bool v6 = a != NULL && a->family == 6;
+	size_t alen;
 	char *q = buf;
 
-	if (a != NULL && a->family == 4) {
-		for (int i = 0; i < 4; i++) {
-			if (i > 0)
-				*q++ = '.';
-			q = octet_digits(a->bytes[i], q);
-		}
-	} else {
-		char addr[48];
-		bool v6 = a != NULL && a->family == 6;
-		size_t alen;
-
-		ip_addr_format(a, addr, sizeof(addr));
-		alen = strnlen(addr, sizeof(addr) - 1);
-		if (v6)
-			*q++ = '[';
-		memcpy(q, addr, alen);
-		q += alen;
-		if (v6)
-			*q++ = ']';
-	}
+	ip_addr_format(a, addr, sizeof(addr));
+	alen = strnlen(addr, sizeof(addr) - 1);
+	if (v6)
+		*q++ = '[';
+	memcpy(q, addr, alen);
+	q += alen;
+	if (v6)
+		*q++ = ']';
 	*q++ = ':';
 	memcpy(q, p, plen);
 	return q + plen;

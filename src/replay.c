@@ -55,7 +55,7 @@ struct replay_run {
  * jitter on either side, few enough to stay in the cache. */
 #define QUEUE_BATCHES 4
 /* Segments per batch: a hand-off costs a lock and may wake the other
- * thread, so it should be rare; the tracker feeds FLOW_BATCH_MAX at a time. */
+ * thread, so it should be rare. */
 #define BATCH_SEGMENTS 256
 
 struct seg_batch {
@@ -251,7 +251,7 @@ struct reader_args {
 	struct replay_run *rr;
 	struct capture *cap;
 	char *errbuf;
-	sigset_t signals;          /* the ones live_install_signals catches */
+	sigset_t signals;          /* live_signal_set */
 };
 
 /* The reader thread: read_file, then the last batch, marked so. */
@@ -300,10 +300,7 @@ static int read_file_pipelined(struct replay_run *rr, struct capture *cap, char 
 	/* Signals go to the reader while it runs (it may sit in a read() of
 	 * a pipe, which only a signal interrupts); this thread, waiting on a
 	 * condition variable, would not notice them. */
-	sigemptyset(&args.signals);
-	sigaddset(&args.signals, SIGINT);
-	sigaddset(&args.signals, SIGTERM);
-	sigaddset(&args.signals, SIGHUP);
+	live_signal_set(&args.signals);
 	pthread_sigmask(SIG_BLOCK, &args.signals, &old);
 	if (pthread_create(&reader, NULL, reader_main, &args) != 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -311,9 +308,7 @@ static int read_file_pipelined(struct replay_run *rr, struct capture *cap, char 
 		rr->rc = read_file(rr, cap, errbuf);
 	} else {
 		while ((b = queue_take(q)) != NULL) {
-			for (size_t i = 0; i < b->n; i += FLOW_BATCH_MAX)
-				flow_table_feed_batch(rr->ft, b->segs + i,
-						      b->n - i < FLOW_BATCH_MAX ? b->n - i : FLOW_BATCH_MAX);
+			flow_table_feed_batch(rr->ft, b->segs, b->n);
 			progress(rr, b->packets, false);
 			queue_release(q);
 		}

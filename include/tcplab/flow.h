@@ -49,13 +49,10 @@ struct flow_table *flow_table_new(struct renderer *r, const struct flow_options 
  * the segment was assigned to (>= 1). */
 unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg);
 
-/* Most segments flow_table_feed_batch takes at once. */
-#define FLOW_BATCH_MAX 64
-
 /*
- * Feeds n (<= FLOW_BATCH_MAX) segments in capture order: the same events as
- * n calls of flow_table_feed, but each connection entry is looked up and
- * fetched into the cache a few segments before it is needed.  In a large
+ * Feeds n segments in capture order: the same events as n calls of
+ * flow_table_feed, but each connection entry is looked up and fetched into
+ * the cache a few segments before it is needed.  In a large
  * capture, where thousands of connections interleave, waiting for those
  * entries is most of the work.  The segments' payload pointers may be NULL
  * (summary-only tables never show payload).
