@@ -7,6 +7,9 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# The one version: the first line of debian/changelog ("tcplab (0.1.0) ...").
+VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' debian/changelog)
+NFT_VERSION := $(shell pkg-config --modversion libnftables 2>/dev/null)
 CC      ?= cc
 BUILD   ?= build
 
@@ -16,7 +19,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -34,9 +37,11 @@ LAB_SRCS  := $(wildcard tests/lab/*.c)
 LAB_BINS  := $(LAB_SRCS:tests/lab/%.c=$(BUILD)/lab/%)
 
 .SECONDARY:
-.PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps
+.PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps install-caps deb
 
-all: tcplab
+# everything tcplab's own commands need: the binary and the lab helpers
+# its demos run
+all: tcplab lab
 
 tcplab: $(MAIN_OBJ) $(BUILD)/libtcplab.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(ALL_LDFLAGS)
@@ -45,7 +50,11 @@ $(BUILD)/libtcplab.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/main.o: EXTRA_CFLAGS += -DTCPLAB_SHAREDIR='"$(PREFIX)/share/tcplab"'
+# The version goes into version.o only, rebuilt when the changelog changes;
+# no path is compiled in (paths.c finds the data from the binary's place).
+$(BUILD)/obj/version.o $(BUILD)/san/version.o: debian/changelog
+$(BUILD)/obj/version.o $(BUILD)/san/version.o: EXTRA_CFLAGS += -DTCPLAB_VERSION='"$(VERSION)"'
+$(BUILD)/obj/firewall.o $(BUILD)/san/firewall.o: EXTRA_CFLAGS += -DTCPLAB_NFTABLES_BUILT_WITH='"$(NFT_VERSION)"'
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)
@@ -65,7 +74,7 @@ $(BUILD)/san-tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
 
 $(BUILD)/lab/%: tests/lab/%.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -o $@ $< -lpthread
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lpthread $(LDFLAGS)
 
 lab: $(LAB_BINS)
 
@@ -95,16 +104,51 @@ bench: tcplab lab
 	@bash scripts/bench.sh
 
 # ---- install ----
+# The installed binary finds its files relative to itself (src/paths.c):
+# PREFIX/share/tcplab (demo.sh, demos/) and PREFIX/libexec/tcplab (the lab
+# helpers), so these three must keep their places under PREFIX.
+BINDIR      = $(PREFIX)/bin
+DATADIR     = $(PREFIX)/share/tcplab
+LIBEXECDIR  = $(PREFIX)/libexec/tcplab
+MAN1DIR     = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/vendor-completions
+# File capabilities for `make install-caps`: raw sockets and nftables
+# (README, "Install", says what this grants every user of the machine).
+CAPS        = cap_net_raw,cap_net_admin
+
 install: tcplab lab
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/tcplab
-	install -m 0755 tcplab $(DESTDIR)$(PREFIX)/bin/tcplab
-	install -m 0644 man/tcplab.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
-	install -m 0644 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/tcplab/demo.sh
-	install -m 0755 $(BUILD)/lab/tcpserver $(DESTDIR)$(PREFIX)/share/tcplab/tcpserver
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 tcplab $(DESTDIR)$(BINDIR)/tcplab
+	install -m 0644 man/tcplab.1 $(DESTDIR)$(MAN1DIR)/tcplab.1
+	install -m 0644 completions/tcplab.bash $(DESTDIR)$(BASHCOMPDIR)/tcplab
+	install -m 0644 completions/_tcplab $(DESTDIR)$(ZSHCOMPDIR)/_tcplab
+	install -m 0644 scripts/demo.sh $(DESTDIR)$(DATADIR)/demo.sh
+	@# the whole demos/ directory, when there is one (one file per demo + its library)
+	if [ -d scripts/demos ]; then \
+		cd scripts/demos && find . -type d -exec install -d '$(DESTDIR)$(DATADIR)/demos/{}' \; && \
+		find . -type f -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/demos/{}' \; ; \
+	fi
+	@# every lab helper built (a shell glob at run time: new ones are picked up)
+	for f in $(BUILD)/lab/*; do \
+		if [ -f "$$f" ] && [ -x "$$f" ]; then install -m 0755 "$$f" $(DESTDIR)$(LIBEXECDIR)/; fi; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tcplab $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/tcplab
+	rm -f $(DESTDIR)$(BINDIR)/tcplab $(DESTDIR)$(MAN1DIR)/tcplab.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/tcplab $(DESTDIR)$(ZSHCOMPDIR)/_tcplab
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR)
+
+# Gives the installed binary its file capabilities, so users run it without
+# sudo.  Needs root and a filesystem with extended attributes (not nosuid).
+install-caps:
+	setcap $(CAPS)+ep $(DESTDIR)$(BINDIR)/tcplab
+	getcap $(DESTDIR)$(BINDIR)/tcplab
+
+# The Debian package, built in a copy of the tree (see scripts/build-deb.sh).
+deb:
+	bash scripts/build-deb.sh
 
 clean:
 	rm -rf $(BUILD) tcplab

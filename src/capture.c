@@ -644,3 +644,10 @@ int capture_filter_check(const char *filter, char errbuf[CAPTURE_ERRBUF_SIZE])
 	pcap_close(p);
 	return rc;
 }
+
+/* Contract in capture.h: libpcap's own run-time version string. */
+const char *capture_lib_version(void)
+{
+	const char *v = pcap_lib_version();
+	return v ? v : "libpcap version unknown";
+}

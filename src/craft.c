@@ -430,3 +430,10 @@ void craft_close(struct craft *c)
 	libnet_destroy(c->l);
 	free(c);
 }
+
+/* Contract in craft.h: libnet's own run-time version string. */
+const char *craft_lib_version(void)
+{
+	const char *v = libnet_version();
+	return v ? v : "libnet version unknown";
+}

@@ -47,6 +47,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -872,4 +873,29 @@ int firewall_cleanup_stale(unsigned *removed, unsigned *kept,
 	free(list);
 	nft_ctx_free(nft);
 	return ret;
+}
+
+#ifndef TCPLAB_NFTABLES_BUILT_WITH
+#define TCPLAB_NFTABLES_BUILT_WITH "unknown"  /* the Makefile passes pkg-config's */
+#endif
+
+/* Contract in firewall.h.  dladdr() on one of the library's functions names
+ * the shared object the dynamic linker actually mapped; realpath() follows
+ * the soname link to the file, whose name carries the ABI version. */
+const char *firewall_lib_version(char *buf, size_t len)
+{
+	Dl_info info;
+	char real[PATH_MAX];
+	const char *file = NULL;
+
+	if (!buf || len == 0)
+		return buf;
+	if (dladdr((void *)(uintptr_t)nft_ctx_new, &info) && info.dli_fname && *info.dli_fname)
+		file = realpath(info.dli_fname, real) ? real : info.dli_fname;
+	if (file)
+		snprintf(buf, len, "libnftables version %s (built with), loaded from %s",
+			 TCPLAB_NFTABLES_BUILT_WITH, file);
+	else
+		snprintf(buf, len, "libnftables version %s (built with)", TCPLAB_NFTABLES_BUILT_WITH);
+	return buf;
 }

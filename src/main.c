@@ -3,6 +3,7 @@
  * commands it belongs to and its help text (as curl does), so usage, the
  * parser and the man page cannot drift apart.  Only main() exits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -17,11 +18,10 @@
 #include "tcplab/render.h"
 #include "tcplab/replay.h"
 #include "tcplab/session.h"
+#include "tcplab/complete.h"
+#include "tcplab/paths.h"
+#include "tcplab/version.h"
 
-#define TCPLAB_VERSION "0.1.0"
-#ifndef TCPLAB_SHAREDIR
-#define TCPLAB_SHAREDIR "/usr/local/share/tcplab"
-#endif
 
 enum cmd {
 	CMD_CONNECT = 1 << 0,
@@ -309,7 +309,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			usage(stdout, cmd);
 			return -1;
 		case OPT_VERSION:
-			printf("tcplab %s\n", TCPLAB_VERSION);
+			version_print(stdout);
 			return -1;
 		case OPT_DATA:
 		case OPT_SEND: {
@@ -467,47 +467,145 @@ static int cmd_cleanup(void)
 }
 
 /*
- * `tcplab demo [NAME]`: runs scripts/demo.sh, found next to the binary (the
- * build tree) or in the installed share directory, with this binary as the
- * tcplab it drives.
+ * `tcplab demo [NAME]`: runs demo.sh from this binary's data directory (the
+ * source tree's scripts/, or PREFIX/share/tcplab: see paths.h), with this
+ * binary as the tcplab it drives and the lab helpers from the lab directory.
  */
 static int cmd_demo(int argc, char **argv)
 {
-	char self[PATH_MAX], dir[PATH_MAX], script[PATH_MAX + 32], server[PATH_MAX + 32];
-	const char *candidates[2];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	struct tcplab_paths paths;
+	char eb[PATHS_ERRBUF_SIZE], script[PATH_MAX + 16], server[PATH_MAX + 16];
 
 	if (argc > 3) {
 		fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
 		return TCPLAB_EXIT_USAGE;
 	}
-	if (n <= 0) {
-		fprintf(stderr, "tcplab: cannot find my own binary: %s\n", strerror(errno));
+	if (paths_resolve(&paths, eb) != 0) {
+		fprintf(stderr, "tcplab: %s\n", eb);
 		return TCPLAB_EXIT_ERROR;
 	}
-	self[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s", self);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	candidates[0] = dir;
-	candidates[1] = TCPLAB_SHAREDIR;
-	for (int i = 0; i < 2; i++) {
-		const char *sub = i == 0 ? "/scripts/demo.sh" : "/demo.sh";
-		snprintf(script, sizeof(script), "%s%s", candidates[i], sub);
-		snprintf(server, sizeof(server), "%s%s", candidates[i], i == 0 ? "/build/lab/tcpserver" : "/tcpserver");
-		if (access(script, R_OK) == 0 && access(server, X_OK) == 0) {
-			setenv("TCPLAB", self, 1);
-			setenv("SERVER", server, 1);
-			execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
-			fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
-			return TCPLAB_EXIT_ERROR;
+	snprintf(script, sizeof(script), "%s/demo.sh", paths.datadir);
+	snprintf(server, sizeof(server), "%s/tcpserver", paths.labdir);
+	if (access(server, X_OK) != 0) {
+		fprintf(stderr, "tcplab: the demo needs the lab server %s: %s\n", server,
+			paths.source_tree ? "run make" : "reinstall tcplab");
+		return TCPLAB_EXIT_ERROR;
+	}
+	setenv("TCPLAB", paths.exe, 1);
+	setenv("SERVER", server, 1);
+	setenv("TCPLAB_DATADIR", paths.datadir, 1);
+	setenv("TCPLAB_LABDIR", paths.labdir, 1);
+	execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
+	fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+	return TCPLAB_EXIT_ERROR;
+}
+
+/* Demo names for completion: the files of the data directory's demos/
+ * (NAME.sh, except lib*.sh and _*.sh, the shared library) and "all"; or,
+ * without that directory, the names listed in the demo command's help. */
+static void complete_demos(void)
+{
+	struct tcplab_paths paths;
+	char eb[PATHS_ERRBUF_SIZE], dir[PATH_MAX + 16];
+	const char *what = NULL;
+	int listed = 0;
+
+	if (paths_resolve(&paths, eb) == 0) {
+		struct dirent **names;
+		int n;
+		snprintf(dir, sizeof(dir), "%s/demos", paths.datadir);
+		n = scandir(dir, &names, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			const char *d = names[i]->d_name;
+			size_t l = strlen(d);
+			if (l > 3 && !strcmp(d + l - 3, ".sh") && d[0] != '_' && d[0] != '.' &&
+			    strncmp(d, "lib", 3) != 0) {
+				printf("%.*s\n", (int)(l - 3), d);
+				listed++;
+			}
+			free(names[i]);
+		}
+		if (n >= 0)
+			free(names);
+		if (listed) {
+			printf("all\n");
+			return;
 		}
 	}
-	fprintf(stderr, "tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
-			"or installed in %s\n", TCPLAB_SHAREDIR);
-	return TCPLAB_EXIT_ERROR;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, "demo"))
+			what = strchr(commands[i].what, '(');
+	while (what && *what && *what != ')') {
+		size_t l;
+		what += strspn(what, "(, ");
+		l = strcspn(what, ",) ");
+		if (l)
+			printf("%.*s\n", (int)l, what);
+		what += l;
+	}
+}
+
+/*
+ * `tcplab --complete WHAT [ARG]`: hidden; what the bash and zsh completion
+ * scripts ask, generated from the tables above so they never go stale.
+ *   commands          NAME<TAB>WHAT per command
+ *   options CMD       --LONG<TAB>-S<TAB>ARG<TAB>HELP per option of CMD
+ *                     (-S, ARG empty when the option has none)
+ *   values OPTION     the words OPTION accepts, one a line (see complete.h)
+ *   demos             demo names, one a line
+ *   paths             the data and lab directories this binary uses
+ */
+static int cmd_complete(int argc, char **argv)
+{
+	const char *what = argc > 2 ? argv[2] : "";
+	const char *arg = argc > 3 ? argv[3] : NULL;
+
+	if (!strcmp(what, "commands")) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			printf("%s\t%s\n", commands[i].name, commands[i].what);
+	} else if (!strcmp(what, "options") && arg) {
+		const struct command *c = NULL;
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(arg, commands[i].name))
+				c = &commands[i];
+		if (!c)
+			return TCPLAB_EXIT_USAGE;
+		for (size_t i = 0; i < N_OPTIONS; i++) {
+			const struct option_spec *o = &options[i];
+			if (!(o->cmds & c->bit))
+				continue;
+			if (o->short_name)
+				printf("--%s\t-%c\t%s\t%s\n", o->name, o->short_name, o->arg ? o->arg : "", o->help);
+			else
+				printf("--%s\t\t%s\t%s\n", o->name, o->arg ? o->arg : "", o->help);
+		}
+	} else if (!strcmp(what, "values") && arg) {
+		char vals[1024];
+		const char *name = arg + strspn(arg, "-");
+		for (size_t i = 0; i < N_OPTIONS; i++) {
+			const struct option_spec *o = &options[i];
+			if (!strcmp(name, o->name) || (o->short_name && name[0] == o->short_name && !name[1] &&
+						      arg[0] == '-' && arg[1] != '-')) {
+				if (complete_values(o->arg, o->help, vals, sizeof(vals)) > 0)
+					fputs(vals, stdout);
+				break;
+			}
+		}
+	} else if (!strcmp(what, "demos")) {
+		complete_demos();
+	} else if (!strcmp(what, "paths")) {
+		struct tcplab_paths paths;
+		char eb[PATHS_ERRBUF_SIZE];
+		if (paths_resolve(&paths, eb) != 0) {
+			fprintf(stderr, "tcplab: %s\n", eb);
+			return TCPLAB_EXIT_ERROR;
+		}
+		printf("exe\t%s\ndata\t%s\nlab\t%s\n", paths.exe, paths.datadir, paths.labdir);
+	} else {
+		fprintf(stderr, "tcplab: --complete takes commands, options CMD, values OPTION, demos or paths\n");
+		return TCPLAB_EXIT_USAGE;
+	}
+	return fflush(stdout) == 0 ? TCPLAB_EXIT_OK : TCPLAB_EXIT_ERROR;
 }
 
 int main(int argc, char **argv)
@@ -533,10 +631,10 @@ int main(int argc, char **argv)
 		usage(stdout, 0);
 		return TCPLAB_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf("tcplab %s\n", TCPLAB_VERSION);
-		return TCPLAB_EXIT_OK;
-	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))
+		return version_print(stdout) == 0 ? TCPLAB_EXIT_OK : TCPLAB_EXIT_ERROR;
+	if (!strcmp(argv[1], "--complete"))
+		return cmd_complete(argc, argv);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];

@@ -93,4 +93,9 @@ int capture_writer_write(struct capture_writer *w, uint64_t ts_ns, const uint8_t
 /* Flushes and closes; 0 ok, -1 if a write failed. */
 int capture_writer_close(struct capture_writer *w);
 
+/* The libpcap tcplab runs with, as the library itself says it
+ * ("libpcap version 1.10.3 (with TPACKET_V3)"); never NULL.  For
+ * `tcplab --version`. */
+const char *capture_lib_version(void);
+
 #endif

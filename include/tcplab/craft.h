@@ -63,4 +63,8 @@ size_t craft_encode_options(const struct tcp_options *opt, uint8_t buf[40]);
 const char *craft_error(const struct craft *c);
 void craft_close(struct craft *c);
 
+/* The libnet tcplab runs with, as the library itself says it
+ * ("libnet version 1.1.6"); never NULL.  For `tcplab --version`. */
+const char *craft_lib_version(void);
+
 #endif

@@ -75,4 +75,14 @@ int firewall_remove(struct firewall *fw);
 int firewall_cleanup_stale(unsigned *removed, unsigned *kept,
 			   char errbuf[FIREWALL_ERRBUF_SIZE], bool *permission_denied);
 
+/*
+ * The libnftables tcplab runs with, for `tcplab --version`.  libnftables has
+ * no call that returns its version, so buf gets the version of the headers
+ * tcplab was built with (pkg-config) and the file of the shared library this
+ * process has loaded (its ABI version is in the name), e.g. "libnftables
+ * version 1.0.6 (built with), loaded from /usr/lib/x86_64-linux-gnu/
+ * libnftables.so.1.1.0".  Always NUL-terminates buf (len > 0); returns buf.
+ */
+const char *firewall_lib_version(char *buf, size_t len);
+
 #endif

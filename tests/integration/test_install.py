@@ -1,0 +1,347 @@
+"""test_install.py — tcplab as an installed tool (issue 14): `make install`
+and `make uninstall` with PREFIX and DESTDIR, the installed binary finding
+its own demo files wherever it was installed (and moved), `make
+install-caps` and a run without root, and the bash and zsh completion.
+
+Installs go to temporary directories only, never to the machine's /usr.
+The completion tests ask the installed completion scripts (bash: the
+completion function with COMP_WORDS/COMP_CWORD, as bash calls it; zsh: an
+interactive zsh in a pseudo-terminal) and compare what they offer with what
+the binary's own --help documents, so new options and demos are covered
+without this file naming them.
+"""
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import lab as labmod
+
+REPO = labmod.REPO_ROOT
+NOBODY = (65534, 65534)
+
+
+def make(*args, timeout=600):
+    r = subprocess.run(["make", "-s", "-C", str(REPO)] + [str(a) for a in args],
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, "make %s failed:\n%s%s" % (" ".join(map(str, args)), r.stdout,
+                                                        r.stderr)
+    return r
+
+
+def files_under(root):
+    """Every file (not directory) under root, as paths relative to root."""
+    root = Path(root)
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if not p.is_dir()}
+
+
+def expected_install(prefix_rel):
+    """What `make install` must put under PREFIX: {relative path: (source
+    file, mode)}.  Derived from the tree: the demos directory and the lab
+    helpers are taken as they are, so new ones are expected too."""
+    exp = {
+        "bin/tcplab": (REPO / "tcplab", 0o755),
+        "share/man/man1/tcplab.1": (REPO / "man/tcplab.1", 0o644),
+        "share/bash-completion/completions/tcplab": (REPO / "completions/tcplab.bash", 0o644),
+        "share/zsh/vendor-completions/_tcplab": (REPO / "completions/_tcplab", 0o644),
+        "share/tcplab/demo.sh": (REPO / "scripts/demo.sh", 0o644),
+    }
+    demos = REPO / "scripts/demos"
+    if demos.is_dir():
+        for rel in files_under(demos):
+            exp["share/tcplab/demos/" + rel] = (demos / rel, 0o644)
+    for f in (REPO / "build/lab").iterdir():
+        if f.is_file() and os.access(f, os.X_OK):
+            exp["libexec/tcplab/" + f.name] = (f, 0o755)
+    return {prefix_rel + "/" + k: v for k, v in exp.items()}
+
+
+def help_commands(tcplab):
+    """Subcommand names, from the usage lines of `tcplab --help`."""
+    out = subprocess.run([tcplab, "--help"], capture_output=True, text=True).stdout
+    return {m.group(1) for m in re.finditer(r"^  tcplab ([a-z][a-z-]*)", out, re.M)}
+
+
+def help_options(tcplab, cmd):
+    """{option: help line} for every option `tcplab CMD --help` lists."""
+    out = subprocess.run([tcplab, cmd, "--help"], capture_output=True, text=True).stdout
+    opts = {}
+    for line in out.splitlines():
+        m = re.match(r"^\s+(?:(-[A-Za-z0-9]), )?(--[a-z0-9][a-z0-9-]*)", line)
+        if m:
+            opts[m.group(2)] = line
+            if m.group(1):
+                opts[m.group(1)] = line
+    return opts
+
+
+def demo_names(prefix):
+    """The demos an installation has: one per file of share/tcplab/demos
+    (but its library) and "all"; without that directory, the names the
+    demo command's help lists."""
+    demos = Path(prefix) / "share/tcplab/demos"
+    if demos.is_dir():
+        names = {p.stem for p in demos.glob("*.sh")
+                 if not p.name.startswith(("lib", "_"))}
+        return names | {"all"}
+    out = subprocess.run([str(Path(prefix) / "bin/tcplab"), "--help"], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"^  tcplab demo .*\(([^)]*)\)", out, re.M)
+    assert m, out
+    return {w.strip() for w in m.group(1).split(",")}
+
+
+@pytest.fixture(scope="module")
+def prefix():
+    """tcplab installed once with PREFIX in a temporary directory that every
+    user may enter (for the run as nobody)."""
+    d = Path(tempfile.mkdtemp(prefix="tl-install-"))
+    os.chmod(d, 0o755)
+    try:
+        make("install", "PREFIX=%s" % d)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# -- make install / uninstall -----------------------------------------------
+
+def test_destdir_install_puts_every_file_in_place_and_uninstall_removes_them(tmp_path):
+    destdir = tmp_path / "dest"
+    make("install", "DESTDIR=%s" % destdir, "PREFIX=/usr")
+    exp = expected_install("usr")
+    got = files_under(destdir)
+    assert got == set(exp), "missing %s, unexpected %s" % (sorted(set(exp) - got),
+                                                           sorted(got - set(exp)))
+    for rel, (src, mode) in exp.items():
+        dst = destdir / rel
+        assert dst.read_bytes() == src.read_bytes(), rel
+        assert stat.S_IMODE(dst.stat().st_mode) == mode, rel
+    assert any(k.startswith("usr/libexec/tcplab/tcpserver") for k in exp)
+    # uninstall removes exactly what install put there
+    other = destdir / "usr/bin/other-tool"
+    other.write_text("not tcplab's\n")
+    make("uninstall", "DESTDIR=%s" % destdir, "PREFIX=/usr")
+    assert files_under(destdir) == {"usr/bin/other-tool"}
+
+
+def test_make_builds_what_the_commands_need():
+    # `make` alone (not `make lab`) gives the demo its lab server
+    make()
+    assert os.access(REPO / "build/lab/tcpserver", os.X_OK)
+    r = labmod.run([REPO / "tcplab", "--complete", "paths"])
+    assert r.returncode == 0, r
+    assert "data\t%s/scripts\n" % REPO in r.out
+    assert "lab\t%s/build/lab\n" % REPO in r.out
+
+
+def test_installed_demo_runs_from_its_prefix(prefix):
+    tcplab = prefix / "bin/tcplab"
+    r = labmod.run([tcplab, "--complete", "paths"], cwd="/")
+    assert r.returncode == 0, r
+    assert "data\t%s/share/tcplab\n" % prefix in r.out
+    assert "lab\t%s/libexec/tcplab\n" % prefix in r.out
+    # from /, so nothing can come from the source tree or the working directory
+    r = labmod.run([tcplab, "demo"], cwd="/", timeout=120)
+    assert r.returncode == 0, r
+    for state in ("SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "TIME-WAIT"):
+        assert state in r.out, (state, r)
+    # demo.sh runs as the same process (exec), so its namespaces carry this pid
+    assert not [ns for ns in labmod.list_namespaces() if ns.startswith("tldemo-%d-" % r.pid)]
+
+
+def test_data_path_follows_each_install_and_a_move(tmp_path):
+    # two installs in a row from one build: neither freezes the other's path
+    a, b = tmp_path / "a", tmp_path / "b"
+    make("install", "PREFIX=%s" % a)
+    make("install", "PREFIX=%s" % b)
+    for p in (a, b):
+        r = labmod.run([p / "bin/tcplab", "--complete", "paths"], cwd="/")
+        assert "data\t%s/share/tcplab\n" % p in r.out, r
+        blob = (p / "bin/tcplab").read_bytes()
+        assert str(tmp_path).encode() not in blob and b"/usr/local" not in blob
+    # the installed tree moved as a whole still finds its files
+    moved = tmp_path / "moved"
+    b.rename(moved)
+    r = labmod.run([moved / "bin/tcplab", "--complete", "paths"], cwd="/")
+    assert "data\t%s/share/tcplab\n" % moved in r.out, r
+    assert "lab\t%s/libexec/tcplab\n" % moved in r.out, r
+    # reached through a symbolic link: the link's target counts
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links/tcplab").symlink_to(moved / "bin/tcplab")
+    r = labmod.run([tmp_path / "links/tcplab", "--complete", "paths"], cwd="/")
+    assert "data\t%s/share/tcplab\n" % moved in r.out, r
+
+
+def test_binary_without_its_files_says_where_it_looked(tmp_path):
+    (tmp_path / "bin").mkdir()
+    shutil.copy(REPO / "tcplab", tmp_path / "bin/tcplab")
+    r = labmod.run([tmp_path / "bin/tcplab", "demo"], cwd="/")
+    assert r.returncode == 1, r
+    assert "share/tcplab/demo.sh" in r.err and r.out == "", r
+    # a data directory without the lab helpers: named, and nothing is set up
+    (tmp_path / "share/tcplab").mkdir(parents=True)
+    shutil.copy(REPO / "scripts/demo.sh", tmp_path / "share/tcplab/demo.sh")
+    r = labmod.run([tmp_path / "bin/tcplab", "demo"], cwd="/")
+    assert r.returncode == 1 and "libexec/tcplab/tcpserver" in r.err, r
+
+
+def test_version_names_tcplab_and_its_libraries():
+    r = labmod.run([REPO / "tcplab", "--version"])
+    assert r.returncode == 0, r
+    lines = r.out.splitlines()
+    changelog = (REPO / "debian/changelog").read_text().splitlines()[0]
+    version = re.match(r"tcplab \(([^)]+)\)", changelog).group(1)
+    assert lines[0] == "tcplab version %s" % version
+    assert re.match(r"libpcap version \d+\.\d+", lines[1]), lines
+    assert re.match(r"libnet version \d+\.\d+", lines[2]), lines
+    assert re.match(r"libnftables version \d+\.\d+\S* \(built with\), loaded from /\S+"
+                    r"libnftables\.so\.\d", lines[3]), lines
+    # the same from a subcommand
+    r2 = labmod.run([REPO / "tcplab", "replay", "--version"])
+    assert r2.returncode == 0 and r2.out == r.out, r2
+
+
+# -- make install-caps ---------------------------------------------------------
+
+def test_install_caps_lets_an_ordinary_user_run_connect(prefix, loopback_server):
+    tcplab = prefix / "bin/tcplab"
+    plain = prefix / "tcplab-without-caps"
+    shutil.copyfile(tcplab, plain)       # no xattrs: no capabilities
+    os.chmod(plain, 0o755)
+    try:
+        make("install-caps", "PREFIX=%s" % prefix)
+        r = labmod.run(["getcap", tcplab])
+        assert r.returncode == 0, r
+        caps = re.search(r"(cap_[a-z_,]+)[=+]ep", r.out)
+        assert caps, r
+        assert {"cap_net_raw", "cap_net_admin"} <= set(caps.group(1).split(",")), r
+        # an ordinary user, no sudo: the whole connection on loopback
+        srv = loopback_server("echo")
+        r = labmod.run([tcplab, "connect", "127.0.0.1", srv.port, "--data", "hi"],
+                       user=NOBODY, cwd="/")
+        assert r.returncode == 0, r
+        assert "ESTABLISHED" in r.out and "TIME-WAIT" in r.out, r
+        rec = srv.wait_records(1)[0]
+        assert rec["received"] == b"hi", rec
+        # control: the same binary without the capabilities is refused
+        srv2 = loopback_server("echo")
+        r = labmod.run([plain, "connect", "127.0.0.1", srv2.port], user=NOBODY, cwd="/")
+        assert r.returncode == 6, r
+        assert "CAP_NET_RAW" in r.err, r
+    finally:
+        plain.unlink()
+        subprocess.run(["setcap", "-r", str(tcplab)], capture_output=True)
+
+
+# -- completion ------------------------------------------------------------------
+
+def bash_complete(prefix, words, cwd=None):
+    """What the installed bash completion offers for words (the last one is
+    the word being completed), calling the function the script registers
+    for tcplab as bash would."""
+    prog = r'''
+source "$1"; shift
+spec=$(complete -p tcplab) || exit 3
+fn=${spec#*-F }; fn=${fn%% *}
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+"$fn" tcplab "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+'''
+    env = dict(os.environ, PATH="%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % prefix)
+    r = subprocess.run(["bash", "--norc", "--noprofile", "-c", prog, "bash",
+                        str(prefix / "share/bash-completion/completions/tcplab")] + list(words),
+                       capture_output=True, text=True, env=env, cwd=cwd or "/", timeout=30)
+    assert r.returncode == 0, r
+    return [w for w in r.stdout.split("\n") if w]
+
+
+def test_bash_completes_subcommands(prefix):
+    assert bash_complete(prefix, ["tcplab", "con"]) == ["connect"]
+    assert set(bash_complete(prefix, ["tcplab", ""])) == help_commands(prefix / "bin/tcplab")
+
+
+def test_bash_completes_demo_names(prefix):
+    got = bash_complete(prefix, ["tcplab", "demo", ""])
+    assert got and set(got) == demo_names(prefix), got
+    assert bash_complete(prefix, ["tcplab", "demo", got[0], ""]) == []
+
+
+def test_bash_completes_each_commands_options_as_its_help_lists_them(prefix):
+    assert "--close" in bash_complete(prefix, ["tcplab", "connect", "--clo"])
+    assert all(w.startswith("--clo") for w in bash_complete(prefix, ["tcplab", "connect", "--clo"]))
+    for cmd in sorted(help_commands(prefix / "bin/tcplab") - {"demo", "cleanup"}):
+        want = set(help_options(prefix / "bin/tcplab", cmd))
+        got = set(bash_complete(prefix, ["tcplab", cmd, "-"]))
+        assert want and got == want, (cmd, sorted(want - got), sorted(got - want))
+
+
+def test_bash_completes_option_values_from_the_help_text(prefix):
+    assert set(bash_complete(prefix, ["tcplab", "connect", "--close", ""])) == \
+        {"client", "server", "rst", "none"}
+    # as bash splits "--close=cl" at '='
+    assert bash_complete(prefix, ["tcplab", "connect", "--close", "=", "cl"]) == ["client"]
+    assert set(bash_complete(prefix, ["tcplab", "listen", "--close", "=", ""])) == \
+        {"client", "server", "rst", "none"}
+    # every option whose help lists its words as a|b|c (--lose, --lang,
+    # --color, ... as they are added) gets exactly those words
+    checked = 0
+    for cmd in sorted(help_commands(prefix / "bin/tcplab") - {"demo", "cleanup"}):
+        for opt, line in help_options(prefix / "bin/tcplab", cmd).items():
+            m = re.search(r"(?<![\w-])([\w-]+(?:\|[\w-]+)+)", line)
+            if not m or not opt.startswith("--"):
+                continue
+            head = line.split(opt, 1)[1].split()[:1]
+            takes_arg = bool(head) and head[0].isupper() or "=" in line.split(opt, 1)[1][:1]
+            if not takes_arg:
+                continue
+            got = set(bash_complete(prefix, ["tcplab", cmd, opt, ""]))
+            assert got == set(m.group(1).split("|")), (cmd, opt, got)
+            checked += 1
+    assert checked >= 2
+
+
+def test_bash_completes_interfaces_for_i(prefix):
+    ifaces = set(os.listdir("/sys/class/net"))
+    assert set(bash_complete(prefix, ["tcplab", "watch", "-i", ""])) == ifaces
+    assert set(bash_complete(prefix, ["tcplab", "connect", "--interface", "l"])) == \
+        {i for i in ifaces if i.startswith("l")}
+
+
+def test_bash_completes_capture_files_for_replay(prefix, tmp_path):
+    for name in ("a.pcap", "b.pcapng", "c.pcap.gz", "notes.txt", "tcplab.c"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    got = set(bash_complete(prefix, ["tcplab", "replay", ""], cwd=tmp_path))
+    assert got == {"a.pcap", "b.pcapng", "c.pcap.gz", "sub", "-"}, got
+    got = set(bash_complete(prefix, ["tcplab", "replay", "--summary", "b"], cwd=tmp_path))
+    assert got == {"b.pcapng"}, got
+    # after the file come filter words: no files
+    assert bash_complete(prefix, ["tcplab", "replay", "a.pcap", ""], cwd=tmp_path) == []
+
+
+def zsh_complete(prefix, line):
+    """What the installed zsh completion offers for line."""
+    env = dict(os.environ, PATH="%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % prefix)
+    r = subprocess.run(["zsh", "-f", str(REPO / "tests/pkg/zsh-complete.zsh"),
+                        str(prefix / "share/zsh/vendor-completions"), line],
+                       capture_output=True, text=True, env=env, cwd="/", timeout=60)
+    assert r.returncode == 0, r
+    return [w for w in r.stdout.split("\n") if w]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completes_commands_options_values_demos(prefix):
+    assert zsh_complete(prefix, "tcplab con") == ["connect"]
+    assert "--close" in zsh_complete(prefix, "tcplab connect --clo")
+    assert set(zsh_complete(prefix, "tcplab connect --close ")) == \
+        {"client", "server", "rst", "none"}
+    assert set(zsh_complete(prefix, "tcplab demo ")) == demo_names(prefix)
+    assert "lo" in zsh_complete(prefix, "tcplab watch -i ")
