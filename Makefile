@@ -121,15 +121,18 @@ install: tcplab lab
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 tcplab $(DESTDIR)$(BINDIR)/tcplab
-	install -m 0644 man/tcplab.1 $(DESTDIR)$(MAN1DIR)/tcplab.1
+	@# the manual's header names the one version (debian/changelog's)
+	sed '1s/"tcplab [^"]*"/"tcplab $(VERSION)"/' man/tcplab.1 > $(DESTDIR)$(MAN1DIR)/tcplab.1
+	chmod 0644 $(DESTDIR)$(MAN1DIR)/tcplab.1
 	install -m 0644 completions/tcplab.bash $(DESTDIR)$(BASHCOMPDIR)/tcplab
 	install -m 0644 completions/_tcplab $(DESTDIR)$(ZSHCOMPDIR)/_tcplab
-	install -m 0644 scripts/demo.sh $(DESTDIR)$(DATADIR)/demo.sh
-	@# the whole demos/ directory, when there is one (one file per demo + its library)
-	if [ -d scripts/demos ]; then \
-		cd scripts/demos && find . -type d -exec install -d '$(DESTDIR)$(DATADIR)/demos/{}' \; && \
-		find . -type f -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/demos/{}' \; ; \
-	fi
+	@# demo.sh and the whole demos/ directory, when there is one (a file per
+	@# demo + their library); files starting with #! are executable
+	set -e; for f in scripts/demo.sh $$(if [ -d scripts/demos ]; then find scripts/demos -type f; fi); do \
+		d=$(DESTDIR)$(DATADIR)/$${f#scripts/}; install -d "$${d%/*}"; \
+		if [ "$$(head -c 2 "$$f")" = '#!' ]; then m=0755; else m=0644; fi; \
+		install -m $$m "$$f" "$$d"; \
+	done
 	@# every lab helper built (a shell glob at run time: new ones are picked up)
 	for f in $(BUILD)/lab/*; do \
 		if [ -f "$$f" ] && [ -x "$$f" ]; then install -m 0755 "$$f" $(DESTDIR)$(LIBEXECDIR)/; fi; \

@@ -29,6 +29,11 @@ PKGS=(
 	curl              # demo: a real HTTP client as the kernel-side peer
 	procps            # ps/pkill-free process inspection used by scripts (ps, pgrep)
 	util-linux        # setpriv/runuser: the non-root permission test
+	debhelper         # the Debian package (dh, compat 13): make deb, .ci/run
+	lintian           # the package's lint check (scripts/build-deb.sh)
+	bash-completion   # tests of the bash completion as bash-completion loads it
+	zsh               # tests of the zsh completion
+	libcap2-bin       # setcap/getcap: make install-caps and its test
 )
 
 if [ "$(id -u)" -ne 0 ]; then
