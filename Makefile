@@ -115,7 +115,15 @@ BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(PREFIX)/share/zsh/vendor-completions
 # File capabilities for `make install-caps`: raw sockets and nftables
 # (README, "Install", says what this grants every user of the machine).
+# The kernel states read the tracepoint through tracefs: mounting it where
+# it is not mounted (unshare + mount: CAP_SYS_ADMIN) and creating a tracing
+# instance in root's 0750 tracefs (CAP_DAC_OVERRIDE).  Together those amount
+# to root, so they are added only on request: make install-caps KERNEL_STATES=1
 CAPS        = cap_net_raw,cap_net_admin
+KSTATES_CAPS = cap_sys_admin,cap_dac_override
+ifneq ($(filter 1 yes,$(KERNEL_STATES)),)
+CAPS       := $(CAPS),$(KSTATES_CAPS)
+endif
 
 install: tcplab lab
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) \
