@@ -467,19 +467,18 @@ static int cmd_cleanup(void)
 }
 
 /*
- * `tcplab demo [NAME]`: runs demo.sh from this binary's data directory (the
- * source tree's scripts/, or PREFIX/share/tcplab: see paths.h), with this
- * binary as the tcplab it drives and the lab helpers from the lab directory.
+ * `tcplab demo [NAME|all|--list] [--json] [OPTIONS...]`: runs demo.sh from
+ * this binary's data directory (the source tree's scripts/, or
+ * PREFIX/share/tcplab: see paths.h) with every argument after "demo" passed
+ * on, this binary as the tcplab it drives, and the lab programs from the lab
+ * directory (build/lab, or PREFIX/libexec/tcplab).
  */
 static int cmd_demo(int argc, char **argv)
 {
 	struct tcplab_paths paths;
 	char eb[PATHS_ERRBUF_SIZE], script[PATH_MAX + 16], server[PATH_MAX + 16];
+	char **args;
 
-	if (argc > 3) {
-		fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
-		return TCPLAB_EXIT_USAGE;
-	}
 	if (paths_resolve(&paths, eb) != 0) {
 		fprintf(stderr, "tcplab: %s\n", eb);
 		return TCPLAB_EXIT_ERROR;
@@ -491,12 +490,24 @@ static int cmd_demo(int argc, char **argv)
 			paths.source_tree ? "run make" : "reinstall tcplab");
 		return TCPLAB_EXIT_ERROR;
 	}
+	/* bash script ARGS...: argv[2..] passed as they are */
+	args = calloc((size_t)argc + 2, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "tcplab: out of memory\n");
+		return TCPLAB_EXIT_ERROR;
+	}
+	args[0] = "bash";
+	args[1] = script;
+	for (int k = 2; k < argc; k++)
+		args[k] = argv[k];
+	args[argc < 2 ? 2 : argc] = NULL;
 	setenv("TCPLAB", paths.exe, 1);
 	setenv("SERVER", server, 1);
 	setenv("TCPLAB_DATADIR", paths.datadir, 1);
 	setenv("TCPLAB_LABDIR", paths.labdir, 1);
-	execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
+	execv("/bin/bash", args);
 	fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+	free(args);
 	return TCPLAB_EXIT_ERROR;
 }
 
