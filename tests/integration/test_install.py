@@ -50,16 +50,25 @@ def expected_install(prefix_rel):
         "share/man/man1/tcplab.1": (REPO / "man/tcplab.1", 0o644),
         "share/bash-completion/completions/tcplab": (REPO / "completions/tcplab.bash", 0o644),
         "share/zsh/vendor-completions/_tcplab": (REPO / "completions/_tcplab", 0o644),
-        "share/tcplab/demo.sh": (REPO / "scripts/demo.sh", 0o644),
     }
+    # demo.sh and demos/: scripts (#!) executable, the rest (their library) not
+    scripts = [REPO / "scripts/demo.sh"]
     demos = REPO / "scripts/demos"
     if demos.is_dir():
-        for rel in files_under(demos):
-            exp["share/tcplab/demos/" + rel] = (demos / rel, 0o644)
+        scripts += [demos / rel for rel in files_under(demos)]
+    for src in scripts:
+        mode = 0o755 if src.read_bytes()[:2] == b"#!" else 0o644
+        exp["share/tcplab/" + src.relative_to(REPO / "scripts").as_posix()] = (src, mode)
     for f in (REPO / "build/lab").iterdir():
         if f.is_file() and os.access(f, os.X_OK):
             exp["libexec/tcplab/" + f.name] = (f, 0o755)
     return {prefix_rel + "/" + k: v for k, v in exp.items()}
+
+
+def changelog_version():
+    """The version of the first debian/changelog entry: the one version."""
+    first = (REPO / "debian/changelog").read_text().splitlines()[0]
+    return re.match(r"tcplab \(([^)]+)\)", first).group(1)
 
 
 def help_commands(tcplab):
@@ -121,7 +130,14 @@ def test_destdir_install_puts_every_file_in_place_and_uninstall_removes_them(tmp
                                                            sorted(got - set(exp)))
     for rel, (src, mode) in exp.items():
         dst = destdir / rel
-        assert dst.read_bytes() == src.read_bytes(), rel
+        want = src.read_bytes()
+        if rel.endswith("man1/tcplab.1"):
+            # the manual's header is given the changelog's version
+            want = re.sub(rb'^(\.TH .*)"tcplab [^"]*"', rb'\1"tcplab %s"' % changelog_version().encode(),
+                          want, count=1)
+            assert re.match(rb'\.TH TCPLAB 1 .*"tcplab %s"' % re.escape(changelog_version().encode()),
+                            dst.read_bytes()), dst.read_bytes()[:80]
+        assert dst.read_bytes() == want, rel
         assert stat.S_IMODE(dst.stat().st_mode) == mode, rel
     assert any(k.startswith("usr/libexec/tcplab/tcpserver") for k in exp)
     # uninstall removes exactly what install put there
@@ -196,9 +212,7 @@ def test_version_names_tcplab_and_its_libraries():
     r = labmod.run([REPO / "tcplab", "--version"])
     assert r.returncode == 0, r
     lines = r.out.splitlines()
-    changelog = (REPO / "debian/changelog").read_text().splitlines()[0]
-    version = re.match(r"tcplab \(([^)]+)\)", changelog).group(1)
-    assert lines[0] == "tcplab version %s" % version
+    assert lines[0] == "tcplab version %s" % changelog_version()
     assert re.match(r"libpcap version \d+\.\d+", lines[1]), lines
     assert re.match(r"libnet version \d+\.\d+", lines[2]), lines
     assert re.match(r"libnftables version \d+\.\d+\S* \(built with\), loaded from /\S+"
@@ -345,3 +359,23 @@ def test_zsh_completes_commands_options_values_demos(prefix):
         {"client", "server", "rst", "none"}
     assert set(zsh_complete(prefix, "tcplab demo ")) == demo_names(prefix)
     assert "lo" in zsh_complete(prefix, "tcplab watch -i ")
+
+
+def test_version_follows_the_changelog_after_a_build(tmp_path):
+    # a copy of the built tree (timestamps kept); a new changelog entry must
+    # reach --version and the manual at the next make, with no clean
+    tree = tmp_path / "tree"
+    shutil.copytree(REPO, tree, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    log = tree / "debian/changelog"
+    log.write_text("tcplab (9.8.7~test1) unstable; urgency=medium\n\n  * test\n\n"
+                   " -- t <t@example.org>  Thu, 03 Dec 2026 00:00:00 +0000\n\n" + log.read_text())
+    r = subprocess.run(["make", "-s", "-C", str(tree), "tcplab"], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = subprocess.run([tree / "tcplab", "--version"], capture_output=True, text=True).stdout
+    assert out.splitlines()[0] == "tcplab version 9.8.7~test1", out
+    r = subprocess.run(["make", "-s", "-C", str(tree), "install", "DESTDIR=%s" % (tmp_path / "d")],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    man = (tmp_path / "d/usr/local/share/man/man1/tcplab.1").read_text().splitlines()[0]
+    assert '"tcplab 9.8.7~test1"' in man, man
