@@ -379,3 +379,36 @@ def test_version_follows_the_changelog_after_a_build(tmp_path):
     assert r.returncode == 0, r.stderr
     man = (tmp_path / "d/usr/local/share/man/man1/tcplab.1").read_text().splitlines()[0]
     assert '"tcplab 9.8.7~test1"' in man, man
+
+
+def test_debian_build_depends_cover_every_library_the_makefile_links():
+    # the libraries the Makefile links (-lX), each traced to the -dev package
+    # holding libX.so: each must be in debian/control's Build-Depends, so a
+    # library added to the build cannot be forgotten in the package
+    r = subprocess.run(["make", "-s", "-C", str(REPO), "--eval",
+                        "print-libs: ; @echo $(PKG_LIBS)", "print-libs"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    libs = re.findall(r"(?:^|\s)-l(\S+)", r.stdout)
+    assert "pcap" in libs and "net" in libs and "nftables" in libs, r.stdout
+    control = (REPO / "debian/control").read_text()
+    bdeps = re.search(r"^Build-Depends:(.*?)^\S", control, re.M | re.S).group(1)
+    bdeps = {re.match(r"\s*([a-z0-9.+-]+)", d).group(1) for d in bdeps.split(",") if d.strip()}
+    missing = []
+    for lib in libs:
+        so = subprocess.run(["cc", "-print-file-name=lib%s.so" % lib], capture_output=True,
+                            text=True).stdout.strip()
+        so = os.path.normpath(so)
+        owner = subprocess.run(["dpkg", "-S", so], capture_output=True, text=True)
+        assert owner.returncode == 0, (lib, so, owner.stderr)
+        pkg = owner.stdout.split(":")[0]
+        if pkg.startswith("libc6") or lib in ("pthread", "m", "dl", "rt"):
+            continue                     # libc: build-essential, never listed
+        # listed itself, or through a package that depends on it
+        # (libpcap-dev -> libpcap0.8-dev)
+        through = [b for b in bdeps if re.search(r"(^|[\s,|])%s([\s,(|]|$)" % re.escape(pkg),
+                                                 subprocess.run(["dpkg-query", "-W", "-f=${Depends}", b],
+                                                                capture_output=True, text=True).stdout)]
+        if pkg not in bdeps and not through:
+            missing.append("%s (-l%s)" % (pkg, lib))
+    assert not missing, "debian/control Build-Depends lacks " + ", ".join(missing)
