@@ -254,6 +254,33 @@ def test_install_caps_lets_an_ordinary_user_run_connect(prefix, loopback_server)
         subprocess.run(["setcap", "-r", str(tcplab)], capture_output=True)
 
 
+def test_install_caps_kernel_states_needs_the_two_root_like_capabilities(prefix, loopback_server):
+    # only once the kernel-states feature is built in (it reads tracefs)
+    tcplab = prefix / "bin/tcplab"
+    if "--kernel-states" not in help_options(tcplab, "connect"):
+        pytest.skip("this build has no --kernel-states")
+    try:
+        # net caps only: the run goes on and says what is missing
+        make("install-caps", "PREFIX=%s" % prefix)
+        srv = loopback_server("echo")
+        r = labmod.run([tcplab, "connect", "127.0.0.1", srv.port, "--kernel-states"],
+                       user=NOBODY, cwd="/")
+        assert r.returncode == 0, r
+        assert "(kernel)" not in r.out and "CAP_SYS_ADMIN" in r.out + r.err, r
+        # KERNEL_STATES=1: the kernel's own transitions of the server's socket
+        make("install-caps", "PREFIX=%s" % prefix, "KERNEL_STATES=1")
+        caps = labmod.run(["getcap", tcplab]).out
+        for c in ("cap_net_raw", "cap_net_admin", "cap_sys_admin", "cap_dac_override"):
+            assert c in caps, caps
+        srv = loopback_server("echo")
+        r = labmod.run([tcplab, "connect", "127.0.0.1", srv.port, "--kernel-states"],
+                       user=NOBODY, cwd="/")
+        assert r.returncode == 0, r
+        assert re.search(r"server \(kernel\)\s+SYN-RECEIVED → ESTABLISHED", r.out), r
+    finally:
+        subprocess.run(["setcap", "-r", str(tcplab)], capture_output=True)
+
+
 # -- completion ------------------------------------------------------------------
 
 def bash_complete(prefix, words, cwd=None):
