@@ -56,7 +56,7 @@ _tcplab_value()
 _tcplab()
 {
 	local cur prev bin cmd line long short arg i
-	local -a opts=() argopts=() argnames=()
+	local -a opts=() argopts=() argnames=() eqopts=() eqnames=()
 	local -i cword=$COMP_CWORD npos=0
 	local -a words=("${COMP_WORDS[@]}")
 	COMPREPLY=()
@@ -114,7 +114,10 @@ _tcplab()
 		[[ $long == --?* ]] || continue
 		opts+=("$long")
 		[ -n "$short" ] && opts+=("$short")
-		if [ -n "$arg" ]; then
+		if [[ $arg == \[=* ]]; then
+			# an optional argument ("[=WHEN]"): only as --opt=VALUE
+			eqopts+=("$long") eqnames+=("${arg#[=}")
+		elif [ -n "$arg" ]; then
 			argopts+=("$long") argnames+=("$arg")
 			[ -n "$short" ] && argopts+=("$short") argnames+=("$arg")
 		fi
@@ -127,6 +130,9 @@ _tcplab()
 		arg=
 		for ((k = 0; k < ${#argopts[@]}; k++)); do
 			[ "${argopts[k]}" = "$opt" ] && arg=${argnames[k]}
+		done
+		for ((k = 0; k < ${#eqopts[@]}; k++)); do
+			[ "${eqopts[k]}" = "$opt" ] && arg=${eqnames[k]%]}
 		done
 		_tcplab_value "$opt" "$arg"
 		# with '=' a word break, bash replaces only the part after it

@@ -324,6 +324,23 @@ def test_bash_completes_each_commands_options_as_its_help_lists_them(prefix):
         assert want and got == want, (cmd, sorted(want - got), sorted(got - want))
 
 
+def complete_options(tcplab, cmd):
+    """{option: argument name} from the binary's --complete hook ("" when
+    the option takes no argument)."""
+    out = subprocess.run([tcplab, "--complete", "options", cmd], capture_output=True,
+                         text=True).stdout
+    return {f[0]: f[2] for f in (l.split("\t") for l in out.splitlines()) if len(f) >= 4}
+
+
+def value_words(prefix, cmd, opt, arg):
+    """What bash completion offers as OPT's value: after "OPT " for a
+    required argument, after "OPT=" (split at '=' as bash does) for an
+    optional one ("[=WHEN]")."""
+    if arg.startswith("[="):
+        return bash_complete(prefix, ["tcplab", cmd, opt, "=", ""])
+    return bash_complete(prefix, ["tcplab", cmd, opt, ""])
+
+
 def test_bash_completes_option_values_from_the_help_text(prefix):
     assert set(bash_complete(prefix, ["tcplab", "connect", "--close", ""])) == \
         {"client", "server", "rst", "none"}
@@ -331,22 +348,44 @@ def test_bash_completes_option_values_from_the_help_text(prefix):
     assert bash_complete(prefix, ["tcplab", "connect", "--close", "=", "cl"]) == ["client"]
     assert set(bash_complete(prefix, ["tcplab", "listen", "--close", "=", ""])) == \
         {"client", "server", "rst", "none"}
-    # every option whose help lists its words as a|b|c (--lose, --lang,
-    # --color, ... as they are added) gets exactly those words
+    # every option whose help lists its words as a|b|c gets exactly those
     checked = 0
-    for cmd in sorted(help_commands(prefix / "bin/tcplab") - {"demo", "cleanup"}):
-        for opt, line in help_options(prefix / "bin/tcplab", cmd).items():
-            m = re.search(r"(?<![\w-])([\w-]+(?:\|[\w-]+)+)", line)
-            if not m or not opt.startswith("--"):
+    tcplab = prefix / "bin/tcplab"
+    for cmd in sorted(help_commands(tcplab) - {"demo", "cleanup"}):
+        helps = help_options(tcplab, cmd)
+        for opt, arg in complete_options(tcplab, cmd).items():
+            m = re.search(r"(?<![\w-])([\w-]+(?:\|[\w-]+)+)", helps.get(opt, ""))
+            if not arg or not m:
                 continue
-            head = line.split(opt, 1)[1].split()[:1]
-            takes_arg = bool(head) and head[0].isupper() or "=" in line.split(opt, 1)[1][:1]
-            if not takes_arg:
-                continue
-            got = set(bash_complete(prefix, ["tcplab", cmd, opt, ""]))
-            assert got == set(m.group(1).split("|")), (cmd, opt, got)
+            assert set(value_words(prefix, cmd, opt, arg)) == set(m.group(1).split("|")), \
+                (cmd, opt)
             checked += 1
     assert checked >= 2
+
+
+def test_bash_completes_the_words_of_close_lose_lang_color(prefix):
+    # the options the course's users type values for: wherever one exists,
+    # its words are offered, and the binary's parser accepts each of them
+    tcplab = prefix / "bin/tcplab"
+    seen = 0
+    for cmd in sorted(help_commands(tcplab) - {"demo", "cleanup"}):
+        opts = complete_options(tcplab, cmd)
+        for opt in ("--close", "--lose", "--lang", "--color"):
+            if not opts.get(opt):
+                continue                 # absent, or a plain flag
+            seen += 1
+            words = value_words(prefix, cmd, opt, opts[opt])
+            assert len(words) >= 2, "%s %s: no words to complete (its help should list " \
+                "them as a|b|c)" % (cmd, opt)
+            for w in words:
+                given = ["%s=%s" % (opt, w)] if opts[opt].startswith("[=") else [opt, w]
+                # no operands: a value the parser takes leads to the
+                # operand check; a value it refuses is named
+                r = subprocess.run([tcplab, cmd] + given, capture_output=True, text=True,
+                                   stdin=subprocess.DEVNULL, timeout=30)
+                first = (r.stderr.splitlines() or [""])[0]
+                assert opt not in first, (cmd, opt, w, first)
+    assert seen >= 2
 
 
 def test_bash_completes_interfaces_for_i(prefix):
