@@ -283,7 +283,7 @@ def test_install_caps_kernel_states_needs_the_two_root_like_capabilities(prefix,
 
 # -- completion ------------------------------------------------------------------
 
-def bash_complete(prefix, words, cwd=None):
+def bash_complete(prefix, words, cwd=None, ns=None):
     """What the installed bash completion offers for words (the last one is
     the word being completed), calling the function the script registers
     for tcplab as bash would."""
@@ -297,9 +297,11 @@ COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
 printf '%s\n' "${COMPREPLY[@]}"
 '''
     env = dict(os.environ, PATH="%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % prefix)
-    r = subprocess.run(["bash", "--norc", "--noprofile", "-c", prog, "bash",
-                        str(prefix / "share/bash-completion/completions/tcplab")] + list(words),
-                       capture_output=True, text=True, env=env, cwd=cwd or "/", timeout=30)
+    argv = ["bash", "--norc", "--noprofile", "-c", prog, "bash",
+            str(prefix / "share/bash-completion/completions/tcplab")] + list(words)
+    if ns is not None:
+        argv = ["ip", "netns", "exec", ns] + argv
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd or "/", timeout=30)
     assert r.returncode == 0, r
     return [w for w in r.stdout.split("\n") if w]
 
@@ -388,11 +390,14 @@ def test_bash_completes_the_words_of_close_lose_lang_color(prefix):
     assert seen >= 2
 
 
-def test_bash_completes_interfaces_for_i(prefix):
-    ifaces = set(os.listdir("/sys/class/net"))
-    assert set(bash_complete(prefix, ["tcplab", "watch", "-i", ""])) == ifaces
-    assert set(bash_complete(prefix, ["tcplab", "connect", "--interface", "l"])) == \
-        {i for i in ifaces if i.startswith("l")}
+def test_bash_completes_interfaces_for_i(prefix, lab):
+    # in the lab's client namespace, whose interfaces are known and stay
+    # put (the root namespace's come and go as other tests run)
+    got = bash_complete(prefix, ["tcplab", "watch", "-i", ""], ns=lab.client_ns)
+    assert sorted(got) == sorted(["lo", lab.client_if]), got
+    got = bash_complete(prefix, ["tcplab", "connect", "--interface", "tl"], ns=lab.client_ns)
+    assert got == [lab.client_if], got
+    assert "lo" in bash_complete(prefix, ["tcplab", "listen", "-i", "l"])
 
 
 def test_bash_completes_capture_files_for_replay(prefix, tmp_path):
