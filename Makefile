@@ -1,9 +1,12 @@
 # tcplab — build, test, benchmark, install.
-#   make            build ./tcplab
+#   make            build ./tcplab and the lab programs its demos run
 #   make check      every test (unit, golden, integration in namespaces; root)
 #   make demo       the teaching demo in namespaces of its own (root)
 #   make bench      benchmarks side by side with the alternatives (root)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall  the same PREFIX and DESTDIR
+#   make install-caps  setcap on the installed binary (KERNEL_STATES=1: more, see README)
+#   make deb        the Debian package, in build/deb/
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
