@@ -38,5 +38,7 @@ if command -v lintian >/dev/null 2>&1; then
 fi
 cp "$WORK"/tcplab_*.deb "$WORK/build.log" "$OUT"/
 [ -f "$WORK/lintian.log" ] && cp "$WORK/lintian.log" "$OUT"/
-deb=$(ls "$OUT"/tcplab_*.deb | grep -v dbgsym | tail -n 1)
+version=$(awk 'NR == 1 { gsub(/[()]/, "", $2); print $2 }' debian/changelog)
+deb="$OUT/tcplab_${version}_$(dpkg --print-architecture).deb"
+[ -f "$deb" ] || { echo "build-deb.sh: $deb was not built" >&2; exit 1; }
 echo "$deb"
