@@ -581,6 +581,14 @@ static int cmd_complete(int argc, char **argv)
 				c = &commands[i];
 		if (!c)
 			return TCPLAB_EXIT_USAGE;
+		/* a command outside the option table (demo) names its options
+		 * in its synopsis: "demo [NAME|all|--list] [--json]" */
+		for (const char *p = c->bit ? NULL : strstr(c->synopsis, "--"); p; p = strstr(p, "--")) {
+			size_t l = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+			if (l > 2)
+				printf("%.*s\t\t\t(see tcplab %s --help)\n", (int)l, p, c->name);
+			p += l;
+		}
 		for (size_t i = 0; i < N_OPTIONS; i++) {
 			const struct option_spec *o = &options[i];
 			if (!(o->cmds & c->bit))

@@ -324,6 +324,13 @@ def test_bash_completes_each_commands_options_as_its_help_lists_them(prefix):
         want = set(help_options(prefix / "bin/tcplab", cmd))
         got = set(bash_complete(prefix, ["tcplab", cmd, "-"]))
         assert want and got == want, (cmd, sorted(want - got), sorted(got - want))
+    # commands outside the option table: the options their usage line names
+    out = subprocess.run([prefix / "bin/tcplab", "--help"], capture_output=True, text=True).stdout
+    for cmd in ("demo", "cleanup"):
+        line = re.search(r"^  tcplab %s\b(.*)$" % cmd, out, re.M).group(1)
+        synopsis = line.split("  ")[0]
+        want = set(re.findall(r"--[a-z0-9][a-z0-9-]*", synopsis))
+        assert set(bash_complete(prefix, ["tcplab", cmd, "-"])) == want, (cmd, synopsis)
 
 
 def complete_options(tcplab, cmd):
