@@ -133,7 +133,7 @@ install: tcplab lab
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 tcplab $(DESTDIR)$(BINDIR)/tcplab
 	@# the manual's header names the one version (debian/changelog's)
-	sed '1s/"tcplab [^"]*"/"tcplab $(VERSION)"/' man/tcplab.1 > $(DESTDIR)$(MAN1DIR)/tcplab.1
+	sed '1s/"tcplab[^"]*"/"tcplab $(VERSION)"/' man/tcplab.1 > $(DESTDIR)$(MAN1DIR)/tcplab.1
 	chmod 0644 $(DESTDIR)$(MAN1DIR)/tcplab.1
 	install -m 0644 completions/tcplab.bash $(DESTDIR)$(BASHCOMPDIR)/tcplab
 	install -m 0644 completions/_tcplab $(DESTDIR)$(ZSHCOMPDIR)/_tcplab
