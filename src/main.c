@@ -22,7 +22,6 @@
 #include "tcplab/paths.h"
 #include "tcplab/version.h"
 
-
 enum cmd {
 	CMD_CONNECT = 1 << 0,
 	CMD_LISTEN  = 1 << 1,
