@@ -419,24 +419,28 @@ def test_bash_completes_capture_files_for_replay(prefix, tmp_path):
     assert bash_complete(prefix, ["tcplab", "replay", "a.pcap", ""], cwd=tmp_path) == []
 
 
-def zsh_complete(prefix, line):
+def zsh_complete(prefix, line, cwd="/"):
     """What the installed zsh completion offers for line."""
     env = dict(os.environ, PATH="%s/bin:/usr/sbin:/usr/bin:/sbin:/bin" % prefix)
     r = subprocess.run(["zsh", "-f", str(REPO / "tests/pkg/zsh-complete.zsh"),
                         str(prefix / "share/zsh/vendor-completions"), line],
-                       capture_output=True, text=True, env=env, cwd="/", timeout=60)
+                       capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
     assert r.returncode == 0, r
     return [w for w in r.stdout.split("\n") if w]
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_completes_commands_options_values_demos(prefix):
+def test_zsh_completes_commands_options_values_demos(prefix, tmp_path):
     assert zsh_complete(prefix, "tcplab con") == ["connect"]
     assert "--close" in zsh_complete(prefix, "tcplab connect --clo")
     assert set(zsh_complete(prefix, "tcplab connect --close ")) == \
         {"client", "server", "rst", "none"}
     assert set(zsh_complete(prefix, "tcplab demo ")) == demo_names(prefix)
     assert "lo" in zsh_complete(prefix, "tcplab watch -i ")
+    for name in ("a.pcap", "b.pcapng", "c.pcap.gz", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    got = set(zsh_complete(prefix, "tcplab replay ", cwd=tmp_path))
+    assert {"a.pcap", "b.pcapng", "c.pcap.gz"} <= got and "notes.txt" not in got, got
 
 
 def test_version_follows_the_changelog_after_a_build(tmp_path):
