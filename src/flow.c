@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcplab/analysis.h"
 #include "tcplab/tcp_fsm.h"
 
 /* How long (capture time) an ended connection keeps its entry, and how
@@ -74,6 +75,7 @@ struct conn {
 	unsigned id;
 	uint64_t bytes[2];                  /* summary counters, by role (side[] holds the rest) */
 	uint32_t segments[2], retransmissions[2];
+	struct analysis an;                 /* marks and the summary's wire figures (analysis.h) */
 	/* warm: lists, times */
 	struct conn *prev, *next;           /* open list (order of first segment) or ended list */
 	uint64_t first_ns, end_ns;
@@ -368,6 +370,7 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 		s->side[i].segments = c->segments[i];
 		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
+		analysis_side(&c->an, i, c->last_ns, &s->side[i].an);
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
@@ -549,6 +552,25 @@ static enum tl_role sender_role(const struct conn *c, const struct segment *seg,
 	return src_is_a == c->client_is_a ? TL_CLIENT : TL_SERVER;
 }
 
+/* Wireshark's default for "the last segment arrived within the RTT". */
+#define OOO_DEFAULT_NS 3000000ull
+
+/*
+ * How soon after a gap opened in `from`'s sequence space a segment filling
+ * it is out of order rather than retransmitted: the time that endpoint takes
+ * to answer a segment, seen from the capture point (analysis.h).  The
+ * handshake measures it once for each side: the client answers the SYN-ACK
+ * with its ACK, the server answers the SYN with its SYN-ACK.
+ */
+static uint64_t ooo_window(const struct conn *c, enum tl_role from)
+{
+	if (from == TL_CLIENT)
+		return c->have_reaction ? c->reaction_ns : OOO_DEFAULT_NS;
+	if (c->have_syn && c->have_synack && c->synack_ns >= c->syn_ns)
+		return c->synack_ns - c->syn_ns;
+	return OOO_DEFAULT_NS;
+}
+
 /* Records figures the summary needs, before the machine runs. */
 static void note_figures(struct conn *c, enum tl_role from, const struct segment *seg,
 			 const struct tcp_transition *tx)
@@ -618,6 +640,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
 	bool revived = false, refused_now = false, held = false;
 	struct tcp_transition ts, tr, tp;
+	unsigned marks;
+	uint32_t dup_ack;
 
 	memset(&tp, 0, sizeof(tp));
 	if (from == TL_SERVER && c->have_pending_syn) {
@@ -651,6 +675,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
+	marks = analysis_segment(&c->an, from, seg, ts.retransmission, ooo_window(c, from), &dup_ack);
+	if (marks & TL_MARK_OUT_OF_ORDER)
+		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
 	note_figures(c, from, seg, &ts);
 
 	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
@@ -689,6 +716,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 			ev.u.segment.annotation = "data retransmitted";
 		else if (tr.unacceptable && !ts.changed && !held)
 			ev.u.segment.annotation = tr.reason;
+		ev.u.segment.marks = marks;
+		ev.u.segment.dup_ack = dup_ack;
+		ev.u.segment.state_changes = tp.changed || revived || ts.changed || tr.changed;
 		render_emit(ft->r, &ev);
 	}
 

@@ -15,6 +15,7 @@ struct render_options {
 	bool summary_only;    /* only TL_EV_SUMMARY (and the connection line it needs) */
 	bool show_conn;       /* tag every line with the connection number */
 	bool color;           /* ANSI colours (text on a terminal) */
+	bool verbose;         /* -v: text shows every segment (no collapsed flights) */
 };
 
 struct renderer {
