@@ -44,8 +44,10 @@ static void sample_ack(struct analysis_dir *r, struct tl_side_analysis *rst, uin
 	}
 	if (r->recovery && seq_ge(ack, r->recover))
 		r->recovery = 0;   /* the ACK covers the recovery point: recovery over */
-	if (r->data_seen && seq_ge(ack, r->data_end))
+	if (r->data_seen && !r->data_acked && seq_ge(ack, r->data_end)) {
+		r->data_acked = true;   /* the first ACK of all its data so far */
 		r->data_acked_ns = now;
+	}
 }
 
 /* Names the cause of a retransmission by s (R is the receiver). */
@@ -207,8 +209,10 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 			s->data_end = seg->seq + len;
 		}
 		s->data_last_ns = now;
-		if (seq_gt(seg->seq + len, s->data_end))
+		if (seq_gt(seg->seq + len, s->data_end)) {
 			s->data_end = seg->seq + len;
+			s->data_acked = false;
+		}
 		if (r->max_ack_known && seq_gt(s->nxt, r->max_ack)) {
 			uint32_t flight = s->nxt - r->max_ack;
 

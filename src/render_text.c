@@ -66,9 +66,11 @@ static const char hex_digits[] = "0123456789abcdef";
  * change.  Its first RUN_HELD segments are kept; if the run ends with no
  * more than that, they are printed as usual, otherwise the run is one line
  * with counts, the sequence range and the bytes.  A run ends at any other
- * event, at data from the other side, when an ACK covers all its data (the
- * flight is over), or after RUN_MAX_NS of capture time (so that a long
- * transfer under `watch` still shows progress).
+ * event (a mark, a state change, a SYN, FIN or RST, another connection), at
+ * data from the other side, or after RUN_MAX_NS of capture time (so that a
+ * long transfer under `watch` still shows progress).  An ACK covering all
+ * the data does not end it: a receiver that keeps up acknowledges every
+ * segment, and the flight is the whole burst.
  */
 #define RUN_HELD   4
 #define RUN_MAX_NS 1000000000ull
@@ -88,7 +90,6 @@ struct run {
 	uint64_t first_t, last_t;
 	bool rel;                  /* numbers shown relative */
 	uint32_t seq_lo, seq_hi;   /* shown numbers: first byte, end of the highest */
-	uint32_t abs_hi;           /* absolute end of the highest byte */
 	bool ack_seen;
 	uint32_t last_ack;         /* shown number of the latest ACK from the other side */
 	struct held_segment h[RUN_HELD];
@@ -707,8 +708,12 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	ln.col += (text_width(count) > FLAGS_WIDTH ? text_width(count) : FLAGS_WIDTH) + 2;
 	ln.indent = ln.col;
 
-	sb = (struct sbuf){ text, sizeof(text), 0 };
-	text[0] = '\0';
+	/* three items, ", " between them on the line, or wrapped to the indent */
+	char items[3][64];
+	unsigned n = 0;
+
+	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+	items[n][0] = '\0';
 	sb_str(&sb, "data seq ");
 	sb_u64(&sb, rn->seq_lo);
 	sb_str(&sb, "..");
@@ -716,29 +721,46 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	sb_str(&sb, " (");
 	sb_count(&sb, rn->bytes, "byte", "bytes");
 	sb_str(&sb, ")");
-	rbuf_write(b, text, sb.len);
-	ln.col += text_width(text);
+	n++;
 	if (rn->acks > 0) {
-		sb = (struct sbuf){ text, sizeof(text), 0 };
-		text[0] = '\0';
+		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+		items[n][0] = '\0';
 		sb_count(&sb, rn->acks, "ACK", "ACKs");
 		if (rn->ack_seen) {
 			sb_str(&sb, " back up to ");
 			sb_u64(&sb, rn->last_ack);
 		}
-		place_extra(&ln, text_width(text) + 1);
-		rbuf_write(b, text, sb.len);
-		rbuf_putc(b, ',');
-	} else {
-		rbuf_putc(b, ',');
-		ln.col++;
+		n++;
 	}
-	sb = (struct sbuf){ text, sizeof(text), 0 };
-	text[0] = '\0';
+	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+	items[n][0] = '\0';
 	sb_str(&sb, "until ");
-	place_extra(&ln, 6 + seconds_width(rn->last_t, 6));
-	rbuf_write(b, text, sb.len);
-	(void)rbuf_seconds(b, rn->last_t, 6);
+	n++;
+	for (unsigned i = 0; i < n; i++) {
+		bool last = i + 1 == n;
+		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : 1);
+
+		if (i > 0) {
+			if (ln.col + 1 + w <= TEXT_COLS) {
+				rbuf_putc(b, ' ');
+				ln.col++;
+			} else {
+				int pw;
+
+				rbuf_putc(b, '\n');
+				pw = put_prefix(r, p, rn->conn);
+				rbuf_spaces(b, ln.indent - pw);
+				ln.col = ln.indent;
+			}
+		}
+		rbuf_puts(b, items[i]);
+		if (last)
+			(void)rbuf_seconds(b, rn->last_t, 6);
+		else
+			rbuf_putc(b, ',');
+		ln.col += w;
+	}
+	(void)text;
 	rbuf_putc(b, '\n');
 	p->have_last_t = true;
 	p->last_t = rn->last_t;
@@ -809,7 +831,6 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 		rn->rel = se->rel_seq_known && !r->opt.absolute_only;
 		rn->seq_lo = seq;
 		rn->seq_hi = seq + s->payload_len;
-		rn->abs_hi = s->seq + s->payload_len;
 	}
 	run_hold(rn, ev);
 	rn->last_t = ev->t_ns;
@@ -818,16 +839,13 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 		rn->bytes += s->payload_len;
 		if (seq_gt(seq + s->payload_len, rn->seq_hi)) {
 			rn->seq_hi = seq + s->payload_len;
-			rn->abs_hi = s->seq + s->payload_len;
-		}
+			}
 	} else {
 		rn->acks++;
 	}
 	if (se->from != rn->dir && (s->flags & TCP_FLAG_ACK)) {
 		rn->ack_seen = true;
 		rn->last_ack = rn->rel && se->rel_ack_known ? se->rel_ack : s->ack;
-		if (seq_ge(s->ack, rn->abs_hi))
-			run_flush(r, p);   /* everything sent is acknowledged: the flight is over */
 	}
 	return true;
 }

@@ -103,7 +103,7 @@ struct tl_side_analysis {
 /* One direction: what its sender did and what it was told.  Maintained by
  * the module; callers only read it. */
 struct analysis_dir {
-	bool seq_known, ack_known, win_known, max_ack_known, data_seen;
+	bool seq_known, ack_known, win_known, max_ack_known, data_seen, data_acked;
 	bool zero_win;               /* its last advertised window was zero */
 	bool timing;                 /* an RTT sample is running */
 	bool hole;                   /* a gap in its sequence space is open */
