@@ -25,6 +25,7 @@
  */
 #include "tcplab/flow.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -813,10 +814,9 @@ static void prefetch_entry(const struct flow_table *ft, uint32_t h)
 {
 	const struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
 	if (c) {
-		__builtin_prefetch(c, 1);
-		__builtin_prefetch((const char *)c + 64, 1);
-		__builtin_prefetch((const char *)c + 128, 1);
-		__builtin_prefetch((const char *)c + 192, 1);
+		/* the hot fields, then the analysis (struct analysis) */
+		for (size_t off = 0; off < offsetof(struct conn, an) + sizeof(struct analysis); off += 64)
+			__builtin_prefetch((const char *)c + off, 1);
 	}
 }
 

@@ -956,7 +956,9 @@ static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
 	put_count(b, s->segments, "segment", "segments");
 	rbuf_write(b, ", ", 2);
 	put_count(b, s->retransmissions, "retransmission", "retransmissions");
-	if (s->retransmissions > 0) {
+	/* the causes, when the analysis accounted for every retransmission */
+	if (s->retransmissions > 0 &&
+	    s->an.retrans_rto + s->an.retrans_fast + s->an.retrans_other == s->retransmissions) {
 		rbuf_puts(b, " (");
 		rbuf_u64(b, s->an.retrans_rto);
 		rbuf_puts(b, " RTO, ");
