@@ -5,12 +5,13 @@
  *
  * Per segment the work is a handful of comparisons on the two directions'
  * struct analysis_dir: replay --summary runs it on every segment, so it
- * allocates nothing and keeps no per-segment history (one open gap per
- * direction, one running RTT sample per direction, as BSD's single RTT
- * timer does).
+ * keeps no per-segment history (one open gap per direction, one running
+ * RTT sample per direction, as BSD's single RTT timer does) and touches the
+ * rare part (allocated on first use) only when something is marked.
  */
 #include "tcplab/analysis.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* RFC 5681 §3.2: the third duplicate ACK triggers fast retransmit. */
@@ -18,31 +19,63 @@
 /* No stack's retransmission timer fires sooner (Linux TCP_RTO_MIN; RFC 6298
  * §2.4 asks 1 s). */
 #define RTO_FLOOR_NS 200000000ull
+/* Wireshark's default for "the segment arrived within the RTT". */
+#define OOO_DEFAULT_NS 3000000ull
 
 void analysis_init(struct analysis *a)
 {
 	memset(a, 0, sizeof(*a));
 }
 
-/* The sender's RTO timer restarts: R acknowledged new data of s (RFC 6298
- * §5.3), or s began sending into an idle connection (§5.1). */
-static void sample_ack(struct analysis_dir *r, struct tl_side_analysis *rst, uint32_t ack, uint64_t now)
+void analysis_release(struct analysis *a)
 {
+	if (a == NULL)
+		return;
+	free(a->rare);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The rare part, allocated on first use; NULL when out of memory (the
+ * analysis then goes on without counters, gaps and recovery). */
+static struct analysis_rare *rare(struct analysis *a)
+{
+	if (a->rare == NULL)
+		a->rare = calloc(1, sizeof(*a->rare));
+	return a->rare;
+}
+
+/* The counters of side, or NULL (out of memory). */
+static struct analysis_counts *counts(struct analysis *a, int side)
+{
+	struct analysis_rare *x = rare(a);
+
+	return x != NULL ? &x->s[side].n : NULL;
+}
+
+/* R acknowledged new data of its peer (r is the peer's direction): the
+ * peer's RTO timer restarts (RFC 6298 §5.3), its running RTT sample may
+ * end, its recovery may end. */
+static void sample_ack(struct analysis *a, int peer, uint32_t ack, uint64_t now)
+{
+	struct analysis_dir *r = &a->d[peer];
+
 	r->progress_ns = now;
 	/* Karn: a sample only when nothing it covers was retransmitted (the
 	 * timer is cleared on retransmission). */
 	if (r->timing && seq_ge(ack, r->timed_end)) {
-		uint64_t rtt = now >= r->timed_ns ? now - r->timed_ns : 0;
+		uint64_t rtt64 = now >= r->timed_ns ? now - r->timed_ns : 0;
+		uint32_t rtt = rtt64 > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt64;
 
 		r->timing = false;
-		if (rst->rtt_samples == 0 || rtt < rst->rtt_min_ns)
-			rst->rtt_min_ns = rtt;
-		if (rtt > rst->rtt_max_ns)
-			rst->rtt_max_ns = rtt;
-		rst->rtt_samples++;
-		rst->rtt_avg_ns += rtt;   /* a sum until analysis_side divides it */
+		if (r->rtt_n == 0 || rtt < r->rtt_min)
+			r->rtt_min = rtt;
+		if (rtt > r->rtt_max)
+			r->rtt_max = rtt;
+		r->rtt_n++;
+		r->rtt_sum += rtt;
 	}
-	if (r->recovery && seq_ge(ack, r->recover))
+	/* recovery is only ever entered with the rare part allocated */
+	if (r->recovery && a->rare != NULL && seq_ge(ack, a->rare->s[peer].recover))
 		r->recovery = 0;   /* the ACK covers the recovery point: recovery over */
 	if (r->data_seen && !r->data_acked && seq_ge(ack, r->data_end)) {
 		r->data_acked = true;   /* the first ACK of all its data so far */
@@ -50,45 +83,43 @@ static void sample_ack(struct analysis_dir *r, struct tl_side_analysis *rst, uin
 	}
 }
 
-/* Names the cause of a retransmission by s (R is the receiver). */
-static unsigned retrans_cause(struct analysis_dir *s, const struct analysis_dir *r,
+/* Names the cause of a retransmission by side `from` (R is the receiver);
+ * x is the rare part (allocated). */
+static unsigned retrans_cause(struct analysis *a, struct analysis_rare *x, int from,
 			      const struct segment *seg, uint64_t now)
 {
-	if (s->recovery && seq_lt(seg->seq, s->recover))
+	struct analysis_dir *s = &a->d[from];
+	const struct analysis_dir *r = &a->d[!from];
+
+	if (s->recovery && seq_lt(seg->seq, x->s[from].recover))
 		return s->recovery == 1 ? TL_MARK_FAST_RETRANS : TL_MARK_RTO_RETRANS;
 	if (r->ack_known && seg->seq == r->ack && r->dup >= DUPTHRESH) {
 		s->recovery = 1;
-		s->recover = s->nxt;
+		x->s[from].recover = s->nxt;
 		return TL_MARK_FAST_RETRANS;
 	}
 	if (now >= s->progress_ns && now - s->progress_ns >= RTO_FLOOR_NS) {
 		s->recovery = 2;
-		s->recover = s->nxt;
+		x->s[from].recover = s->nxt;
 		return TL_MARK_RTO_RETRANS;
 	}
 	return 0;
 }
 
-unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
-			  bool retransmission, uint64_t ooo_window_ns, uint32_t *dup_ack)
+/* The receiver side of seg: window and ACK fields (every mark but the
+ * sequence-space ones). */
+static unsigned as_receiver(struct analysis *a, int from, const struct segment *seg, uint32_t *dup_ack)
 {
-	struct analysis_dir *s = &a->d[from != 0], *r = &a->d[from == 0];
-	struct tl_side_analysis *sst = &a->st[from != 0];
+	struct analysis_dir *s = &a->d[from], *r = &a->d[!from];
+	struct analysis_counts *n;
 	uint8_t f = seg->flags;
 	bool ctl = (f & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) != 0;
-	uint32_t len = seg->payload_len, seqlen = segment_seq_len(seg), end = seg->seq + seqlen;
+	uint32_t len = seg->payload_len;
 	uint64_t now = seg->ts_ns;
 	unsigned m = 0;
 
-	*dup_ack = 0;
-	if (f & TCP_FLAG_RST)
-		return 0;   /* an RST ends the analysis of nothing: no flag applies */
-
-	/* -- what the segment says as a receiver: window and ACK fields -- */
-	if (seg->window == 0 && !ctl) {
+	if (seg->window == 0 && !ctl)
 		m |= TL_MARK_ZERO_WINDOW;
-		sst->zero_windows++;
-	}
 	if (s->seq_known && !ctl && (f & TCP_FLAG_ACK)) {
 		if (len <= 1 && seg->seq == s->nxt - 1) {
 			/* one below the next sequence number: an ACK is forced */
@@ -99,30 +130,32 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 			   s->win_known && seg->window != 0) {
 			if (seg->window != s->win) {
 				m |= TL_MARK_WINDOW_UPDATE;
-				sst->window_updates++;
 			} else {
 				s->dup++;
-				sst->dup_acks++;
 				*dup_ack = s->dup;
 				m |= TL_MARK_DUP_ACK;
 			}
 		}
 	}
-	if (m & TL_MARK_ZERO_WINDOW_PROBE)
-		sst->zero_window_probes++;
-	if (m & TL_MARK_KEEP_ALIVE)
-		sst->keep_alives++;
+	if (m != 0 && (n = counts(a, from)) != NULL) {
+		n->zero_windows += (m & TL_MARK_ZERO_WINDOW) != 0;
+		n->zero_window_probes += (m & TL_MARK_ZERO_WINDOW_PROBE) != 0;
+		n->keep_alives += (m & TL_MARK_KEEP_ALIVE) != 0;
+		n->window_updates += (m & TL_MARK_WINDOW_UPDATE) != 0;
+		n->dup_acks += (m & TL_MARK_DUP_ACK) != 0;
+	}
 	if (!(f & TCP_FLAG_SYN)) {
 		s->win = seg->window;
 		s->win_known = true;
 		if (seg->window == 0 && !ctl) {
-			if (!s->zero_win) {
+			if (!s->zero_win && rare(a) != NULL) {
 				s->zero_win = true;
-				s->zero_since_ns = now;
+				a->rare->s[from].zero_since_ns = now;
 			}
 		} else if (s->zero_win && seg->window != 0) {
+			/* zero_win is only ever set with the rare part allocated */
 			s->zero_win = false;
-			sst->zero_window_ns += now - s->zero_since_ns;
+			a->rare->s[from].n.zero_window_ns += now - a->rare->s[from].zero_since_ns;
 		}
 	}
 	if (f & TCP_FLAG_ACK) {
@@ -134,32 +167,65 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 		if (!s->max_ack_known || seq_gt(seg->ack, s->max_ack)) {
 			s->max_ack_known = true;
 			s->max_ack = seg->ack;
-			sample_ack(r, &a->st[from == 0], seg->ack, now);
+			sample_ack(a, !from, seg->ack, now);
 		}
 	}
+	return m;
+}
 
-	/* -- what it says as a sender: its sequence space -- */
+void analysis_set_ooo_window(struct analysis *a, int side, uint64_t ns)
+{
+	a->d[side != 0].ooo_window = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
+			  bool retransmission, uint32_t *dup_ack)
+{
+	struct analysis_dir *s, *r;
+	struct analysis_rare *x;
+	uint32_t len = seg->payload_len, seqlen, end;
+	uint64_t now = seg->ts_ns;
+	unsigned m;
+
+	from = from != 0;
+	s = &a->d[from];
+	r = &a->d[!from];
+	*dup_ack = 0;
+	if (seg->flags & TCP_FLAG_RST)
+		return 0;   /* no flag applies to an RST */
+
+	m = as_receiver(a, from, seg, dup_ack);
+
+	/* -- the sender side: its sequence space -- */
 	if (!s->seq_known) {
 		s->seq_known = true;
 		s->nxt = seg->seq;
 		s->progress_ns = now;
 	}
+	seqlen = segment_seq_len(seg);
 	if (seqlen == 0)
 		return m;
+	end = seg->seq + seqlen;
 
 	bool ooo = false;
-	if (retransmission && s->hole && seq_ge(seg->seq, s->hole_lo) && seq_lt(seg->seq, s->hole_hi)) {
-		/* it fills the gap: too soon for an answer to a duplicate ACK? */
-		ooo = now >= s->hole_ns && now - s->hole_ns < ooo_window_ns;
-		if (seq_ge(end, s->hole_hi))
-			s->hole = false;
-		else if (seg->seq == s->hole_lo)
-			s->hole_lo = end;
-	}
-	if (ooo) {
-		m |= TL_MARK_OUT_OF_ORDER;
-		sst->out_of_order++;
-		retransmission = false;
+	if (retransmission && s->hole) {
+		/* s->hole is only ever set with the rare part allocated */
+		x = a->rare;
+		if (seq_ge(seg->seq, x->s[from].hole_lo) && seq_lt(seg->seq, x->s[from].hole_hi)) {
+			/* it fills the gap: too soon for an answer to a duplicate ACK? */
+			uint64_t window = s->ooo_window ? s->ooo_window : OOO_DEFAULT_NS;
+
+			ooo = now >= x->s[from].hole_ns && now - x->s[from].hole_ns < window;
+			if (seq_ge(end, x->s[from].hole_hi))
+				s->hole = false;
+			else if (seg->seq == x->s[from].hole_lo)
+				x->s[from].hole_lo = end;
+		}
+		if (ooo) {
+			m |= TL_MARK_OUT_OF_ORDER;
+			x->s[from].n.out_of_order++;
+			retransmission = false;
+		}
 	}
 
 	if (retransmission) {
@@ -167,32 +233,34 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 
 		if (s->timing && seq_lt(seg->seq, s->timed_end))
 			s->timing = false;   /* Karn's rule (RFC 6298 §3) */
+		x = rare(a);
+		if (x == NULL)
+			return m;
 		if (!(m & (TL_MARK_ZERO_WINDOW_PROBE | TL_MARK_KEEP_ALIVE)))
-			cause = retrans_cause(s, r, seg, now);
+			cause = retrans_cause(a, x, from, seg, now);
 		if (cause == TL_MARK_FAST_RETRANS)
-			sst->retrans_fast++;
+			x->s[from].n.retrans_fast++;
 		else if (cause == TL_MARK_RTO_RETRANS)
-			sst->retrans_rto++;
+			x->s[from].n.retrans_rto++;
 		else
-			sst->retrans_other++;
+			x->s[from].n.retrans_other++;
 		m |= cause;
 		if (len > 0 && r->max_ack_known && seq_le(end, r->max_ack)) {
 			m |= TL_MARK_SPURIOUS;
-			sst->retrans_spurious++;
+			x->s[from].n.retrans_spurious++;
 		}
 		return m;
 	}
 
 	/* new sequence space (or a gap filled out of order) */
-	bool idle = r->max_ack_known && seq_ge(r->max_ack, s->nxt);
-	if (idle)
-		s->progress_ns = now;
-	if (seq_gt(seg->seq, s->nxt)) {
+	if (r->max_ack_known && seq_ge(r->max_ack, s->nxt))
+		s->progress_ns = now;   /* it starts sending into an idle connection */
+	if (seq_gt(seg->seq, s->nxt) && (x = rare(a)) != NULL) {
 		/* a gap: the capture did not see s->nxt .. seq (yet) */
 		s->hole = true;
-		s->hole_lo = s->nxt;
-		s->hole_hi = seg->seq;
-		s->hole_ns = now;
+		x->s[from].hole_lo = s->nxt;
+		x->s[from].hole_hi = seg->seq;
+		x->s[from].hole_ns = now;
 	}
 	if (!s->timing && seq_ge(end, s->nxt) && !ooo) {
 		s->timing = true;
@@ -213,13 +281,8 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 			s->data_end = seg->seq + len;
 			s->data_acked = false;
 		}
-		if (r->max_ack_known && seq_gt(s->nxt, r->max_ack)) {
-			uint32_t flight = s->nxt - r->max_ack;
-
-			if (!sst->flight_known || flight > sst->max_flight)
-				sst->max_flight = flight;
-			sst->flight_known = true;
-		}
+		if (r->max_ack_known && seq_gt(s->nxt, r->max_ack) && s->nxt - r->max_ack > s->max_flight)
+			s->max_flight = s->nxt - r->max_ack;
 	}
 	return m;
 }
@@ -228,13 +291,35 @@ void analysis_side(const struct analysis *a, int side, uint64_t end_ns, struct t
 {
 	const struct analysis_dir *d = &a->d[side != 0];
 
-	*out = a->st[side != 0];
-	if (out->rtt_samples > 0)
-		out->rtt_avg_ns /= out->rtt_samples;
-	if (d->zero_win && end_ns > d->zero_since_ns)
-		out->zero_window_ns += end_ns - d->zero_since_ns;
+	memset(out, 0, sizeof(*out));
+	if (a->rare != NULL) {
+		const struct analysis_counts *n = &a->rare->s[side != 0].n;
+
+		out->retrans_rto = n->retrans_rto;
+		out->retrans_fast = n->retrans_fast;
+		out->retrans_other = n->retrans_other;
+		out->retrans_spurious = n->retrans_spurious;
+		out->dup_acks = n->dup_acks;
+		out->zero_windows = n->zero_windows;
+		out->zero_window_ns = n->zero_window_ns;
+		out->zero_window_probes = n->zero_window_probes;
+		out->window_updates = n->window_updates;
+		out->out_of_order = n->out_of_order;
+		out->keep_alives = n->keep_alives;
+		if (d->zero_win && end_ns > a->rare->s[side != 0].zero_since_ns)
+			out->zero_window_ns += end_ns - a->rare->s[side != 0].zero_since_ns;
+	}
+	out->flight_known = d->data_seen && d->max_flight > 0;
+	out->max_flight = d->max_flight;
+	out->rtt_samples = d->rtt_n;
+	if (d->rtt_n > 0) {
+		out->rtt_min_ns = d->rtt_min;
+		out->rtt_max_ns = d->rtt_max;
+		out->rtt_avg_ns = d->rtt_sum / d->rtt_n;
+	}
 	if (d->data_seen && d->unique_bytes > 0) {
-		uint64_t last = d->data_acked_ns > d->data_last_ns ? d->data_acked_ns : d->data_last_ns;
+		uint64_t last = d->data_acked && d->data_acked_ns > d->data_last_ns ? d->data_acked_ns
+										    : d->data_last_ns;
 
 		if (last > d->data_first_ns) {
 			double bps = (double)d->unique_bytes * 8.0 * 1e9 / (double)(last - d->data_first_ns);

@@ -371,7 +371,7 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 		s->side[i].segments = c->segments[i];
 		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
-		analysis_side(&c->an, i, c->last_ns, &s->side[i].an);
+		analysis_side(&c->an, i, c->last_ns, &s->an[i]);
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
@@ -396,6 +396,7 @@ static struct conn *conn_alloc(struct flow_table *ft)
 
 static void conn_release(struct flow_table *ft, struct conn *c)
 {
+	analysis_release(&c->an);
 	unhash(ft, c);
 	c->next = ft->free_list;
 	ft->free_list = c;
@@ -553,25 +554,6 @@ static enum tl_role sender_role(const struct conn *c, const struct segment *seg,
 	return src_is_a == c->client_is_a ? TL_CLIENT : TL_SERVER;
 }
 
-/* Wireshark's default for "the last segment arrived within the RTT". */
-#define OOO_DEFAULT_NS 3000000ull
-
-/*
- * How soon after a gap opened in `from`'s sequence space a segment filling
- * it is out of order rather than retransmitted: the time that endpoint takes
- * to answer a segment, seen from the capture point (analysis.h).  The
- * handshake measures it once for each side: the client answers the SYN-ACK
- * with its ACK, the server answers the SYN with its SYN-ACK.
- */
-static uint64_t ooo_window(const struct conn *c, enum tl_role from)
-{
-	if (from == TL_CLIENT)
-		return c->have_reaction ? c->reaction_ns : OOO_DEFAULT_NS;
-	if (c->have_syn && c->have_synack && c->synack_ns >= c->syn_ns)
-		return c->synack_ns - c->syn_ns;
-	return OOO_DEFAULT_NS;
-}
-
 /* Records figures the summary needs, before the machine runs. */
 static void note_figures(struct conn *c, enum tl_role from, const struct segment *seg,
 			 const struct tcp_transition *tx)
@@ -600,6 +582,10 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 		if ((f & TCP_FLAG_ACK) && from == TL_SERVER && !c->have_synack) {
 			c->have_synack = true;
 			c->synack_ns = seg->ts_ns;
+			/* how fast the server answers, seen from the capture point:
+			 * a gap in its data filled sooner is reordering (analysis.h) */
+			if (c->have_syn && c->synack_ns >= c->syn_ns)
+				analysis_set_ooo_window(&c->an, TL_SERVER, c->synack_ns - c->syn_ns);
 		}
 	}
 	if (!c->rel_known[from] && s->isn_known) {
@@ -611,6 +597,8 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	    seg->ack == c->side[TL_SERVER].isn + 1) {
 		c->have_reaction = true;
 		c->reaction_ns = seg->ts_ns - c->synack_ns;
+		/* how fast the client answers (see the SYN-ACK above) */
+		analysis_set_ooo_window(&c->an, TL_CLIENT, c->reaction_ns);
 	}
 	if ((f & TCP_FLAG_FIN) && !(f & TCP_FLAG_RST)) {
 		if (c->first_fin < 0)
@@ -676,7 +664,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
-	marks = analysis_segment(&c->an, from, seg, ts.retransmission, ooo_window(c, from), &dup_ack);
+	marks = analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
 	if (marks & TL_MARK_OUT_OF_ORDER)
 		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
 	note_figures(c, from, seg, &ts);
@@ -814,8 +802,8 @@ static void prefetch_entry(const struct flow_table *ft, uint32_t h)
 {
 	const struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
 	if (c) {
-		/* the hot fields, then the analysis (struct analysis) */
-		for (size_t off = 0; off < offsetof(struct conn, an) + sizeof(struct analysis); off += 64)
+		/* the hot fields, then both analysis directions (not their rare parts) */
+		for (size_t off = 0; off < offsetof(struct conn, an.rare); off += 64)
 			__builtin_prefetch((const char *)c + off, 1);
 	}
 }
@@ -950,6 +938,7 @@ void flow_table_free(struct flow_table *ft)
 	for (uint32_t i = 0; i < ft->nbuckets; i++)
 		for (c = ft->buckets[i]; c; c = nx) {
 			nx = c->hnext;
+			analysis_release(&c->an);
 			free(c);
 		}
 	for (c = ft->free_list; c; c = nx) {

@@ -414,7 +414,8 @@ static void json_side_analysis(struct rbuf *b, const struct tl_side_analysis *an
 }
 
 /* Appends {"bytes":...,"options":...} for one side of a summary. */
-static void json_side(struct rbuf *b, const struct tl_side_summary *side)
+static void json_side(struct rbuf *b, const struct tl_side_summary *side,
+		      const struct tl_side_analysis *an)
 {
 	rbuf_puts(b, "{\"bytes\":");
 	rbuf_u64(b, side->bytes);
@@ -435,7 +436,7 @@ static void json_side(struct rbuf *b, const struct tl_side_summary *side)
 		json_options(b, &side->syn_options);
 	else
 		rbuf_puts(b, "null");
-	json_side_analysis(b, &side->an);
+	json_side_analysis(b, an);
 	rbuf_putc(b, '}');
 }
 
@@ -458,9 +459,9 @@ static void json_summary(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"reaction_time\":");
 	json_opt_seconds9(b, sm->reaction_known, sm->reaction_ns);
 	rbuf_puts(b, ",\"client\":");
-	json_side(b, &sm->side[TL_CLIENT]);
+	json_side(b, &sm->side[TL_CLIENT], &sm->an[TL_CLIENT]);
 	rbuf_puts(b, ",\"server\":");
-	json_side(b, &sm->side[TL_SERVER]);
+	json_side(b, &sm->side[TL_SERVER], &sm->an[TL_SERVER]);
 	rbuf_puts(b, ",\"negotiated\":{\"wscale\":");
 	json_bool(b, sm->wscale_ok);
 	rbuf_puts(b, ",\"sack\":");

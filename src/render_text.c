@@ -949,7 +949,8 @@ static void summary_label(struct renderer *r, struct text_priv *p, unsigned conn
 
 /* "6 bytes, 5 segments, 0 retransmissions"; with retransmissions, their
  * causes: "3 retransmissions (1 RTO, 2 fast, 0 other; 1 spurious)". */
-static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
+static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s,
+			    const struct tl_side_analysis *an)
 {
 	put_count(b, s->bytes, "byte", "bytes");
 	rbuf_write(b, ", ", 2);
@@ -958,17 +959,17 @@ static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
 	put_count(b, s->retransmissions, "retransmission", "retransmissions");
 	/* the causes, when the analysis accounted for every retransmission */
 	if (s->retransmissions > 0 &&
-	    s->an.retrans_rto + s->an.retrans_fast + s->an.retrans_other == s->retransmissions) {
+	    an->retrans_rto + an->retrans_fast + an->retrans_other == s->retransmissions) {
 		rbuf_puts(b, " (");
-		rbuf_u64(b, s->an.retrans_rto);
+		rbuf_u64(b, an->retrans_rto);
 		rbuf_puts(b, " RTO, ");
-		rbuf_u64(b, s->an.retrans_fast);
+		rbuf_u64(b, an->retrans_fast);
 		rbuf_puts(b, " fast, ");
-		rbuf_u64(b, s->an.retrans_other);
+		rbuf_u64(b, an->retrans_other);
 		rbuf_puts(b, " other");
-		if (s->an.retrans_spurious > 0) {
+		if (an->retrans_spurious > 0) {
 			rbuf_puts(b, "; ");
-			rbuf_u64(b, s->an.retrans_spurious);
+			rbuf_u64(b, an->retrans_spurious);
 			rbuf_puts(b, " spurious");
 		}
 		rbuf_putc(b, ')');
@@ -1187,11 +1188,11 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 	rbuf_putc(b, '\n');
 
 	summary_label(r, p, conn, "client → server");
-	summary_traffic(b, c);
-	summary_side_analysis(r, p, conn, &c->an);
+	summary_traffic(b, c, &sm->an[TL_CLIENT]);
+	summary_side_analysis(r, p, conn, &sm->an[TL_CLIENT]);
 	summary_label(r, p, conn, "server → client");
-	summary_traffic(b, s);
-	summary_side_analysis(r, p, conn, &s->an);
+	summary_traffic(b, s, &sm->an[TL_SERVER]);
+	summary_side_analysis(r, p, conn, &sm->an[TL_SERVER]);
 
 	summary_label(r, p, conn, "final states");
 	rbuf_puts(b, "client ");

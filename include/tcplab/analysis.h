@@ -7,7 +7,9 @@
  * per-side figures of the summary (goodput, data RTT samples, retransmissions
  * by cause, time at zero window, largest flight).
  *
- * Pure: no I/O, no clock, no allocation.  The tracker (flow.c) keeps one
+ * Pure: no I/O, no clock; it allocates only for a connection that shows a
+ * mark, a gap or a retransmission (struct analysis_rare), and degrades to
+ * fewer marks if that fails.  The tracker (flow.c) keeps one
  * struct analysis per connection and feeds it every segment in capture
  * order, after tcp_fsm has said whether the segment repeats sequence space
  * its sender already sent.  Everything is judged at the capture point:
@@ -100,8 +102,14 @@ struct tl_side_analysis {
 	uint64_t goodput_bps;        /* unique payload bits / s, first data to its acknowledgment */
 };
 
-/* One direction: what its sender did and what it was told.  Maintained by
- * the module; callers only read it. */
+/*
+ * One direction: what its sender did and what it was told.  Maintained by
+ * the module; callers only read it.  Every segment touches both directions'
+ * struct analysis_dir, so it holds only what a clean transfer needs (under
+ * four cache lines for the pair, next to the tracker's own per-segment
+ * fields); what only loss, gaps, probes and zero windows need is in struct
+ * analysis_rare, allocated the first time one shows.
+ */
 struct analysis_dir {
 	bool seq_known, ack_known, win_known, max_ack_known, data_seen, data_acked;
 	bool zero_win;               /* its last advertised window was zero */
@@ -113,34 +121,62 @@ struct analysis_dir {
 	uint32_t ack;                /* its last ACK field */
 	uint32_t max_ack;            /* the highest ACK it sent */
 	uint32_t dup;                /* duplicate ACKs of ack so far */
-	uint32_t recover;            /* recovery point (its nxt when recovery began) */
-	uint32_t hole_lo, hole_hi;
-	uint32_t timed_end;
+	uint32_t timed_end;          /* the running RTT sample ends when R acknowledges this */
 	uint32_t data_end;           /* end of its highest payload byte */
-	uint64_t hole_ns, timed_ns, progress_ns, zero_since_ns;
+	uint32_t max_flight;         /* most bytes in flight */
+	uint32_t rtt_n, rtt_min, rtt_max; /* RTT samples, ns (a sample above 4.29 s counts as that) */
+	uint32_t ooo_window;         /* ns, see analysis_set_ooo_window; 0: 3 ms */
+	uint64_t rtt_sum;
+	uint64_t timed_ns, progress_ns;
 	uint64_t data_first_ns, data_last_ns, data_acked_ns;
 	uint64_t unique_bytes;
 };
 
-struct analysis {
-	struct analysis_dir d[2];    /* indexed by sender (enum tl_role): touched by every segment */
-	struct tl_side_analysis st[2]; /* the summary's figures: touched by marks and samples */
+/* Counters of marks, by the side that sent the marked segments. */
+struct analysis_counts {
+	uint32_t retrans_rto, retrans_fast, retrans_other, retrans_spurious;
+	uint32_t dup_acks, zero_windows, zero_window_probes, window_updates, out_of_order, keep_alives;
+	uint64_t zero_window_ns;
 };
 
-/* Empties a (no segment seen). */
+/* What only loss, gaps, probes and zero windows touch, both sides. */
+struct analysis_rare {
+	struct {
+		uint32_t recover;    /* recovery point (its nxt when recovery began) */
+		uint32_t hole_lo, hole_hi;
+		uint64_t hole_ns, zero_since_ns;
+		struct analysis_counts n;
+	} s[2];
+};
+
+struct analysis {
+	struct analysis_dir d[2];    /* indexed by sender (enum tl_role) */
+	struct analysis_rare *rare;  /* NULL until a mark, a gap or a retransmission shows */
+};
+
+/* Empties a (no segment seen).  A zeroed struct analysis is the same. */
 void analysis_init(struct analysis *a);
+
+/* Frees what a holds (the rare part) and empties it.  NULL-safe. */
+void analysis_release(struct analysis *a);
+
+/*
+ * Sets how soon after a gap opened in side's sequence space a segment
+ * filling it counts as out of order (see the definitions above): side's
+ * reaction time at the capture point, once the tracker has measured it.
+ * Until then (or with 0) it is 3 ms.
+ */
+void analysis_set_ooo_window(struct analysis *a, int side, uint64_t ns);
 
 /*
  * Feeds one segment sent by side `from` (0 or 1) in capture order.
  * `retransmission` is tcp_fsm's verdict (the segment repeats sequence space
- * its sender already sent); `ooo_window_ns` is how soon after a gap opened a
- * segment filling it counts as out of order (see the definitions above).
- * Returns the marks (enum tl_mark bits); *dup_ack gets the duplicate ACK's
- * number (0 when not one).  A segment marked out-of-order is not a
- * retransmission, whatever tcp_fsm said.
+ * its sender already sent).  Returns the marks (enum tl_mark bits);
+ * *dup_ack gets the duplicate ACK's number (0 when not one).  A segment
+ * marked out-of-order is not a retransmission, whatever tcp_fsm said.
  */
 unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
-			  bool retransmission, uint64_t ooo_window_ns, uint32_t *dup_ack);
+			  bool retransmission, uint32_t *dup_ack);
 
 /* Fills *out with side's figures as of capture time end_ns (a zero window
  * still open counts until then). */

@@ -69,7 +69,6 @@ struct tl_side_summary {
 	uint32_t isn;
 	struct tcp_options syn_options; /* options on its SYN / SYN-ACK */
 	bool syn_seen;
-	struct tl_side_analysis an;     /* goodput, RTT samples, retransmissions by cause, ... */
 };
 
 struct tl_summary {
@@ -85,6 +84,7 @@ struct tl_summary {
 	/* negotiated (RFC 7323, RFC 2018): only when both SYNs offered */
 	bool wscale_ok, sack_ok, timestamps_ok;
 	bool midstream;
+	struct tl_side_analysis an[2];  /* by role: goodput, RTT samples, retransmissions by cause, ... */
 };
 
 struct tl_event {

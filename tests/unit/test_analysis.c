@@ -64,7 +64,7 @@ static unsigned feed(struct conv *cv, uint64_t dt, int from, uint8_t flags, uint
 
 	cv->now += dt;
 	s = mkseg(cv, from, flags, seq, ack, win, len);
-	return analysis_segment(&cv->an, from, &s, retx, 3 * MS, &cv->dup);
+	return analysis_segment(&cv->an, from, &s, retx, &cv->dup);
 }
 
 /* SYN, SYN-ACK, ACK at 100 µs RTT; A's next seq 1001, B's 5001. */
@@ -102,6 +102,7 @@ static void test_no_marks_on_a_clean_exchange(void **state)
 	/* 100 bytes from the data to its ACK, 100 µs: 8 Mbit/s */
 	assert_true(st.goodput_known);
 	assert_int_equal(st.goodput_bps, 8000000);
+	analysis_release(&cv.an);
 }
 
 /* Data 1..4000 in four segments, the second lost before the capture point:
@@ -148,6 +149,7 @@ static void test_dup_acks_and_fast_retransmission(void **state)
 	/* a dup ACK with data, or with SYN/FIN/RST, or a changed window is not one */
 	assert_int_equal(feed(&cv, 10 * US, B, TCP_FLAG_ACK, 5001, 5001, 600, 10, false), 0);
 	assert_int_equal(feed(&cv, 10 * US, B, TCP_FLAG_ACK | TCP_FLAG_FIN, 5011, 5001, 600, 0, false), 0);
+	analysis_release(&cv.an);
 }
 
 /* Fewer than 3 dup ACKs and soon: "other"; after 200 ms of silence: RTO;
@@ -176,6 +178,7 @@ static void test_retransmission_causes(void **state)
 	assert_int_equal(a.retrans_spurious, 1);
 	/* Karn: the only sample is the handshake's (the data was retransmitted) */
 	assert_int_equal(a.rtt_samples, 1);
+	analysis_release(&cv.an);
 }
 
 /* A gap filled sooner than the sender could have answered: out of order,
@@ -197,6 +200,7 @@ static void test_out_of_order(void **state)
 	analysis_side(&cv.an, A, cv.now, &a);
 	assert_int_equal(a.out_of_order, 1);
 	assert_int_equal(a.retrans_other, 1);
+	analysis_release(&cv.an);
 }
 
 /* B's window closes; A probes (Linux style, then BSD style); B opens. */
@@ -229,6 +233,7 @@ static void test_zero_window_probe_and_update(void **state)
 	assert_int_equal(b.window_updates, 1);
 	assert_int_equal(b.zero_window_ns, 600200 * US);
 	assert_int_equal(b.dup_acks, 0);
+	analysis_release(&cv.an);
 }
 
 /* A zero window still closed at the end counts until then. */
@@ -242,6 +247,7 @@ static void test_zero_window_open_at_end(void **state)
 	assert_int_equal(feed(&cv, 1 * MS, B, TCP_FLAG_ACK, 5001, 1001, 0, 0, false), TL_MARK_ZERO_WINDOW);
 	analysis_side(&cv.an, B, cv.now + 5 * MS, &b);
 	assert_int_equal(b.zero_window_ns, 5 * MS);
+	analysis_release(&cv.an);
 }
 
 static void test_mark_names_are_stable(void **state)
