@@ -93,7 +93,7 @@ static unsigned retrans_cause(struct analysis *a, struct analysis_rare *x, int f
 
 	if (s->recovery && seq_lt(seg->seq, x->s[from].recover))
 		return s->recovery == 1 ? TL_MARK_FAST_RETRANS : TL_MARK_RTO_RETRANS;
-	if (r->ack_known && seg->seq == r->ack && r->dup >= DUPTHRESH) {
+	if (r->ack_known && seg->seq == r->ack && r->loss_dup >= DUPTHRESH) {
 		s->recovery = 1;
 		x->s[from].recover = s->nxt;
 		return TL_MARK_FAST_RETRANS;
@@ -130,10 +130,15 @@ static unsigned as_receiver(struct analysis *a, int from, const struct segment *
 			   s->win_known && seg->window != 0) {
 			if (seg->window != s->win) {
 				m |= TL_MARK_WINDOW_UPDATE;
+				/* with SACK blocks it still reports a loss (RFC 6675 §2) */
+				if (seg->opt.sack_count > 0 && s->loss_dup < UINT16_MAX)
+					s->loss_dup++;
 			} else {
 				s->dup++;
 				*dup_ack = s->dup;
 				m |= TL_MARK_DUP_ACK;
+				if (s->loss_dup < UINT16_MAX)
+					s->loss_dup++;
 			}
 		}
 	}
@@ -163,6 +168,7 @@ static unsigned as_receiver(struct analysis *a, int from, const struct segment *
 			s->ack_known = true;
 			s->ack = seg->ack;
 			s->dup = 0;
+			s->loss_dup = 0;
 		}
 		if (!s->max_ack_known || seq_gt(seg->ack, s->max_ack)) {
 			s->max_ack_known = true;

@@ -46,10 +46,13 @@
  *                  known (Wireshark's default).  Not a retransmission.
  *  - retransmission causes (tcp_fsm says it repeats sequence space):
  *      fast-retransmission: it starts at R.ack and R has sent at least 3
- *                  duplicate ACKs of it (RFC 5681 §3.2), or it repeats
- *                  space below the recovery point of a fast retransmission
- *                  whose recovery has not ended (R.ack has not reached the
- *                  point: NewReno, RFC 6582 §3.2);
+ *                  duplicate ACKs of it (RFC 5681 §3.2) — counting here, as
+ *                  RFC 6675 §2 and Linux do, an ACK that repeats R.ack with
+ *                  no payload and carries SACK blocks even when its window
+ *                  changed (Wireshark counts only unchanged windows) — or it
+ *                  repeats space below the recovery point of a fast
+ *                  retransmission whose recovery has not ended (R.ack has
+ *                  not reached the point: NewReno, RFC 6582 §3.2);
  *      rto-retransmission: otherwise, when at least 200 ms passed since R
  *                  last acknowledged new data of S (or since S started
  *                  sending into an idle connection): no stack retransmits
@@ -117,6 +120,7 @@ struct analysis_dir {
 	bool hole;                   /* a gap in its sequence space is open */
 	uint8_t recovery;            /* 0 none, 1 fast, 2 RTO */
 	uint16_t win;                /* its last window field (not from a SYN) */
+	uint16_t loss_dup;           /* duplicate ACKs for fast retransmit (dup, or SACK: RFC 6675) */
 	uint32_t nxt;                /* highest sequence number it sent + 1 */
 	uint32_t ack;                /* its last ACK field */
 	uint32_t max_ack;            /* the highest ACK it sent */

@@ -9,7 +9,9 @@ and says where they differ from Wireshark's):
   * duplicate ACKs, with their number: tcp.analysis.duplicate_ack_num;
   * zero windows: tcp.analysis.zero_window;
   * window updates: tcp.analysis.window_update;
-  * fast retransmissions: tcp.analysis.fast_retransmission;
+  * fast retransmissions: every frame tshark calls a fast retransmission
+    tcplab calls one too (tcplab also counts SACK-carrying duplicate ACKs
+    whose window changed, RFC 6675, so it may name more);
   * "the segment repeats sequence space": tcplab's retransmission or
     out-of-order against any of tshark's retransmission, fast_retransmission,
     spurious_retransmission and out_of_order (tshark tells a
@@ -65,7 +67,8 @@ def marks_of(frame, seg):
         int(frame["tcp.analysis.duplicate_ack_num"] or 0),
         bool(frame["tcp.analysis.zero_window"]),
         bool(frame["tcp.analysis.window_update"]),
-        bool(frame["tcp.analysis.fast_retransmission"]),
+        # tshark's fast retransmissions are a subset of tcplab's
+        bool(frame["tcp.analysis.fast_retransmission"]) or "fast-retransmission" in seg.get("analysis", []),
         any(frame[f] for f in ("tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
                                "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order")),
         bool(frame["tcp.analysis.keep_alive"]),

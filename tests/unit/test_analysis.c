@@ -181,6 +181,36 @@ static void test_retransmission_causes(void **state)
 	analysis_release(&cv.an);
 }
 
+/* ACKs that repeat the ACK field with a changing window are window
+ * updates, not dup ACKs; with SACK blocks they still count toward the fast
+ * retransmit threshold (RFC 6675), without them they do not. */
+static void test_sack_window_updates_count_for_fast_retransmit(void **state)
+{
+	struct conv cv;
+	struct segment sg;
+
+	(void)state;
+	for (int sack = 0; sack < 2; sack++) {
+		handshake(&cv);
+		assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, false), 0);
+		assert_int_equal(feed(&cv, 10 * US, A, TCP_FLAG_ACK, 3001, 5001, 502, 1000, false), 0);
+		assert_int_equal(feed(&cv, 10 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0, false), 0);
+		for (uint16_t w = 510; w < 514; w++) {
+			cv.now += 10 * US;
+			sg = mkseg(&cv, B, TCP_FLAG_ACK, 5001, 2001, w, 0);
+			if (sack) {
+				sg.opt.sack_count = 1;
+				sg.opt.sack[0][0] = 3001;
+				sg.opt.sack[0][1] = 4001;
+			}
+			assert_int_equal(analysis_segment(&cv.an, B, &sg, false, &cv.dup), TL_MARK_WINDOW_UPDATE);
+		}
+		assert_int_equal(feed(&cv, 5 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1000, true),
+				 sack ? TL_MARK_FAST_RETRANS : 0);
+		analysis_release(&cv.an);
+	}
+}
+
 /* A gap filled sooner than the sender could have answered: out of order,
  * not a retransmission; filled later: a retransmission. */
 static void test_out_of_order(void **state)
@@ -366,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_no_marks_on_a_clean_exchange),
 		cmocka_unit_test(test_dup_acks_and_fast_retransmission),
 		cmocka_unit_test(test_retransmission_causes),
+		cmocka_unit_test(test_sack_window_updates_count_for_fast_retransmit),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_zero_window_probe_and_update),
 		cmocka_unit_test(test_zero_window_open_at_end),
