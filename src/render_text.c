@@ -1291,7 +1291,9 @@ static void put_side_pair(struct rbuf *b, const struct tl_summary *sm, bool mss)
 /*
  * One line per connection, fields always present so awk can count them:
  * conn N  A → B  START  rtt X + Y  mss C/S ws C/S sack yes|no ts yes|no
- * bytes →N ←N  dur S  OUTCOME  states C/S  [midstream]
+ * bytes →N ←N  dur S  OUTCOME  states C/S  gp →R ←R  retx →T/F/O ←T/F/O  [midstream]
+ * (gp: goodput each way, "-" when unknown; retx: retransmissions by cause,
+ * RTO/fast/other)
  */
 static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 {
@@ -1342,6 +1344,35 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 	rbuf_puts(b, tcp_state_name(sm->side[TL_CLIENT].final_state));
 	rbuf_putc(b, '/');
 	rbuf_puts(b, tcp_state_name(sm->side[TL_SERVER].final_state));
+	/* the wire figures (analysis.h): goodput and retransmissions by cause
+	 * (RTO/fast/other) each way */
+	for (int i = 0; i < 2; i++) {
+		const struct tl_side_analysis *an = &sm->an[i];
+
+		rbuf_puts(b, i == 0 ? "  gp →" : " ←");
+		if (an->goodput_known) {
+			char text[32];
+			struct sbuf sb = { text, sizeof(text), 0 };
+
+			text[0] = '\0';
+			sb_rate(&sb, an->goodput_bps);
+			for (size_t k = 0; k < sb.len; k++)
+				if (text[k] != ' ')
+					rbuf_putc(b, text[k]);
+		} else {
+			rbuf_putc(b, '-');
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct tl_side_analysis *an = &sm->an[i];
+
+		rbuf_puts(b, i == 0 ? "  retx →" : " ←");
+		rbuf_u64(b, an->retrans_rto);
+		rbuf_putc(b, '/');
+		rbuf_u64(b, an->retrans_fast);
+		rbuf_putc(b, '/');
+		rbuf_u64(b, an->retrans_other);
+	}
 	if (sm->midstream)
 		rbuf_puts(b, "  midstream");
 	rbuf_putc(b, '\n');

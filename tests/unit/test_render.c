@@ -851,8 +851,8 @@ static void test_text_summary_only(void **state)
 	cap_close(&cap, "text summary_only");
 
 	assert_int_equal(count_lines(cap.buf), 2);
-	assert_line(cap.buf, "conn 1  198.18.0.1:43512 → 198.18.0.2:8080  2024-05-01T12:00:00.123457Z  rtt 21.0µs + 19.0µs  mss 1460/1460 ws 7/7 sack yes ts yes  bytes →6 ←0  dur 0.000512 s  closed  states TIME-WAIT/CLOSED");
-	assert_line(cap.buf, "conn 2  ? → ?  1970-01-01T00:00:01.000000Z  rtt 2.5ms + ?  mss 536/? ws -/? sack no ts no  bytes →0 ←0  dur 0.002500 s  refused  states CLOSED/CLOSED");
+	assert_line(cap.buf, "conn 1  198.18.0.1:43512 → 198.18.0.2:8080  2024-05-01T12:00:00.123457Z  rtt 21.0µs + 19.0µs  mss 1460/1460 ws 7/7 sack yes ts yes  bytes →6 ←0  dur 0.000512 s  closed  states TIME-WAIT/CLOSED  gp →- ←-  retx →0/0/0 ←0/0/0");
+	assert_line(cap.buf, "conn 2  ? → ?  1970-01-01T00:00:01.000000Z  rtt 2.5ms + ?  mss 536/? ws -/? sack no ts no  bytes →0 ←0  dur 0.002500 s  refused  states CLOSED/CLOSED  gp →- ←-  retx →0/0/0 ←0/0/0");
 	cap_free(&cap);
 }
 
