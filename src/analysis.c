@@ -29,10 +29,12 @@ void analysis_init(struct analysis *a)
 
 void analysis_release(struct analysis *a)
 {
-	if (a == NULL)
-		return;
-	free(a->rare);
-	memset(a, 0, sizeof(*a));
+	/* only the pointer: the tracker releases entries whose lines are long
+	 * out of the cache, and re-initializes them when it reuses them */
+	if (a != NULL && a->rare != NULL) {
+		free(a->rare);
+		a->rare = NULL;
+	}
 }
 
 /* The rare part, allocated on first use; NULL when out of memory (the
@@ -63,23 +65,24 @@ static void sample_ack(struct analysis *a, int peer, uint32_t ack, uint64_t now)
 	/* Karn: a sample only when nothing it covers was retransmitted (the
 	 * timer is cleared on retransmission). */
 	if (r->timing && seq_ge(ack, r->timed_end)) {
+		struct analysis_flight *rf = &a->f[peer];
 		uint64_t rtt64 = now >= r->timed_ns ? now - r->timed_ns : 0;
 		uint32_t rtt = rtt64 > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt64;
 
 		r->timing = false;
-		if (r->rtt_n == 0 || rtt < r->rtt_min)
-			r->rtt_min = rtt;
-		if (rtt > r->rtt_max)
-			r->rtt_max = rtt;
-		r->rtt_n++;
-		r->rtt_sum += rtt;
+		if (rf->rtt_n == 0 || rtt < rf->rtt_min)
+			rf->rtt_min = rtt;
+		if (rtt > rf->rtt_max)
+			rf->rtt_max = rtt;
+		rf->rtt_n++;
+		rf->rtt_sum += rtt;
 	}
 	/* recovery is only ever entered with the rare part allocated */
 	if (r->recovery && a->rare != NULL && seq_ge(ack, a->rare->s[peer].recover))
 		r->recovery = 0;   /* the ACK covers the recovery point: recovery over */
 	if (r->data_seen && !r->data_acked && seq_ge(ack, r->data_end)) {
 		r->data_acked = true;   /* the first ACK of all its data so far */
-		r->data_acked_ns = now;
+		a->f[peer].data_acked_ns = now;
 	}
 }
 
@@ -181,7 +184,7 @@ static unsigned as_receiver(struct analysis *a, int from, const struct segment *
 
 void analysis_set_ooo_window(struct analysis *a, int side, uint64_t ns)
 {
-	a->d[side != 0].ooo_window = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+	a->f[side != 0].ooo_window = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
 unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
@@ -219,7 +222,7 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 		x = a->rare;
 		if (seq_ge(seg->seq, x->s[from].hole_lo) && seq_lt(seg->seq, x->s[from].hole_hi)) {
 			/* it fills the gap: too soon for an answer to a duplicate ACK? */
-			uint64_t window = s->ooo_window ? s->ooo_window : OOO_DEFAULT_NS;
+			uint64_t window = a->f[from].ooo_window ? a->f[from].ooo_window : OOO_DEFAULT_NS;
 
 			ooo = now >= x->s[from].hole_ns && now - x->s[from].hole_ns < window;
 			if (seq_ge(end, x->s[from].hole_hi))
@@ -276,13 +279,11 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 	if (seq_gt(end, s->nxt))
 		s->nxt = end;
 	if (len > 0) {
-		s->unique_bytes += len;
 		if (!s->data_seen) {
 			s->data_seen = true;
-			s->data_first_ns = now;
+			a->f[from].data_first_ns = now;
 			s->data_end = seg->seq + len;
 		}
-		s->data_last_ns = now;
 		if (seq_gt(seg->seq + len, s->data_end)) {
 			s->data_end = seg->seq + len;
 			s->data_acked = false;
@@ -293,9 +294,11 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 	return m;
 }
 
-void analysis_side(const struct analysis *a, int side, uint64_t end_ns, struct tl_side_analysis *out)
+void analysis_side(const struct analysis *a, int side, uint64_t end_ns, uint64_t bytes,
+		   struct tl_side_analysis *out)
 {
 	const struct analysis_dir *d = &a->d[side != 0];
+	const struct analysis_flight *f = &a->f[side != 0];
 
 	memset(out, 0, sizeof(*out));
 	if (a->rare != NULL) {
@@ -317,18 +320,18 @@ void analysis_side(const struct analysis *a, int side, uint64_t end_ns, struct t
 	}
 	out->flight_known = d->data_seen && d->max_flight > 0;
 	out->max_flight = d->max_flight;
-	out->rtt_samples = d->rtt_n;
-	if (d->rtt_n > 0) {
-		out->rtt_min_ns = d->rtt_min;
-		out->rtt_max_ns = d->rtt_max;
-		out->rtt_avg_ns = d->rtt_sum / d->rtt_n;
+	out->rtt_samples = f->rtt_n;
+	if (f->rtt_n > 0) {
+		out->rtt_min_ns = f->rtt_min;
+		out->rtt_max_ns = f->rtt_max;
+		out->rtt_avg_ns = f->rtt_sum / f->rtt_n;
 	}
-	if (d->data_seen && d->unique_bytes > 0) {
-		uint64_t last = d->data_acked && d->data_acked_ns > d->data_last_ns ? d->data_acked_ns
-										    : d->data_last_ns;
+	if (d->data_seen && bytes > 0) {
+		/* to the first ACK of all its data; never acknowledged: the end */
+		uint64_t last = d->data_acked ? f->data_acked_ns : end_ns;
 
-		if (last > d->data_first_ns) {
-			double bps = (double)d->unique_bytes * 8.0 * 1e9 / (double)(last - d->data_first_ns);
+		if (last > f->data_first_ns) {
+			double bps = (double)bytes * 8.0 * 1e9 / (double)(last - f->data_first_ns);
 
 			out->goodput_known = true;
 			out->goodput_bps = bps >= 1.8e19 ? UINT64_MAX : (uint64_t)(bps + 0.5);

@@ -371,7 +371,7 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 		s->side[i].segments = c->segments[i];
 		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
-		analysis_side(&c->an, i, c->last_ns, &s->an[i]);
+		analysis_side(&c->an, i, c->last_ns, c->bytes[i], &s->an[i]);
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
@@ -802,8 +802,8 @@ static void prefetch_entry(const struct flow_table *ft, uint32_t h)
 {
 	const struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
 	if (c) {
-		/* the hot fields, then both analysis directions (not their rare parts) */
-		for (size_t off = 0; off < offsetof(struct conn, an.rare); off += 64)
+		/* the hot fields, then both analysis directions (not the flight or rare parts) */
+		for (size_t off = 0; off < offsetof(struct conn, an.f); off += 64)
 			__builtin_prefetch((const char *)c + off, 1);
 	}
 }

@@ -991,8 +991,9 @@ static void sb_duration(struct sbuf *sb, uint64_t ns)
 	sb_str(sb, name);
 }
 
-/* A rate in bits per second with an SI prefix, one decimal: "8.4 Mbit/s". */
-static void sb_rate(struct sbuf *sb, uint64_t bps)
+/* A rate in bits per second with an SI prefix, one decimal: "8.4 Mbit/s"
+ * ("8.4Mbit/s" without `space`, for the one-line summary). */
+static void sb_rate(struct sbuf *sb, uint64_t bps, bool space)
 {
 	static const char *const names[] = { " kbit/s", " Mbit/s", " Gbit/s", " Tbit/s" };
 	uint64_t div = 1000;
@@ -1000,7 +1001,7 @@ static void sb_rate(struct sbuf *sb, uint64_t bps)
 
 	if (bps < 1000) {
 		sb_u64(sb, bps);
-		sb_str(sb, " bit/s");
+		sb_str(sb, space ? " bit/s" : "bit/s");
 		return;
 	}
 	while (i + 1 < sizeof(names) / sizeof(names[0]) && bps >= div * 1000 - div / 20) {
@@ -1013,7 +1014,7 @@ static void sb_rate(struct sbuf *sb, uint64_t bps)
 	sb_u64(sb, tenths / 10);
 	sb_str(sb, ".");
 	sb_str(sb, d);
-	sb_str(sb, names[i]);
+	sb_str(sb, names[i] + (space ? 0 : 1));
 }
 
 /*
@@ -1033,7 +1034,7 @@ static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsig
 	if (an->goodput_known) {
 		ITEM_BEGIN();
 		sb_str(&sb, "goodput ");
-		sb_rate(&sb, an->goodput_bps);
+		sb_rate(&sb, an->goodput_bps, true);
 		n++;
 	}
 	if (an->rtt_samples > 0) {
@@ -1355,10 +1356,8 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 			struct sbuf sb = { text, sizeof(text), 0 };
 
 			text[0] = '\0';
-			sb_rate(&sb, an->goodput_bps);
-			for (size_t k = 0; k < sb.len; k++)
-				if (text[k] != ' ')
-					rbuf_putc(b, text[k]);
+			sb_rate(&sb, an->goodput_bps, false);
+			rbuf_write(b, text, sb.len);
 		} else {
 			rbuf_putc(b, '-');
 		}
@@ -1367,6 +1366,10 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 		const struct tl_side_analysis *an = &sm->an[i];
 
 		rbuf_puts(b, i == 0 ? "  retx →" : " ←");
+		if ((an->retrans_rto | an->retrans_fast | an->retrans_other) == 0) {
+			rbuf_write(b, "0/0/0", 5);   /* the common case, without three conversions */
+			continue;
+		}
 		rbuf_u64(b, an->retrans_rto);
 		rbuf_putc(b, '/');
 		rbuf_u64(b, an->retrans_fast);

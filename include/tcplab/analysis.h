@@ -108,16 +108,18 @@ struct tl_side_analysis {
 /*
  * One direction: what its sender did and what it was told.  Maintained by
  * the module; callers only read it.  Every segment touches both directions'
- * struct analysis_dir, so it holds only what a clean transfer needs (under
- * four cache lines for the pair, next to the tracker's own per-segment
- * fields); what only loss, gaps, probes and zero windows need is in struct
- * analysis_rare, allocated the first time one shows.
+ * struct analysis_dir, so it holds only what every segment needs (one cache
+ * line each, next to the tracker's own per-segment fields); what a flight
+ * needs once is in struct analysis_flight, and what only loss, gaps, probes
+ * and zero windows need is in struct analysis_rare, allocated the first time
+ * one shows.
  */
 struct analysis_dir {
-	bool seq_known, ack_known, win_known, max_ack_known, data_seen, data_acked;
-	bool zero_win;               /* its last advertised window was zero */
-	bool timing;                 /* an RTT sample is running */
-	bool hole;                   /* a gap in its sequence space is open */
+	bool seq_known : 1, ack_known : 1, win_known : 1, max_ack_known : 1;
+	bool data_seen : 1, data_acked : 1;
+	bool zero_win : 1;           /* its last advertised window was zero */
+	bool timing : 1;             /* an RTT sample is running */
+	bool hole : 1;               /* a gap in its sequence space is open */
 	uint8_t recovery;            /* 0 none, 1 fast, 2 RTO */
 	uint16_t win;                /* its last window field (not from a SYN) */
 	uint16_t loss_dup;           /* duplicate ACKs for fast retransmit (dup, or SACK: RFC 6675) */
@@ -128,12 +130,15 @@ struct analysis_dir {
 	uint32_t timed_end;          /* the running RTT sample ends when R acknowledges this */
 	uint32_t data_end;           /* end of its highest payload byte */
 	uint32_t max_flight;         /* most bytes in flight */
+	uint64_t timed_ns, progress_ns;
+};
+
+/* Per direction, touched about once a flight: RTT samples, goodput times. */
+struct analysis_flight {
 	uint32_t rtt_n, rtt_min, rtt_max; /* RTT samples, ns (a sample above 4.29 s counts as that) */
 	uint32_t ooo_window;         /* ns, see analysis_set_ooo_window; 0: 3 ms */
 	uint64_t rtt_sum;
-	uint64_t timed_ns, progress_ns;
-	uint64_t data_first_ns, data_last_ns, data_acked_ns;
-	uint64_t unique_bytes;
+	uint64_t data_first_ns, data_acked_ns;
 };
 
 /* Counters of marks, by the side that sent the marked segments. */
@@ -155,13 +160,15 @@ struct analysis_rare {
 
 struct analysis {
 	struct analysis_dir d[2];    /* indexed by sender (enum tl_role) */
+	struct analysis_flight f[2];
 	struct analysis_rare *rare;  /* NULL until a mark, a gap or a retransmission shows */
 };
 
 /* Empties a (no segment seen).  A zeroed struct analysis is the same. */
 void analysis_init(struct analysis *a);
 
-/* Frees what a holds (the rare part) and empties it.  NULL-safe. */
+/* Frees what a holds (the rare part; its counters read as zero after).
+ * Call analysis_init before feeding it again.  NULL-safe. */
 void analysis_release(struct analysis *a);
 
 /*
@@ -182,9 +189,14 @@ void analysis_set_ooo_window(struct analysis *a, int side, uint64_t ns);
 unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
 			  bool retransmission, uint32_t *dup_ack);
 
-/* Fills *out with side's figures as of capture time end_ns (a zero window
- * still open counts until then). */
-void analysis_side(const struct analysis *a, int side, uint64_t end_ns, struct tl_side_analysis *out);
+/*
+ * Fills *out with side's figures as of capture time end_ns, the
+ * connection's last segment (a zero window still open counts until then;
+ * data never acknowledged in the capture counts as delivered then).
+ * `bytes` is the side's unique payload bytes, which the tracker counts.
+ */
+void analysis_side(const struct analysis *a, int side, uint64_t end_ns, uint64_t bytes,
+		   struct tl_side_analysis *out);
 
 /* The stable JSON name of one mark bit ("duplicate-ack", ...); NULL for
  * anything else. */

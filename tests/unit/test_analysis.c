@@ -91,7 +91,7 @@ static void test_no_marks_on_a_clean_exchange(void **state)
 
 	struct tl_side_analysis st;
 
-	analysis_side(&cv.an, A, cv.now, &st);
+	analysis_side(&cv.an, A, cv.now, 100, &st);
 	assert_int_equal(st.dup_acks + st.zero_windows + st.window_updates + st.retrans_other, 0);
 	/* A's samples: SYN → SYN-ACK (100 µs), data → ACK (100 µs) */
 	assert_int_equal(st.rtt_samples, 2);
@@ -140,8 +140,8 @@ static void test_dup_acks_and_fast_retransmission(void **state)
 
 	struct tl_side_analysis a, b;
 
-	analysis_side(&cv.an, A, cv.now, &a);
-	analysis_side(&cv.an, B, cv.now, &b);
+	analysis_side(&cv.an, A, cv.now, 0, &a);
+	analysis_side(&cv.an, B, cv.now, 0, &b);
 	assert_int_equal(a.retrans_fast, 1);
 	assert_int_equal(a.retrans_rto + a.retrans_other + a.retrans_spurious, 0);
 	assert_int_equal(b.dup_acks, 4);
@@ -172,7 +172,7 @@ static void test_retransmission_causes(void **state)
 
 	struct tl_side_analysis a;
 
-	analysis_side(&cv.an, A, cv.now, &a);
+	analysis_side(&cv.an, A, cv.now, 0, &a);
 	assert_int_equal(a.retrans_other, 1);
 	assert_int_equal(a.retrans_rto, 2);
 	assert_int_equal(a.retrans_spurious, 1);
@@ -227,7 +227,7 @@ static void test_out_of_order(void **state)
 
 	struct tl_side_analysis a;
 
-	analysis_side(&cv.an, A, cv.now, &a);
+	analysis_side(&cv.an, A, cv.now, 0, &a);
 	assert_int_equal(a.out_of_order, 1);
 	assert_int_equal(a.retrans_other, 1);
 	analysis_release(&cv.an);
@@ -255,8 +255,8 @@ static void test_zero_window_probe_and_update(void **state)
 
 	struct tl_side_analysis a, b;
 
-	analysis_side(&cv.an, A, cv.now, &a);
-	analysis_side(&cv.an, B, cv.now, &b);
+	analysis_side(&cv.an, A, cv.now, 0, &a);
+	analysis_side(&cv.an, B, cv.now, 0, &b);
 	assert_int_equal(a.zero_window_probes, 2);
 	assert_int_equal(a.keep_alives, 1);
 	assert_int_equal(b.zero_windows, 2);
@@ -275,8 +275,29 @@ static void test_zero_window_open_at_end(void **state)
 	(void)state;
 	handshake(&cv);
 	assert_int_equal(feed(&cv, 1 * MS, B, TCP_FLAG_ACK, 5001, 1001, 0, 0, false), TL_MARK_ZERO_WINDOW);
-	analysis_side(&cv.an, B, cv.now + 5 * MS, &b);
+	analysis_side(&cv.an, B, cv.now + 5 * MS, 0, &b);
 	assert_int_equal(b.zero_window_ns, 5 * MS);
+	analysis_release(&cv.an);
+}
+
+/* Goodput of data the capture never shows acknowledged: to the end. */
+static void test_goodput_unacknowledged(void **state)
+{
+	struct conv cv;
+	struct tl_side_analysis a;
+	uint64_t t0;
+
+	(void)state;
+	handshake(&cv);
+	assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, false), 0);
+	t0 = cv.now;
+	analysis_side(&cv.an, A, t0 + 1 * MS, 1000, &a);
+	assert_true(a.goodput_known);
+	assert_int_equal(a.goodput_bps, 8000000);
+	/* a side with no data has none */
+	analysis_side(&cv.an, B, t0 + 1 * MS, 0, &a);
+	assert_false(a.goodput_known);
+	assert_false(a.flight_known);
 	analysis_release(&cv.an);
 }
 
@@ -400,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_zero_window_probe_and_update),
 		cmocka_unit_test(test_zero_window_open_at_end),
+		cmocka_unit_test(test_goodput_unacknowledged),
 		cmocka_unit_test(test_mark_names_are_stable),
 		cmocka_unit_test(test_flight_collapses_in_text),
 		cmocka_unit_test(test_verbose_shows_every_segment),
