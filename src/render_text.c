@@ -1438,6 +1438,16 @@ static void text_finish(struct renderer *r)
 	fflush(r->out);
 }
 
+/* renderer.idle: the input paused; prints the flight held back. */
+static void text_idle(struct renderer *r)
+{
+	struct text_priv *p = r->priv;
+
+	run_flush(r, p);
+	rbuf_flush(&p->b);
+	fflush(r->out);
+}
+
 /* renderer.destroy: frees the renderer, writes nothing. */
 static void text_destroy(struct renderer *r)
 {
@@ -1468,6 +1478,7 @@ struct renderer *render_text_new(FILE *out, const struct render_options *opt)
 	r->emit = text_emit;
 	r->finish = text_finish;
 	r->destroy = text_destroy;
+	r->idle = text_idle;
 	r->out = out;
 	if (opt != NULL)
 		r->opt = *opt;

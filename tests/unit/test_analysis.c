@@ -400,6 +400,50 @@ static void test_verbose_shows_every_segment(void **state)
 	free(out);
 }
 
+/* render_idle prints a flight the text renderer holds back, at once. */
+static void test_idle_prints_the_held_flight(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct renderer *r = render_text_new(f, NULL);
+	struct flow_table *ft;
+	char err[FLOW_ERRBUF_SIZE];
+	struct conv cv;
+	struct segment s;
+
+	(void)state;
+	ft = flow_table_new(r, NULL, err);
+	assert_non_null(ft);
+	memset(&cv, 0, sizeof(cv));
+	cv.now = 1000 * MS;
+	s = mkseg(&cv, A, TCP_FLAG_SYN, 1000, 0, 64240, 0);
+	flow_table_feed(ft, &s);
+	cv.now += 100 * US;
+	s = mkseg(&cv, B, TCP_FLAG_SYN | TCP_FLAG_ACK, 5000, 1001, 65160, 0);
+	flow_table_feed(ft, &s);
+	cv.now += 10 * US;
+	s = mkseg(&cv, A, TCP_FLAG_ACK, 1001, 5001, 502, 0);
+	flow_table_feed(ft, &s);
+	for (unsigned i = 0; i < 8; i++) {
+		cv.now += 10 * US;
+		s = mkseg(&cv, A, TCP_FLAG_ACK, 1001 + 1000 * i, 5001, 502, 1000);
+		flow_table_feed(ft, &s);
+	}
+	fflush(f);
+	assert_null(strstr(buf, "×8"));      /* held: the flight may go on */
+	render_idle(r);
+	fflush(f);
+	assert_non_null(strstr(buf, "×8       data seq 1..8001 (8000 bytes), until"));
+	render_idle(NULL);                    /* NULL-safe */
+	flow_table_finish(ft);
+	render_finish(r);
+	flow_table_free(ft);
+	render_destroy(r);
+	fclose(f);
+	free(buf);
+}
+
 static void test_short_flight_is_not_collapsed(void **state)
 {
 	/* 3 data segments + 1 ACK = 4: printed as they are */
@@ -426,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_flight_collapses_in_text),
 		cmocka_unit_test(test_verbose_shows_every_segment),
 		cmocka_unit_test(test_short_flight_is_not_collapsed),
+		cmocka_unit_test(test_idle_prints_the_held_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
