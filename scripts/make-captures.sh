@@ -50,7 +50,7 @@ PIDS=()
 
 ALL=(tcplab-echo tcplab-close-first tcplab-half-close tcplab-rst kernel-echo
      kernel-close-first refused syn-lost simultaneous-close ipv6 many
-     final-ack-lost sll2 pcapng bad)
+     final-ack-lost sll2 pcapng bad bulk-loss zero-window)
 
 die() {
 	echo "make-captures: $*" >&2
@@ -485,6 +485,100 @@ EOF
 	cap_stop
 	keep "$WORK/c.pcap" bad/snaplen-60.pcap
 }
+
+# A kernel client sends 200,000 bytes to a kernel server that reads them
+# all; the server's namespace drops every 40th TCP segment it receives, in
+# prerouting, after the capture point (nftables numgen: no netem here; the
+# client's output hook would see 64 KB GSO buffers, not segments).  The
+# capture shows each lost segment once, then the server's duplicate ACKs
+# and the client's retransmissions (the marks of tcplab's analysis).
+cap_bulk_loss() {
+	lab_up
+	in_s nft -f - <<EOF
+table inet tlcap {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		tcp dport $PORT numgen inc mod 40 == 20 counter drop
+	}
+}
+EOF
+	cap_start "$WORK/c.pcap"
+	sink_start 0 0
+	in_c /usr/bin/python3 -c "$PY_SEND" "$SIP" "$PORT" 200000
+	sink_wait 200000
+	cap_stop
+	echo "  nft rule dropped $(in_s nft list table inet tlcap | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p') segments"
+	keep "$WORK/c.pcap" bulk-loss.pcap
+}
+
+# A kernel server with a tiny receive buffer (SO_RCVBUF 2048 before
+# listen) that waits 1 s before it reads: its window closes (zero window),
+# the client's kernel probes it (Linux probes with a segment one below the
+# next sequence number), then the server reads and opens the window again
+# (window update).  60,000 bytes.
+cap_zero_window() {
+	lab_up
+	cap_start "$WORK/c.pcap"
+	sink_start 2048 1000
+	in_c /usr/bin/python3 -c "$PY_SEND" "$SIP" "$PORT" 60000
+	sink_wait 60000
+	cap_stop
+	keep "$WORK/c.pcap" zero-window.pcap
+}
+
+# sink_start RCVBUF PAUSE_MS: the sink server in the server namespace.
+sink_start() {
+	: >"$WORK/sink.out"
+	bg ip netns exec "$SNS" /usr/bin/python3 -c "$PY_SINK" "$SIP" "$PORT" "$1" "$2" >"$WORK/sink.out"
+	SINK_PID=$LAST
+	wait_for_line "$WORK/sink.out" "^ready"
+}
+
+# sink_wait BYTES: waits for the sink and checks it read BYTES bytes.
+sink_wait() {
+	reap "$SINK_PID" || die "the sink server failed"
+	grep -qx "$1" "$WORK/sink.out" || die "the sink read $(tail -1 "$WORK/sink.out"), expected $1"
+}
+
+# The sink server: ADDR PORT RCVBUF PAUSE_MS.  Accepts one connection,
+# waits PAUSE_MS, reads to EOF, closes, prints the byte count.  RCVBUF 0
+# keeps the default.
+PY_SINK='
+import socket, sys, time
+addr, port, rcvbuf, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if rcvbuf:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+s.bind((addr, port))
+s.listen(1)
+s.settimeout(20)
+print("ready", flush=True)
+c, _ = s.accept()
+c.settimeout(20)
+time.sleep(pause / 1000.0)
+n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    n += len(b)
+c.close()
+print(n, flush=True)
+'
+
+# The sender: ADDR PORT BYTES.  Connects, sends BYTES bytes, shuts down,
+# waits for the server to close.
+PY_SEND='
+import socket, sys
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((addr, port), timeout=20)
+s.sendall(bytes(i % 251 for i in range(n)))
+s.shutdown(socket.SHUT_WR)
+while s.recv(65536):
+    pass
+s.close()
+'
 
 # ------------------------------------------------------------------- main --
 

@@ -25,10 +25,12 @@
  */
 #include "tcplab/flow.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcplab/analysis.h"
 #include "tcplab/tcp_fsm.h"
 
 /* How long (capture time) an ended connection keeps its entry, and how
@@ -74,6 +76,7 @@ struct conn {
 	unsigned id;
 	uint64_t bytes[2];                  /* summary counters, by role (side[] holds the rest) */
 	uint32_t segments[2], retransmissions[2];
+	struct analysis an;                 /* marks and the summary's wire figures (analysis.h) */
 	/* warm: lists, times */
 	struct conn *prev, *next;           /* open list (order of first segment) or ended list */
 	uint64_t first_ns, end_ns;
@@ -368,6 +371,7 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 		s->side[i].segments = c->segments[i];
 		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
+		analysis_side(&c->an, i, c->last_ns, c->bytes[i], &s->an[i]);
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
@@ -392,6 +396,7 @@ static struct conn *conn_alloc(struct flow_table *ft)
 
 static void conn_release(struct flow_table *ft, struct conn *c)
 {
+	analysis_release(&c->an);
 	unhash(ft, c);
 	c->next = ft->free_list;
 	ft->free_list = c;
@@ -577,6 +582,10 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 		if ((f & TCP_FLAG_ACK) && from == TL_SERVER && !c->have_synack) {
 			c->have_synack = true;
 			c->synack_ns = seg->ts_ns;
+			/* how fast the server answers, seen from the capture point:
+			 * a gap in its data filled sooner is reordering (analysis.h) */
+			if (c->have_syn && c->synack_ns >= c->syn_ns)
+				analysis_set_ooo_window(&c->an, TL_SERVER, c->synack_ns - c->syn_ns);
 		}
 	}
 	if (!c->rel_known[from] && s->isn_known) {
@@ -588,6 +597,8 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	    seg->ack == c->side[TL_SERVER].isn + 1) {
 		c->have_reaction = true;
 		c->reaction_ns = seg->ts_ns - c->synack_ns;
+		/* how fast the client answers (see the SYN-ACK above) */
+		analysis_set_ooo_window(&c->an, TL_CLIENT, c->reaction_ns);
 	}
 	if ((f & TCP_FLAG_FIN) && !(f & TCP_FLAG_RST)) {
 		if (c->first_fin < 0)
@@ -618,6 +629,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
 	bool revived = false, refused_now = false, held = false;
 	struct tcp_transition ts, tr, tp;
+	unsigned marks;
+	uint32_t dup_ack;
 
 	memset(&tp, 0, sizeof(tp));
 	if (from == TL_SERVER && c->have_pending_syn) {
@@ -651,6 +664,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
+	marks = analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
+	if (marks & TL_MARK_OUT_OF_ORDER)
+		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
 	note_figures(c, from, seg, &ts);
 
 	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
@@ -689,6 +705,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 			ev.u.segment.annotation = "data retransmitted";
 		else if (tr.unacceptable && !ts.changed && !held)
 			ev.u.segment.annotation = tr.reason;
+		ev.u.segment.marks = marks;
+		ev.u.segment.dup_ack = dup_ack;
+		ev.u.segment.state_changes = tp.changed || revived || ts.changed || tr.changed;
 		render_emit(ft->r, &ev);
 	}
 
@@ -783,10 +802,9 @@ static void prefetch_entry(const struct flow_table *ft, uint32_t h)
 {
 	const struct conn *c = ft->buckets[h & (ft->nbuckets - 1)];
 	if (c) {
-		__builtin_prefetch(c, 1);
-		__builtin_prefetch((const char *)c + 64, 1);
-		__builtin_prefetch((const char *)c + 128, 1);
-		__builtin_prefetch((const char *)c + 192, 1);
+		/* the hot fields, then both analysis directions (not the flight or rare parts) */
+		for (size_t off = 0; off < offsetof(struct conn, an.f); off += 64)
+			__builtin_prefetch((const char *)c + off, 1);
 	}
 }
 
@@ -920,6 +938,7 @@ void flow_table_free(struct flow_table *ft)
 	for (uint32_t i = 0; i < ft->nbuckets; i++)
 		for (c = ft->buckets[i]; c; c = nx) {
 			nx = c->hnext;
+			analysis_release(&c->an);
 			free(c);
 		}
 	for (c = ft->free_list; c; c = nx) {

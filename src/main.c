@@ -36,7 +36,7 @@ enum opt_id {
 	OPT_MSS, OPT_WINDOW, OPT_WSCALE, OPT_RETRIES, OPT_TIMEOUT, OPT_TIME_WAIT, OPT_NO_FIREWALL,
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
-	OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION, OPT_VERBOSE,
 };
 
 struct option_spec {
@@ -80,6 +80,7 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+	{ "verbose", 'v', NULL, CMD_TRACE, OPT_VERBOSE, "text: every segment on its own line (default: a data flight is one line)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -407,6 +408,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		case OPT_JSON: p->json = true; break;
 		case OPT_ABSOLUTE: p->ro.absolute_only = true; break;
 		case OPT_COLOR: p->ro.color = true; break;
+		case OPT_VERBOSE: p->ro.verbose = true; break;
 		case OPT_SUMMARY: p->rep.summary_only = true; p->ro.summary_only = true; break;
 		case OPT_CONN:
 			if (parse_uint(optarg, 1, UINT32_MAX, &v))

@@ -30,6 +30,13 @@ void render_finish(struct renderer *r)
 		r->finish(r);
 }
 
+/* The input paused: prints what r holds back (contract in render.h). */
+void render_idle(struct renderer *r)
+{
+	if (r != NULL && r->idle != NULL)
+		r->idle(r);
+}
+
 /* Frees r without writing anything (call render_finish first); NULL-safe. */
 void render_destroy(struct renderer *r)
 {

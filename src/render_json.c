@@ -235,6 +235,31 @@ static void json_conn_begin(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, "}\n");
 }
 
+/* Appends ,"analysis":["duplicate-ack",...] (and ,"dup_ack":N): the
+ * segment's marks, in enum tl_mark order (analysis.h). */
+static void json_marks(struct rbuf *b, const struct tl_segment_event *se)
+{
+	const char *sep = "";
+
+	rbuf_puts(b, ",\"analysis\":[");
+	for (unsigned i = 0; i < TL_MARK_COUNT; i++) {
+		const char *name = tl_mark_name(1u << i);
+
+		if ((se->marks & (1u << i)) && name != NULL) {
+			rbuf_puts(b, sep);
+			rbuf_putc(b, '"');
+			rbuf_puts(b, name);
+			rbuf_putc(b, '"');
+			sep = ",";
+		}
+	}
+	rbuf_putc(b, ']');
+	if (se->marks & TL_MARK_DUP_ACK) {
+		rbuf_puts(b, ",\"dup_ack\":");
+		rbuf_u64(b, se->dup_ack);
+	}
+}
+
 /* {"event":"segment",...}: one segment. */
 static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct render_options *opt)
 {
@@ -295,6 +320,8 @@ static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct
 		rbuf_puts(b, ",\"note\":");
 		json_text(b, se->annotation);
 	}
+	if (se->marks != 0)
+		json_marks(b, se);
 	rbuf_puts(b, "}\n");
 }
 
@@ -335,8 +362,60 @@ static void json_opt_seconds9(struct rbuf *b, bool known, uint64_t ns)
 		rbuf_puts(b, "null");
 }
 
+/* Appends the wire figures of one side (analysis.h) to its summary object. */
+static void json_side_analysis(struct rbuf *b, const struct tl_side_analysis *an)
+{
+	rbuf_puts(b, ",\"goodput_bps\":");
+	if (an->goodput_known)
+		rbuf_u64(b, an->goodput_bps);
+	else
+		rbuf_puts(b, "null");
+	rbuf_puts(b, ",\"rtt\":");
+	if (an->rtt_samples > 0) {
+		rbuf_puts(b, "{\"samples\":");
+		rbuf_u64(b, an->rtt_samples);
+		rbuf_puts(b, ",\"min\":");
+		(void)rbuf_seconds(b, an->rtt_min_ns, 9);
+		rbuf_puts(b, ",\"avg\":");
+		(void)rbuf_seconds(b, an->rtt_avg_ns, 9);
+		rbuf_puts(b, ",\"max\":");
+		(void)rbuf_seconds(b, an->rtt_max_ns, 9);
+		rbuf_putc(b, '}');
+	} else {
+		rbuf_puts(b, "null");
+	}
+	rbuf_puts(b, ",\"retransmissions_by_cause\":{\"rto\":");
+	rbuf_u64(b, an->retrans_rto);
+	rbuf_puts(b, ",\"fast\":");
+	rbuf_u64(b, an->retrans_fast);
+	rbuf_puts(b, ",\"other\":");
+	rbuf_u64(b, an->retrans_other);
+	rbuf_puts(b, ",\"spurious\":");
+	rbuf_u64(b, an->retrans_spurious);
+	rbuf_puts(b, "},\"dup_acks\":");
+	rbuf_u64(b, an->dup_acks);
+	rbuf_puts(b, ",\"zero_windows\":");
+	rbuf_u64(b, an->zero_windows);
+	rbuf_puts(b, ",\"zero_window_time\":");
+	(void)rbuf_seconds(b, an->zero_window_ns, 6);
+	rbuf_puts(b, ",\"zero_window_probes\":");
+	rbuf_u64(b, an->zero_window_probes);
+	rbuf_puts(b, ",\"window_updates\":");
+	rbuf_u64(b, an->window_updates);
+	rbuf_puts(b, ",\"out_of_order\":");
+	rbuf_u64(b, an->out_of_order);
+	rbuf_puts(b, ",\"keep_alives\":");
+	rbuf_u64(b, an->keep_alives);
+	rbuf_puts(b, ",\"max_flight\":");
+	if (an->flight_known)
+		rbuf_u64(b, an->max_flight);
+	else
+		rbuf_puts(b, "null");
+}
+
 /* Appends {"bytes":...,"options":...} for one side of a summary. */
-static void json_side(struct rbuf *b, const struct tl_side_summary *side)
+static void json_side(struct rbuf *b, const struct tl_side_summary *side,
+		      const struct tl_side_analysis *an)
 {
 	rbuf_puts(b, "{\"bytes\":");
 	rbuf_u64(b, side->bytes);
@@ -357,6 +436,7 @@ static void json_side(struct rbuf *b, const struct tl_side_summary *side)
 		json_options(b, &side->syn_options);
 	else
 		rbuf_puts(b, "null");
+	json_side_analysis(b, an);
 	rbuf_putc(b, '}');
 }
 
@@ -379,9 +459,9 @@ static void json_summary(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"reaction_time\":");
 	json_opt_seconds9(b, sm->reaction_known, sm->reaction_ns);
 	rbuf_puts(b, ",\"client\":");
-	json_side(b, &sm->side[TL_CLIENT]);
+	json_side(b, &sm->side[TL_CLIENT], &sm->an[TL_CLIENT]);
 	rbuf_puts(b, ",\"server\":");
-	json_side(b, &sm->side[TL_SERVER]);
+	json_side(b, &sm->side[TL_SERVER], &sm->an[TL_SERVER]);
 	rbuf_puts(b, ",\"negotiated\":{\"wscale\":");
 	json_bool(b, sm->wscale_ok);
 	rbuf_puts(b, ",\"sack\":");

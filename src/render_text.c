@@ -31,9 +31,11 @@
  */
 #include "tcplab/render.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcplab/analysis.h"
 #include "render_buf.h"
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
@@ -57,7 +59,44 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
+/*
+ * Flight collapse (text only, not with verbose).  A run is a stretch of one
+ * connection's trace made only of plain segments: data from one sender and
+ * pure ACKs, with no SYN, FIN or RST, no mark, no annotation and no state
+ * change.  Its first RUN_HELD segments are kept; if the run ends with no
+ * more than that, they are printed as usual, otherwise the run is one line
+ * with counts, the sequence range and the bytes.  A run ends at any other
+ * event (a mark, a state change, a SYN, FIN or RST, another connection), at
+ * data from the other side, or after RUN_MAX_NS of capture time (so that a
+ * long transfer under `watch` still shows progress).  An ACK covering all
+ * the data does not end it: a receiver that keeps up acknowledges every
+ * segment, and the flight is the whole burst.
+ */
+#define RUN_HELD   4
+#define RUN_MAX_NS 1000000000ull
+
+struct held_segment {
+	struct tl_event ev;
+	struct segment seg;
+	uint8_t payload[PREVIEW_COLS];
+};
+
+struct run {
+	bool open;
+	unsigned conn;
+	enum tl_role dir;          /* who sends the data */
+	unsigned held;             /* segments kept in held[] */
+	uint64_t data_segments, acks, bytes;
+	uint64_t first_t, last_t;
+	bool rel;                  /* numbers shown relative */
+	uint32_t seq_lo, seq_hi;   /* shown numbers: first byte, end of the highest */
+	bool ack_seen;
+	uint32_t last_ack;         /* shown number of the latest ACK from the other side */
+	struct held_segment h[RUN_HELD];
+};
+
 struct text_priv {
+	struct run run;
 	struct rbuf b;
 	bool color;
 	bool wrote_any;     /* something was printed: separate blocks by a blank line */
@@ -274,6 +313,14 @@ static void sb_u64(struct sbuf *sb, uint64_t v)
 	sb_add(sb, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
+/* "N word" or "N words" into sb. */
+static void sb_count(struct sbuf *sb, uint64_t n, const char *one, const char *many)
+{
+	sb_u64(sb, n);
+	sb_str(sb, " ");
+	sb_str(sb, n == 1 ? one : many);
+}
+
 /* ---- segment lines ----------------------------------------------------- */
 
 /*
@@ -468,6 +515,46 @@ static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_show
 	return w > width ? w : width;
 }
 
+/*
+ * The segment's analysis marks as one bracket: the retransmission first,
+ * named by its cause when known ("[RTO retransmission, spurious]"), then the
+ * others in enum tl_mark order ("[dup ACK #3]", "[zero window]").  A plain
+ * retransmission reads "[retransmission]", as before the marks existed.
+ */
+static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
+{
+	const unsigned retrans_bits = TL_MARK_FAST_RETRANS | TL_MARK_RTO_RETRANS | TL_MARK_SPURIOUS;
+	const char *sep = "";
+
+	sb_str(sb, "[");
+	if (se->retransmission) {
+		if (se->marks & TL_MARK_FAST_RETRANS)
+			sb_str(sb, "fast retransmission");
+		else if (se->marks & TL_MARK_RTO_RETRANS)
+			sb_str(sb, "RTO retransmission");
+		else
+			sb_str(sb, "retransmission");
+		if (se->marks & TL_MARK_SPURIOUS)
+			sb_str(sb, ", spurious");
+		sep = ", ";
+	}
+	for (unsigned i = 0; i < TL_MARK_COUNT; i++) {
+		unsigned bit = 1u << i;
+		const char *t = tl_mark_text(bit);
+
+		if (!(se->marks & bit) || (bit & retrans_bits) || t == NULL)
+			continue;
+		sb_str(sb, sep);
+		sb_str(sb, t);
+		if (bit == TL_MARK_DUP_ACK) {
+			sb_str(sb, " #");
+			sb_u64(sb, se->dup_ack);
+		}
+		sep = ", ";
+	}
+	sb_str(sb, "]");
+}
+
 /* The SGR colour of a flag set: what matters most to the reader wins. */
 static const char *flags_color(uint8_t flags)
 {
@@ -536,10 +623,15 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	rbuf_u64(b, s->payload_len);
 	ln.col += 6 + dec_digits(s->window) + 5 + dec_digits(s->payload_len);
 
-	if (se->retransmission) {
-		place_extra(&ln, 16);
+	if (se->retransmission || se->marks != 0) {
+		char text[160];
+		struct sbuf sb = { text, sizeof(text), 0 };
+
+		text[0] = '\0';
+		format_marks(se, &sb);
+		place_extra(&ln, text_width(text));
 		color_on(p, SGR_RED);
-		rbuf_puts(b, "[retransmission]");
+		rbuf_write(b, text, sb.len);
 		color_off(p);
 	}
 	{
@@ -576,6 +668,186 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		put_text(b, se->annotation);
 	}
 	rbuf_putc(b, '\n');
+}
+
+/* ---- flight collapse --------------------------------------------------- */
+
+/* True when ev may join (or start) a run: see struct run. */
+static bool collapsible(const struct renderer *r, const struct tl_event *ev)
+{
+	const struct tl_segment_event *se = &ev->u.segment;
+	const struct segment *s = se->seg;
+
+	if (r->opt.verbose || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
+		return false;
+	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
+		return false;
+	return s->payload_len > 0 || (s->flags & TCP_FLAG_ACK);
+}
+
+/* "  0.000312  C → S  ×120     data seq 1..173761 (173760 bytes), 60 ACKs back up
+ *  to 173761, until 0.004567" — a collapsed run, wrapped like a segment line. */
+static void text_run_line(struct renderer *r, struct text_priv *p)
+{
+	struct run *rn = &p->run;
+	struct rbuf *b = &p->b;
+	struct line ln = { .p = p, .r = r, .conn = rn->conn };
+	char count[24], text[96];
+	struct sbuf sb = { count, sizeof(count), 0 };
+
+	count[0] = '\0';
+	ln.col = put_prefix(r, p, rn->conn);
+	ln.col += put_time(p, rn->first_t);
+	rbuf_puts(b, rn->dir == TL_CLIENT ? "  C → S  " : "  C ← S  ");
+	ln.col += 9;
+	sb_str(&sb, "×");
+	sb_u64(&sb, rn->data_segments);
+	rbuf_write(b, count, sb.len);
+	rbuf_spaces(b, FLAGS_WIDTH - text_width(count));
+	rbuf_write(b, "  ", 2);
+	ln.col += (text_width(count) > FLAGS_WIDTH ? text_width(count) : FLAGS_WIDTH) + 2;
+	ln.indent = ln.col;
+
+	/* three items, ", " between them on the line, or wrapped to the indent */
+	char items[3][64];
+	unsigned n = 0;
+
+	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+	items[n][0] = '\0';
+	sb_str(&sb, "data seq ");
+	sb_u64(&sb, rn->seq_lo);
+	sb_str(&sb, "..");
+	sb_u64(&sb, rn->seq_hi);
+	sb_str(&sb, " (");
+	sb_count(&sb, rn->bytes, "byte", "bytes");
+	sb_str(&sb, ")");
+	n++;
+	if (rn->acks > 0) {
+		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+		items[n][0] = '\0';
+		sb_count(&sb, rn->acks, "ACK", "ACKs");
+		if (rn->ack_seen) {
+			sb_str(&sb, " back up to ");
+			sb_u64(&sb, rn->last_ack);
+		}
+		n++;
+	}
+	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+	items[n][0] = '\0';
+	sb_str(&sb, "until ");
+	n++;
+	for (unsigned i = 0; i < n; i++) {
+		bool last = i + 1 == n;
+		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : 1);
+
+		if (i > 0) {
+			if (ln.col + 1 + w <= TEXT_COLS) {
+				rbuf_putc(b, ' ');
+				ln.col++;
+			} else {
+				int pw;
+
+				rbuf_putc(b, '\n');
+				pw = put_prefix(r, p, rn->conn);
+				rbuf_spaces(b, ln.indent - pw);
+				ln.col = ln.indent;
+			}
+		}
+		rbuf_puts(b, items[i]);
+		if (last)
+			(void)rbuf_seconds(b, rn->last_t, 6);
+		else
+			rbuf_putc(b, ',');
+		ln.col += w;
+	}
+	(void)text;
+	rbuf_putc(b, '\n');
+	p->have_last_t = true;
+	p->last_t = rn->last_t;
+}
+
+/* Prints the open run (as its segments, or as one line) and closes it. */
+static void run_flush(struct renderer *r, struct text_priv *p)
+{
+	struct run *rn = &p->run;
+
+	if (!rn->open)
+		return;
+	rn->open = false;
+	if (rn->data_segments + rn->acks <= RUN_HELD) {
+		for (unsigned i = 0; i < rn->held; i++)
+			text_segment(r, p, &rn->h[i].ev);
+	} else {
+		text_run_line(r, p);
+	}
+	p->wrote_any = true;
+}
+
+/* Keeps a copy of ev (segment and payload preview included) in the run. */
+static void run_hold(struct run *rn, const struct tl_event *ev)
+{
+	struct held_segment *h;
+	size_t n;
+
+	if (rn->held >= RUN_HELD)
+		return;
+	h = &rn->h[rn->held++];
+	h->ev = *ev;
+	h->seg = *ev->u.segment.seg;
+	n = h->seg.payload != NULL ? h->seg.payload_captured : 0;
+	if (n > sizeof(h->payload))
+		n = sizeof(h->payload);
+	if (n > 0)
+		memcpy(h->payload, h->seg.payload, n);
+	h->seg.payload = n > 0 ? h->payload : NULL;
+	h->seg.payload_captured = (uint32_t)n;
+	h->ev.u.segment.seg = &h->seg;
+}
+
+/*
+ * Offers a collapsible segment to the run: joins it, or ends the run and
+ * starts a new one.  Returns false when ev cannot start a run (a pure ACK
+ * with no run open): the caller prints it as usual.
+ */
+static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
+{
+	const struct tl_segment_event *se = &ev->u.segment;
+	const struct segment *s = se->seg;
+	struct run *rn = &p->run;
+	bool data = s->payload_len > 0;
+	uint32_t seq = se->rel_seq_known && !r->opt.absolute_only ? se->rel_seq : s->seq;
+
+	if (rn->open && (rn->conn != ev->conn || (data && se->from != rn->dir) ||
+			 ev->t_ns - rn->first_t >= RUN_MAX_NS))
+		run_flush(r, p);
+	if (!rn->open) {
+		if (!data)
+			return false;
+		memset(rn, 0, offsetof(struct run, h));
+		rn->open = true;
+		rn->conn = ev->conn;
+		rn->dir = se->from;
+		rn->first_t = ev->t_ns;
+		rn->rel = se->rel_seq_known && !r->opt.absolute_only;
+		rn->seq_lo = seq;
+		rn->seq_hi = seq + s->payload_len;
+	}
+	run_hold(rn, ev);
+	rn->last_t = ev->t_ns;
+	if (data) {
+		rn->data_segments++;
+		rn->bytes += s->payload_len;
+		if (seq_gt(seq + s->payload_len, rn->seq_hi)) {
+			rn->seq_hi = seq + s->payload_len;
+			}
+	} else {
+		rn->acks++;
+	}
+	if (se->from != rn->dir && (s->flags & TCP_FLAG_ACK)) {
+		rn->ack_seen = true;
+		rn->last_ack = rn->rel && se->rel_ack_known ? se->rel_ack : s->ack;
+	}
+	return true;
 }
 
 /* ---- other events ------------------------------------------------------ */
@@ -675,15 +947,173 @@ static void summary_label(struct renderer *r, struct text_priv *p, unsigned conn
 	rbuf_spaces(&p->b, LABEL_WIDTH - text_width(label));
 }
 
-/* "6 bytes, 5 segments, 0 retransmissions" */
-static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
+/* "6 bytes, 5 segments, 0 retransmissions"; with retransmissions, their
+ * causes: "3 retransmissions (1 RTO, 2 fast, 0 other; 1 spurious)". */
+static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s,
+			    const struct tl_side_analysis *an)
 {
 	put_count(b, s->bytes, "byte", "bytes");
 	rbuf_write(b, ", ", 2);
 	put_count(b, s->segments, "segment", "segments");
 	rbuf_write(b, ", ", 2);
 	put_count(b, s->retransmissions, "retransmission", "retransmissions");
+	/* the causes, when the analysis accounted for every retransmission */
+	if (s->retransmissions > 0 &&
+	    an->retrans_rto + an->retrans_fast + an->retrans_other == s->retransmissions) {
+		rbuf_puts(b, " (");
+		rbuf_u64(b, an->retrans_rto);
+		rbuf_puts(b, " RTO, ");
+		rbuf_u64(b, an->retrans_fast);
+		rbuf_puts(b, " fast, ");
+		rbuf_u64(b, an->retrans_other);
+		rbuf_puts(b, " other");
+		if (an->retrans_spurious > 0) {
+			rbuf_puts(b, "; ");
+			rbuf_u64(b, an->retrans_spurious);
+			rbuf_puts(b, " spurious");
+		}
+		rbuf_putc(b, ')');
+	}
 	rbuf_putc(b, '\n');
+}
+
+/* A duration for people into sb, as put_duration with a space. */
+static void sb_duration(struct sbuf *sb, uint64_t ns)
+{
+	uint64_t unit = ns < 999950u ? 100u : ns < 999950000u ? 100000u : 100000000u;
+	const char *name = ns < 999950u ? " µs" : ns < 999950000u ? " ms" : " s";
+	uint64_t tenths = ns / unit + (ns % unit >= unit / 2 ? 1u : 0u);
+	char d[2] = { (char)('0' + tenths % 10), '\0' };
+
+	sb_u64(sb, tenths / 10);
+	sb_str(sb, ".");
+	sb_str(sb, d);
+	sb_str(sb, name);
+}
+
+/* A rate in bits per second with an SI prefix, one decimal: "8.4 Mbit/s"
+ * ("8.4Mbit/s" without `space`, for the one-line summary). */
+static void sb_rate(struct sbuf *sb, uint64_t bps, bool space)
+{
+	static const char *const names[] = { " kbit/s", " Mbit/s", " Gbit/s", " Tbit/s" };
+	uint64_t div = 1000;
+	unsigned i = 0;
+
+	if (bps < 1000) {
+		sb_u64(sb, bps);
+		sb_str(sb, space ? " bit/s" : "bit/s");
+		return;
+	}
+	while (i + 1 < sizeof(names) / sizeof(names[0]) && bps >= div * 1000 - div / 20) {
+		div *= 1000;
+		i++;
+	}
+	uint64_t tenths = (bps * 10 + div / 2) / div;
+	char d[2] = { (char)('0' + tenths % 10), '\0' };
+
+	sb_u64(sb, tenths / 10);
+	sb_str(sb, ".");
+	sb_str(sb, d);
+	sb_str(sb, names[i] + (space ? 0 : 1));
+}
+
+/*
+ * The wire figures of one side (analysis.h) as items packed on lines under
+ * its traffic line, within TEXT_COLS: goodput, RTT samples, largest flight,
+ * then what it showed as a receiver or prober (duplicate ACKs, zero
+ * windows, ...).  Nothing when the side has none of them.
+ */
+static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsigned conn,
+				  const struct tl_side_analysis *an)
+{
+	char items[8][96];
+	unsigned n = 0;
+	struct sbuf sb;
+
+#define ITEM_BEGIN() (sb = (struct sbuf){ items[n], sizeof(items[n]), 0 }, items[n][0] = '\0')
+	if (an->goodput_known) {
+		ITEM_BEGIN();
+		sb_str(&sb, "goodput ");
+		sb_rate(&sb, an->goodput_bps, true);
+		n++;
+	}
+	if (an->rtt_samples > 0) {
+		ITEM_BEGIN();
+		sb_str(&sb, "RTT ");
+		if (an->rtt_samples == 1) {
+			sb_duration(&sb, an->rtt_min_ns);
+			sb_str(&sb, " (1 sample)");
+		} else {
+			sb_str(&sb, "min ");
+			sb_duration(&sb, an->rtt_min_ns);
+			sb_str(&sb, " avg ");
+			sb_duration(&sb, an->rtt_avg_ns);
+			sb_str(&sb, " max ");
+			sb_duration(&sb, an->rtt_max_ns);
+			sb_str(&sb, " (");
+			sb_u64(&sb, an->rtt_samples);
+			sb_str(&sb, " samples)");
+		}
+		n++;
+	}
+	if (an->flight_known) {
+		ITEM_BEGIN();
+		sb_str(&sb, "largest flight ");
+		sb_count(&sb, an->max_flight, "byte", "bytes");
+		n++;
+	}
+	if (an->dup_acks > 0) {
+		ITEM_BEGIN();
+		sb_count(&sb, an->dup_acks, "dup ACK", "dup ACKs");
+		n++;
+	}
+	if (an->zero_windows > 0) {
+		ITEM_BEGIN();
+		sb_count(&sb, an->zero_windows, "zero window", "zero windows");
+		sb_str(&sb, " (");
+		sb_duration(&sb, an->zero_window_ns);
+		sb_str(&sb, " at zero)");
+		n++;
+	}
+	if (an->zero_window_probes > 0) {
+		ITEM_BEGIN();
+		sb_count(&sb, an->zero_window_probes, "zero-window probe", "zero-window probes");
+		n++;
+	}
+	if (an->window_updates > 0) {
+		ITEM_BEGIN();
+		sb_count(&sb, an->window_updates, "window update", "window updates");
+		n++;
+	}
+	if (an->out_of_order + an->keep_alives > 0) {
+		ITEM_BEGIN();
+		if (an->out_of_order > 0)
+			sb_count(&sb, an->out_of_order, "out-of-order", "out-of-order");
+		if (an->out_of_order > 0 && an->keep_alives > 0)
+			sb_str(&sb, ", ");
+		if (an->keep_alives > 0)
+			sb_count(&sb, an->keep_alives, "keep-alive", "keep-alives");
+		n++;
+	}
+#undef ITEM_BEGIN
+	int col = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int w = text_width(items[i]);
+
+		if (i == 0 || col + 2 + w > TEXT_COLS) {
+			if (i > 0)
+				rbuf_putc(&p->b, '\n');
+			summary_label(r, p, conn, "");
+			col = 2 + LABEL_WIDTH + (r->opt.show_conn ? PREFIX_WIDTH : 0);
+		} else {
+			rbuf_write(&p->b, ", ", 2);
+			col += 2;
+		}
+		rbuf_puts(&p->b, items[i]);
+		col += w;
+	}
+	if (n > 0)
+		rbuf_putc(&p->b, '\n');
 }
 
 /*
@@ -759,9 +1189,11 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 	rbuf_putc(b, '\n');
 
 	summary_label(r, p, conn, "client → server");
-	summary_traffic(b, c);
+	summary_traffic(b, c, &sm->an[TL_CLIENT]);
+	summary_side_analysis(r, p, conn, &sm->an[TL_CLIENT]);
 	summary_label(r, p, conn, "server → client");
-	summary_traffic(b, s);
+	summary_traffic(b, s, &sm->an[TL_SERVER]);
+	summary_side_analysis(r, p, conn, &sm->an[TL_SERVER]);
 
 	summary_label(r, p, conn, "final states");
 	rbuf_puts(b, "client ");
@@ -860,7 +1292,9 @@ static void put_side_pair(struct rbuf *b, const struct tl_summary *sm, bool mss)
 /*
  * One line per connection, fields always present so awk can count them:
  * conn N  A → B  START  rtt X + Y  mss C/S ws C/S sack yes|no ts yes|no
- * bytes →N ←N  dur S  OUTCOME  states C/S  [midstream]
+ * bytes →N ←N  dur S  OUTCOME  states C/S  gp →R ←R  retx →T/F/O ←T/F/O  [midstream]
+ * (gp: goodput each way, "-" when unknown; retx: retransmissions by cause,
+ * RTO/fast/other)
  */
 static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 {
@@ -911,6 +1345,37 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 	rbuf_puts(b, tcp_state_name(sm->side[TL_CLIENT].final_state));
 	rbuf_putc(b, '/');
 	rbuf_puts(b, tcp_state_name(sm->side[TL_SERVER].final_state));
+	/* the wire figures (analysis.h): goodput and retransmissions by cause
+	 * (RTO/fast/other) each way */
+	for (int i = 0; i < 2; i++) {
+		const struct tl_side_analysis *an = &sm->an[i];
+
+		rbuf_puts(b, i == 0 ? "  gp →" : " ←");
+		if (an->goodput_known) {
+			char text[32];
+			struct sbuf sb = { text, sizeof(text), 0 };
+
+			text[0] = '\0';
+			sb_rate(&sb, an->goodput_bps, false);
+			rbuf_write(b, text, sb.len);
+		} else {
+			rbuf_putc(b, '-');
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct tl_side_analysis *an = &sm->an[i];
+
+		rbuf_puts(b, i == 0 ? "  retx →" : " ←");
+		if ((an->retrans_rto | an->retrans_fast | an->retrans_other) == 0) {
+			rbuf_write(b, "0/0/0", 5);   /* the common case, without three conversions */
+			continue;
+		}
+		rbuf_u64(b, an->retrans_rto);
+		rbuf_putc(b, '/');
+		rbuf_u64(b, an->retrans_fast);
+		rbuf_putc(b, '/');
+		rbuf_u64(b, an->retrans_other);
+	}
 	if (sm->midstream)
 		rbuf_puts(b, "  midstream");
 	rbuf_putc(b, '\n');
@@ -929,6 +1394,14 @@ static void text_emit(struct renderer *r, const struct tl_event *ev)
 			rbuf_flush(&p->b);
 		}
 		return;
+	}
+	if (ev->kind == TL_EV_SEGMENT && ev->u.segment.seg != NULL && collapsible(r, ev)) {
+		if (run_offer(r, p, ev)) {
+			rbuf_flush(&p->b);
+			return;
+		}
+	} else {
+		run_flush(r, p);
 	}
 	switch (ev->kind) {
 	case TL_EV_CONN_BEGIN:
@@ -960,6 +1433,17 @@ static void text_finish(struct renderer *r)
 {
 	struct text_priv *p = r->priv;
 
+	run_flush(r, p);
+	rbuf_flush(&p->b);
+	fflush(r->out);
+}
+
+/* renderer.idle: the input paused; prints the flight held back. */
+static void text_idle(struct renderer *r)
+{
+	struct text_priv *p = r->priv;
+
+	run_flush(r, p);
 	rbuf_flush(&p->b);
 	fflush(r->out);
 }
@@ -994,6 +1478,7 @@ struct renderer *render_text_new(FILE *out, const struct render_options *opt)
 	r->emit = text_emit;
 	r->finish = text_finish;
 	r->destroy = text_destroy;
+	r->idle = text_idle;
 	r->out = out;
 	if (opt != NULL)
 		r->opt = *opt;

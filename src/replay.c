@@ -407,8 +407,12 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 	} else {
 		struct pollfd pfd = { .fd = capture_fd(cap), .events = POLLIN };
 		while (!live_signal) {
-			if (poll(&pfd, 1, 250) < 0 && errno != EINTR)
+			int ready = poll(&pfd, 1, 250);
+
+			if (ready < 0 && errno != EINTR)
 				break;
+			if (ready == 0)
+				render_idle(r);   /* a quiet wire: show a flight held back */
 			if (live_signal)
 				break;
 			n = capture_dispatch(cap, -1, on_packet, &rr);

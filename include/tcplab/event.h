@@ -13,6 +13,7 @@
 
 #include "tcplab/segment.h"
 #include "tcplab/tcp_fsm.h"
+#include "tcplab/analysis.h"
 
 enum tl_role { TL_CLIENT = 0, TL_SERVER = 1 };
 
@@ -48,6 +49,9 @@ struct tl_segment_event {
 	uint32_t rel_seq, rel_ack;    /* relative to the sender's / receiver's ISN */
 	bool retransmission;
 	const char *annotation;       /* e.g. "SYN retransmitted (RTO 2 s)"; NULL when none */
+	unsigned marks;               /* enum tl_mark bits (analysis.h): what the capture shows */
+	uint32_t dup_ack;             /* with TL_MARK_DUP_ACK: its number, from 1 */
+	bool state_changes;           /* TL_EV_STATE events caused by this segment follow it */
 };
 
 struct tl_state_event {
@@ -80,6 +84,7 @@ struct tl_summary {
 	/* negotiated (RFC 7323, RFC 2018): only when both SYNs offered */
 	bool wscale_ok, sack_ok, timestamps_ok;
 	bool midstream;
+	struct tl_side_analysis an[2];  /* by role: goodput, RTT samples, retransmissions by cause, ... */
 };
 
 struct tl_event {

@@ -2,7 +2,9 @@
  * flow.h — the tracker: a flow table keyed by the 4-tuple, one connection per
  * entry, the RFC 9293 state of both endpoints kept by tcp_fsm, sequence
  * numbers made relative, retransmissions marked, and a tl_event stream sent
- * to a renderer.
+ * to a renderer.  Every segment also goes through analysis.h (duplicate
+ * ACKs, zero windows, retransmission causes, ...): its marks ride on the
+ * segment event, its per-side figures on the summary.
  *
  * Every source (live session, pcap file, live watch) feeds segments here in
  * capture order; that is what makes their traces identical.  Memory is

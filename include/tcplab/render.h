@@ -15,6 +15,7 @@ struct render_options {
 	bool summary_only;    /* only TL_EV_SUMMARY (and the connection line it needs) */
 	bool show_conn;       /* tag every line with the connection number */
 	bool color;           /* ANSI colours (text on a terminal) */
+	bool verbose;         /* -v: text shows every segment (no collapsed flights) */
 };
 
 struct renderer {
@@ -24,6 +25,7 @@ struct renderer {
 	FILE *out;
 	struct render_options opt;
 	void *priv;
+	void (*idle)(struct renderer *r);     /* optional: the input paused (see render_idle) */
 };
 
 /* Human text: one line a segment, states under it, a summary block.
@@ -37,5 +39,11 @@ struct renderer *render_json_new(FILE *out, const struct render_options *opt);
 void render_emit(struct renderer *r, const struct tl_event *ev);
 void render_finish(struct renderer *r);
 void render_destroy(struct renderer *r);
+
+/* A live source saw no packet for a while (watch: its 250 ms poll timed
+ * out): prints what a renderer holds back waiting for more (the text
+ * renderer's collapsed flight), so a paused transfer is on screen.
+ * NULL-safe; renderers without an idle callback hold nothing. */
+void render_idle(struct renderer *r);
 
 #endif

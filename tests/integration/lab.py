@@ -728,6 +728,18 @@ class NetnsLab:
         """The lab's veth end in ns."""
         return {self.client_ns: self.client_if, self.server_ns: self.server_if}[ns]
 
+    def segmentation_off(self, ns):
+        """Turns off transmit checksum offload on the lab's veth end in ns
+        (ETHTOOL_STXCSUM, no ethtool package needed); segmentation offload
+        goes with it, so the stack puts MSS-sized segments on the veth, as
+        on a real wire, and an nft rule sees them one by one."""
+        code = ("import ctypes, fcntl, socket, struct, sys\n"
+                "val = ctypes.create_string_buffer(struct.pack('II', 0x17, 0))\n"
+                "ifr = struct.pack('16sP', sys.argv[1].encode(), ctypes.addressof(val)).ljust(40, b'\\0')\n"
+                "with socket.socket() as s:\n"
+                "    fcntl.ioctl(s.fileno(), 0x8946, ifr)\n")
+        run(["/usr/bin/python3", "-c", code, self.iface(ns)], ns=ns, check=True)
+
     def run_in(self, ns, argv, **kw):
         """run() inside ns (kw: timeout, input, user, env, cwd, check)."""
         return run(argv, ns=ns, **kw)
@@ -821,6 +833,15 @@ class NetnsLab:
     def drop_first_syn(self, ns, port, hook="in"):
         """Drops exactly the first SYN (without ACK) to port."""
         return self.drop_first(ns, "tcp dport %d tcp flags & (syn|ack) == syn" % port, hook)
+
+    def drop_every(self, ns, n, match, phase=None, hook="in"):
+        """Drops every n-th packet matching match (an nft expression), the
+        first at index phase (default n // 2), entering (hook "in") or
+        leaving (hook "out") ns: deterministic loss in the middle of a flow."""
+        if n < 2:
+            raise ValueError("n must be at least 2")
+        phase = n // 2 if phase is None else phase
+        return self._add_rule(ns, hook, "%s numgen inc mod %d == %d" % (match, n, phase))
 
     def random_loss(self, ns, percent, match="meta l4proto tcp", hook="in"):
         """Drops about percent % (1..100) of the matching packets, at random."""

@@ -688,7 +688,8 @@ static void test_text_payload_escapes(void **state)
 	(void)state;
 
 	cap_open(&cap);
-	r = render_text_new(cap.f, NULL);
+	/* verbose: every segment on its own line (not one collapsed flight) */
+	r = render_text_new(cap.f, &(struct render_options){ .verbose = true });
 	assert_non_null(r);
 	emit_begin(r, 1, &c);
 
@@ -850,8 +851,8 @@ static void test_text_summary_only(void **state)
 	cap_close(&cap, "text summary_only");
 
 	assert_int_equal(count_lines(cap.buf), 2);
-	assert_line(cap.buf, "conn 1  198.18.0.1:43512 → 198.18.0.2:8080  2024-05-01T12:00:00.123457Z  rtt 21.0µs + 19.0µs  mss 1460/1460 ws 7/7 sack yes ts yes  bytes →6 ←0  dur 0.000512 s  closed  states TIME-WAIT/CLOSED");
-	assert_line(cap.buf, "conn 2  ? → ?  1970-01-01T00:00:01.000000Z  rtt 2.5ms + ?  mss 536/? ws -/? sack no ts no  bytes →0 ←0  dur 0.002500 s  refused  states CLOSED/CLOSED");
+	assert_line(cap.buf, "conn 1  198.18.0.1:43512 → 198.18.0.2:8080  2024-05-01T12:00:00.123457Z  rtt 21.0µs + 19.0µs  mss 1460/1460 ws 7/7 sack yes ts yes  bytes →6 ←0  dur 0.000512 s  closed  states TIME-WAIT/CLOSED  gp →- ←-  retx →0/0/0 ←0/0/0");
+	assert_line(cap.buf, "conn 2  ? → ?  1970-01-01T00:00:01.000000Z  rtt 2.5ms + ?  mss 536/? ws -/? sack no ts no  bytes →0 ←0  dur 0.002500 s  refused  states CLOSED/CLOSED  gp →- ←-  retx →0/0/0 ←0/0/0");
 	cap_free(&cap);
 }
 
@@ -1092,8 +1093,10 @@ static void test_json_scenario(void **state)
 	assert_line(cap.buf, "{\"event\":\"segment\",\"conn\":1,\"t\":0.000400,\"from\":\"server\",\"flags\":[\"FIN\",\"ACK\"],\"seq\":1004003003,\"ack\":2882756825,\"rel_seq\":1,\"rel_ack\":8,\"win\":509,\"len\":0,\"options\":{},\"retransmission\":true,\"note\":\"FIN retransmitted (RTO 200 ms)\"}");
 	assert_line(cap.buf, "{\"event\":\"note\",\"conn\":1,\"t\":0.060512,\"text\":\"TIME-WAIT over after 2MSL (shortened to 60 ms)\"}");
 	assert_line(cap.buf, "{\"event\":\"summary\",\"conn\":1,\"outcome\":\"closed\",\"ended\":\"client closed first; four-segment teardown\",\"start\":1714564800.123457,\"duration\":0.000512,\"handshake_rtt\":0.000021000,\"reaction_time\":0.000019049,"
-			     "\"client\":{\"bytes\":6,\"segments\":5,\"retransmissions\":0,\"final_state\":\"TIME-WAIT\",\"isn\":2882756817,\"options\":{\"mss\":1460,\"sack_permitted\":true,\"wscale\":7,\"ts_val\":1,\"ts_ecr\":0}},"
-			     "\"server\":{\"bytes\":0,\"segments\":4,\"retransmissions\":1,\"final_state\":\"CLOSED\",\"isn\":1004003002,\"options\":{\"mss\":1460,\"sack_permitted\":true,\"wscale\":7,\"ts_val\":2,\"ts_ecr\":1}},"
+			     "\"client\":{\"bytes\":6,\"segments\":5,\"retransmissions\":0,\"final_state\":\"TIME-WAIT\",\"isn\":2882756817,\"options\":{\"mss\":1460,\"sack_permitted\":true,\"wscale\":7,\"ts_val\":1,\"ts_ecr\":0},"
+			     "\"goodput_bps\":null,\"rtt\":null,\"retransmissions_by_cause\":{\"rto\":0,\"fast\":0,\"other\":0,\"spurious\":0},\"dup_acks\":0,\"zero_windows\":0,\"zero_window_time\":0.000000,\"zero_window_probes\":0,\"window_updates\":0,\"out_of_order\":0,\"keep_alives\":0,\"max_flight\":null},"
+			     "\"server\":{\"bytes\":0,\"segments\":4,\"retransmissions\":1,\"final_state\":\"CLOSED\",\"isn\":1004003002,\"options\":{\"mss\":1460,\"sack_permitted\":true,\"wscale\":7,\"ts_val\":2,\"ts_ecr\":1},"
+			     "\"goodput_bps\":null,\"rtt\":null,\"retransmissions_by_cause\":{\"rto\":0,\"fast\":0,\"other\":0,\"spurious\":0},\"dup_acks\":0,\"zero_windows\":0,\"zero_window_time\":0.000000,\"zero_window_probes\":0,\"window_updates\":0,\"out_of_order\":0,\"keep_alives\":0,\"max_flight\":null},"
 			     "\"negotiated\":{\"wscale\":true,\"sack\":true,\"timestamps\":true},\"midstream\":false}");
 	cap_free(&cap);
 }
@@ -1239,8 +1242,10 @@ static void test_json_summary_only_unknown(void **state)
 	assert_not_contains(cap.buf, "\"event\":\"segment\"");
 	assert_not_contains(cap.buf, "\"event\":\"connection\"");
 	assert_line(cap.buf, "{\"event\":\"summary\",\"conn\":2,\"outcome\":\"half-open\",\"ended\":\"SYN with no answer in the capture\",\"start\":0.000000,\"duration\":0.000000,\"handshake_rtt\":null,\"reaction_time\":null,"
-			     "\"client\":{\"bytes\":0,\"segments\":3,\"retransmissions\":2,\"final_state\":\"SYN-SENT\",\"isn\":0,\"options\":{}},"
-			     "\"server\":{\"bytes\":0,\"segments\":0,\"retransmissions\":0,\"final_state\":\"LISTEN\",\"isn\":null,\"options\":null},"
+			     "\"client\":{\"bytes\":0,\"segments\":3,\"retransmissions\":2,\"final_state\":\"SYN-SENT\",\"isn\":0,\"options\":{},"
+			     "\"goodput_bps\":null,\"rtt\":null,\"retransmissions_by_cause\":{\"rto\":0,\"fast\":0,\"other\":0,\"spurious\":0},\"dup_acks\":0,\"zero_windows\":0,\"zero_window_time\":0.000000,\"zero_window_probes\":0,\"window_updates\":0,\"out_of_order\":0,\"keep_alives\":0,\"max_flight\":null},"
+			     "\"server\":{\"bytes\":0,\"segments\":0,\"retransmissions\":0,\"final_state\":\"LISTEN\",\"isn\":null,\"options\":null,"
+			     "\"goodput_bps\":null,\"rtt\":null,\"retransmissions_by_cause\":{\"rto\":0,\"fast\":0,\"other\":0,\"spurious\":0},\"dup_acks\":0,\"zero_windows\":0,\"zero_window_time\":0.000000,\"zero_window_probes\":0,\"window_updates\":0,\"out_of_order\":0,\"keep_alives\":0,\"max_flight\":null},"
 			     "\"negotiated\":{\"wscale\":false,\"sack\":false,\"timestamps\":false},\"midstream\":false}");
 	cap_free(&cap);
 }
