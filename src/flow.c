@@ -518,6 +518,8 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 		c->info.server_port = seg->sport;
 	}
 	c->info.start_ns = seg->ts_ns;
+	c->info.encap_count = seg->encap_count;
+	memcpy(c->info.encap, seg->encap, sizeof(c->info.encap));
 
 	c->hnext = ft->buckets[h & (ft->nbuckets - 1)];
 	ft->buckets[h & (ft->nbuckets - 1)] = c;
