@@ -29,6 +29,9 @@ PKGS=(
 	curl              # demo: a real HTTP client as the kernel-side peer
 	procps            # ps/pkill-free process inspection used by scripts (ps, pgrep)
 	util-linux        # setpriv/runuser: the non-root permission test
+	zlib1g-dev        # replay: reads gzip-compressed captures (src/instream.c)
+	clang             # make fuzz: libFuzzer harnesses (tests/fuzz/)
+	libclang-rt-14-dev # make fuzz: libFuzzer and sanitizer runtimes for clang 14
 )
 
 if [ "$(id -u)" -ne 0 ]; then
