@@ -60,7 +60,7 @@ struct capture {
 	struct pcapng_reader *ng;
 	FILE *ng_fp;
 	char *filter_text;
-	struct ng_filter { int link; struct bpf_program prog; } filters[8];
+	struct ng_filter { int link; bool unusable; struct bpf_program prog; } filters[8];
 	int nfilters;
 };
 
@@ -461,7 +461,7 @@ static struct bpf_program *ng_filter_for(struct capture *c, int link)
 
 	for (int i = 0; i < c->nfilters; i++)
 		if (c->filters[i].link == link)
-			return &c->filters[i].prog;
+			return c->filters[i].unusable ? NULL : &c->filters[i].prog;
 	if (c->nfilters == (int)(sizeof(c->filters) / sizeof(c->filters[0]))) {
 		fmt_err(c->err, "the capture has more than 8 link types to filter");
 		return NULL;
@@ -473,9 +473,14 @@ static struct bpf_program *ng_filter_for(struct capture *c, int link)
 	}
 	f = &c->filters[c->nfilters];
 	if (pcap_compile(dead, &f->prog, c->filter_text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		fmt_err(c->err, "the filter '%s' does not apply to link type %d: %s", c->filter_text, link,
-			pcap_geterr(dead));
+		/* libpcap cannot filter some link types (NFLOG): their packets
+		 * cannot be tested, so they are skipped, and the user told once */
+		fprintf(stderr, "tcplab: the filter does not apply to the packets of link type %d (%s): "
+			"they are skipped\n", link, pcap_geterr(dead));
 		pcap_close(dead);
+		f->link = link;
+		f->unusable = true;
+		c->nfilters++;
 		return NULL;
 	}
 	pcap_close(dead);
@@ -514,6 +519,8 @@ static int ng_dispatch(struct capture *c, int max, capture_handler cb, void *use
 			struct pcap_pkthdr h;
 
 			if (prog == NULL) {
+				if (c->nfilters > 0 && c->filters[c->nfilters - 1].unusable)
+					continue;      /* a link type the filter cannot test */
 				c->eof = true;
 				return CAPTURE_ERR;
 			}
@@ -699,7 +706,8 @@ void capture_close(struct capture *c)
 		pcapng_close(c->ng);
 		fclose(c->ng_fp);
 		for (int i = 0; i < c->nfilters; i++)
-			pcap_freecode(&c->filters[i].prog);
+			if (!c->filters[i].unusable)
+				pcap_freecode(&c->filters[i].prog);
 		free(c->filter_text);
 	}
 	free(c->file_buffer);
