@@ -660,7 +660,7 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 		t.encap_count = c->encap_count;
 		memcpy(t.encap, c->encap, sizeof(t.encap));
 		rbuf_puts(b, "  (tunnel: ");
-		rbuf_puts(b, segment_tunnel_format(&t, " in ", names, sizeof(names)));
+		rbuf_puts(b, segment_tunnel_format(&t, "/", names, sizeof(names)));
 		rbuf_putc(b, ')');
 	}
 	rbuf_putc(b, '\n');
