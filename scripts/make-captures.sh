@@ -691,6 +691,10 @@ cap_gzip() {
 	[ -f "$OUT/kernel-echo.pcap" ] || cap_kernel_echo
 	gzip -9 -n -c "$OUT/kernel-echo.pcap" >"$WORK/c.pcap.gz"
 	keep "$WORK/c.pcap.gz" kernel-echo.pcap.gz
+	# a compressed stream cut in the middle (a download that stopped)
+	mkdir -p "$OUT/bad"
+	head -c 250 "$OUT/kernel-echo.pcap.gz" >"$WORK/cut.pcap.gz"
+	keep "$WORK/cut.pcap.gz" bad/cut.pcap.gz
 }
 
 # TCP Fast Open (RFC 7413): net.ipv4.tcp_fastopen=3 in both namespaces (each
