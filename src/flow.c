@@ -796,7 +796,7 @@ static bool infer_one(struct flow_table *ft, struct conn *c, const struct segmen
 		t.flags = TCP_FLAG_ACK;
 		t.seq = c->ep[TL_CLIENT].iss_known ? c->ep[TL_CLIENT].iss + 1 : seg->ack;
 		t.ack = seg->seq;
-	} else if (c->one_way && o->iss_known && seq_gt(seg->ack, o->snd_nxt) &&
+	} else if ((c->one_way || c->info.midstream) && o->iss_known && seq_gt(seg->ack, o->snd_nxt) &&
 		   seg->ack - o->snd_nxt <= (1u << 30) && o->state != TCP_CLOSED) {
 		/* an acknowledgment past what the other side was seen to send */
 		t.flags = TCP_FLAG_ACK;

@@ -427,6 +427,22 @@ static void test_other_side_appears_late(void **state)
 	assert_null(strstr(k.rec.text[MAX_EV - 1], "one direction"));
 }
 
+static void test_oneway_midstream(void **state)
+{
+	struct tracker k;
+
+	(void)state;
+	/* joined mid-stream, one side only: its acknowledgments still reveal bytes */
+	tracker_open(&k);
+	feed(&k, true, TCP_FLAG_ACK | TCP_FLAG_PSH, C_ISN + 1, S_ISN + 1, 10);
+	feed(&k, true, TCP_FLAG_ACK, C_ISN + 11, S_ISN + 1 + 40, 0);
+	tracker_close(&k);
+	assert_int_equal(count_kind(&k.rec, TL_EV_NOTE, false), 1);
+	assert_int_equal(count_kind(&k.rec, TL_EV_SEGMENT, true), 1);
+	assert_int_equal(k.rec.sum.side[TL_SERVER].bytes, 40);
+	assert_non_null(strstr(k.rec.text[MAX_EV - 1], "one direction only"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_oneway_server_side),
 		cmocka_unit_test(test_two_directions_infer_nothing),
 		cmocka_unit_test(test_other_side_appears_late),
+		cmocka_unit_test(test_oneway_midstream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
