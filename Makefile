@@ -125,13 +125,16 @@ $(BUILD)/fuzz/corpus/.made: $(wildcard captures/*) tests/fuzz/make-seeds.py
 	rm -rf $(BUILD)/fuzz/corpus && python3 tests/fuzz/make-seeds.py $(BUILD)/fuzz/corpus && touch $@
 
 fuzz: $(FUZZ_BINS) $(BUILD)/fuzz/corpus/.made
-	@for h in $(FUZZ_HARNESSES); do \
+	@found=0; for h in $(FUZZ_HARNESSES); do \
 		mkdir -p tests/fuzz/crashes/$$h $(BUILD)/fuzz/work/$$h; \
 		echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
-		$(BUILD)/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+		if ! $(BUILD)/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=tests/fuzz/crashes/$$h/ -print_final_stats=1 \
-			$(BUILD)/fuzz/work/$$h $(BUILD)/fuzz/corpus/$$h 2>&1 | tail -12 || exit 1; \
-	done
+			$(BUILD)/fuzz/work/$$h $(BUILD)/fuzz/corpus/$$h >$(BUILD)/fuzz/$$h.log 2>&1; then \
+			found=1; echo "fuzz_$$h found a crash: see $(BUILD)/fuzz/$$h.log; the input is in tests/fuzz/crashes/$$h/"; \
+		fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$h.log; \
+	done; exit $$found
 
 fuzz-regress: $(REGRESS_BINS)
 	@bash tests/fuzz/regress.sh
