@@ -647,6 +647,9 @@ static enum decode_status decode_ipv4(struct dctx *c, const uint8_t *p, uint32_t
 			return fail(errbuf, DECODE_MALFORMED,
 				    "IPv4 header of 20 bytes runs past the %u bytes its enclosing header gives it",
 				    len);
+		if (exact && len < IPV4_MIN_HDR)
+			return fail(errbuf, DECODE_TRUNCATED,
+				    "IPv4 header cut by IP fragmentation: %u of 20 bytes in the first fragment", len);
 		return fail(errbuf, DECODE_TRUNCATED,
 			    "IPv4 header cut by the capture: %u of 20 bytes captured", cap);
 	}
@@ -765,6 +768,9 @@ static enum decode_status decode_ipv6(struct dctx *c, const uint8_t *p, uint32_t
 			return fail(errbuf, DECODE_MALFORMED,
 				    "IPv6 header of 40 bytes runs past the %u bytes its enclosing header gives it",
 				    len);
+		if (exact && len < IPV6_HDR_LEN)
+			return fail(errbuf, DECODE_TRUNCATED,
+				    "IPv6 header cut by IP fragmentation: %u of 40 bytes in the first fragment", len);
 		return fail(errbuf, DECODE_TRUNCATED,
 			    "IPv6 header cut by the capture: %u of 40 bytes captured", cap);
 	}
@@ -927,6 +933,9 @@ static enum decode_status decode_ethernet(struct dctx *c, const uint8_t *p, uint
 		if (len < ETH_HDR_LEN && exact && !c->fragment)
 			return fail(c->errbuf, DECODE_MALFORMED,
 				    "Ethernet header of 14 bytes runs past the %u bytes of the tunnel", len);
+		if (len < ETH_HDR_LEN && exact)
+			return fail(c->errbuf, DECODE_TRUNCATED,
+				    "Ethernet header cut by IP fragmentation: %u of 14 bytes in the first fragment", len);
 		return fail(c->errbuf, DECODE_TRUNCATED,
 			    "Ethernet header cut by the capture: %u of 14 bytes captured", cap);
 	}

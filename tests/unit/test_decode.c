@@ -2357,6 +2357,181 @@ static void test_tunnel_names(void **state)
 	(void)segment_tunnel_format(&s, "/", buf, sizeof(buf));
 }
 
+/* Every tunnel refuses to be the 9th nested encapsulation, and a first IP
+ * fragment that ends inside a tunnel header is TRUNCATED (the rest is in
+ * later fragments), not MALFORMED. */
+static void test_nesting_limit_each_tunnel(void **state)
+{
+	struct pkt k;
+	struct result r;
+
+	(void)state;
+	for (int kind = 0; kind < 12; kind++) {
+		pkt_inner(&k, 4, 1);
+		switch (kind) {
+		case 0:   /* VXLAN */
+			pkt_eth(&k, 0x0800);
+			pkt_prepend(&k, (const uint8_t[]){ 0x08, 0, 0, 0, 0, 0, 1, 0 }, 8);
+			pkt_udp(&k, 4789);
+			pkt_ipv4(&k, 17);
+			break;
+		case 1:   /* VXLAN-GPE */
+			pkt_prepend(&k, (const uint8_t[]){ 0x0c, 0, 0, 1, 0, 0, 1, 0 }, 8);
+			pkt_udp(&k, 4790);
+			pkt_ipv4(&k, 17);
+			break;
+		case 2:   /* Geneve */
+			pkt_prepend(&k, (const uint8_t[]){ 0, 0, 0x08, 0x00, 0, 0, 1, 0 }, 8);
+			pkt_udp(&k, 6081);
+			pkt_ipv4(&k, 17);
+			break;
+		case 3:   /* GRE */
+			pkt_gre(&k, 0, 0x0800);
+			pkt_ipv4(&k, 47);
+			break;
+		case 4:   /* ERSPAN I: GRE pushes, then ERSPAN */
+			pkt_eth(&k, 0x0800);
+			pkt_gre(&k, 0, 0x88be);
+			pkt_ipv4(&k, 47);
+			break;
+		case 5:   /* ERSPAN II */
+			pkt_eth(&k, 0x0800);
+			pkt_prepend(&k, (const uint8_t[]){ 0x10, 0, 0, 1, 0, 0, 0, 0 }, 8);
+			pkt_gre(&k, 0x1000, 0x88be);
+			pkt_ipv4(&k, 47);
+			break;
+		case 6:   /* ERSPAN III */
+			pkt_eth(&k, 0x0800);
+			pkt_prepend(&k, (const uint8_t[]){ 0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0 }, 12);
+			pkt_gre(&k, 0x1000, 0x22eb);
+			pkt_ipv4(&k, 47);
+			break;
+		case 7:   /* PPTP */
+			pkt_prepend(&k, (const uint8_t[]){ 0x00, 0x21 }, 2);
+			pkt_gre(&k, 0x2001, 0x880b);
+			pkt_ipv4(&k, 47);
+			break;
+		case 8:   /* 6in4 */
+			pkt_inner(&k, 6, 1);
+			pkt_ipv4(&k, 41);
+			break;
+		case 9:   /* MPLS in IP */
+			pkt_mpls(&k, 1);
+			pkt_ipv4(&k, 137);
+			break;
+		case 10:  /* PPPoE inside gretap */
+			pkt_pppoe(&k, 0x0021);
+			pkt_eth(&k, 0x8864);
+			pkt_gre(&k, 0, 0x6558);
+			pkt_ipv4(&k, 47);
+			break;
+		case 11:  /* a VLAN tag inside gretap */
+			pkt_prepend(&k, (const uint8_t[]){ 0x81, 0x00, 0, 5, 0x08, 0x00 }, 6);
+			pkt_prepend(&k, (const uint8_t[]){ 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 }, 12);
+			pkt_gre(&k, 0, 0x6558);
+			pkt_ipv4(&k, 47);
+			break;
+		}
+		r = pkt_run(&k, k.len);
+		if (r.st != DECODE_OK)
+			fail_msg("tunnel %d alone: %s (%s)", kind, decode_status_name(r.st), r.err);
+		/* wrapped in IP-in-IP until it no longer fits in 8 */
+		for (int n = 0; n < 9; n++) {
+			pkt_ipv4(&k, 4);
+			r = pkt_run(&k, k.len);
+			if (r.st == DECODE_MALFORMED)
+				break;
+			assert_int_equal(r.st, DECODE_OK);
+		}
+		assert_int_equal(r.st, DECODE_MALFORMED);
+		assert_non_null(strstr(r.err, "nests more than 8"));
+	}
+
+	/* the outer IPv4 is a first fragment ending inside the tunnel's headers */
+	for (int kind = 0; kind < 3; kind++) {
+		uint32_t cut;
+
+		pkt_inner(&k, 4, 20);
+		if (kind == 0) {
+			pkt_gre(&k, 0x3000, 0x0800);          /* ends inside the 12-byte GRE header */
+			cut = 20 + 6;
+		} else if (kind == 1) {
+			pkt_prepend(&k, (const uint8_t[]){ 0x08, 0, 0, 0, 0, 0, 1, 0 }, 8);
+			pkt_udp(&k, 4789);                    /* ends inside the VXLAN header */
+			cut = 20 + 8 + 4;
+		} else {
+			pkt_ipv4(&k, 4);                      /* inner IPv4 header cut by the fragment */
+			cut = 20 + 10;
+		}
+		pkt_ipv4(&k, kind == 0 ? 47 : (kind == 1 ? 17 : 4));
+		if (kind == 1) {
+			/* VXLAN carries Ethernet: rebuild with an inner Ethernet header */
+			pkt_inner(&k, 4, 20);
+			pkt_eth(&k, 0x0800);
+			pkt_prepend(&k, (const uint8_t[]){ 0x08, 0, 0, 0, 0, 0, 1, 0 }, 8);
+			pkt_udp(&k, 4789);
+			pkt_ipv4(&k, 17);
+		}
+		pkt_data(&k)[6] = 0x20;                       /* MF, offset 0 */
+		pkt_data(&k)[2] = (uint8_t)(cut >> 8);
+		pkt_data(&k)[3] = (uint8_t)cut;
+		r = run(k.link, pkt_data(&k), cut, cut);
+		if (r.st != DECODE_TRUNCATED)
+			fail_msg("fragment %d: %s (%s)", kind, decode_status_name(r.st), r.err);
+		if (strstr(r.err, "fragment") == NULL)
+			fail_msg("fragment %d: %s", kind, r.err);
+	}
+	/* ... ending inside an inner IPv6 header (6in4), an inner Ethernet header (gretap) */
+	for (int kind = 0; kind < 2; kind++) {
+		uint32_t cut = kind == 0 ? 20 + 30 : 20 + 4 + 10;
+
+		pkt_inner(&k, kind == 0 ? 6 : 4, 20);
+		if (kind == 1) {
+			pkt_eth(&k, 0x0800);
+			pkt_gre(&k, 0, 0x6558);
+		}
+		pkt_ipv4(&k, kind == 0 ? 41 : 47);
+		pkt_data(&k)[6] = 0x20;
+		pkt_data(&k)[2] = 0;
+		pkt_data(&k)[3] = (uint8_t)cut;
+		r = run(k.link, pkt_data(&k), cut, cut);
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+		assert_non_null(strstr(r.err, "fragmentation"));
+	}
+	/* a first IPv6 fragment carrying IPv6 whose payload continues later */
+	pkt_inner(&k, 6, 40);
+	pkt_prepend(&k, (const uint8_t[]){ 41, 0, 0, 1, 0, 0, 0, 7 }, 8);   /* fragment header, M set */
+	pkt_ipv6(&k, 44);
+	pkt_data(&k)[4] = 0;
+	pkt_data(&k)[5] = 8 + 40 + 30;                    /* the fragment holds 30 bytes of the inner packet */
+	r = run(k.link, pkt_data(&k), 40 + 8 + 40 + 30, 40 + 8 + 40 + 30);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+	/* and a UDP tunnel whose UDP length runs into later fragments */
+	pkt_inner(&k, 4, 40);
+	pkt_prepend(&k, (const uint8_t[]){ 0, 0, 0x08, 0x00, 0, 0, 1, 0 }, 8);
+	pkt_udp(&k, 6081);
+	pkt_ipv4(&k, 17);
+	pkt_data(&k)[6] = 0x20;
+	pkt_data(&k)[3] = 20 + 8 + 8 + 20 + 10;
+	pkt_data(&k)[2] = 0;
+	r = run(k.link, pkt_data(&k), 20 + 8 + 8 + 20 + 10, 20 + 8 + 8 + 20 + 10);
+	assert_int_equal(r.st, DECODE_TRUNCATED);
+
+	/* an IPv6 jumbo hop-by-hop header cut by the capture: the frame's length */
+	{
+		static uint8_t j[100];
+
+		memset(j, 0, sizeof(j));
+		j[0] = 0x60;
+		j[40] = 6;
+		j[41] = 1;                                    /* 16 bytes, only 1 captured */
+		r = run(LINK_RAW, j, 41, 200);
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+		r = run(LINK_RAW, j, 50, 200);                /* 10 of 16 captured */
+		assert_int_equal(r.st, DECODE_TRUNCATED);
+	}
+}
+
 /* ---- segment.c helpers -------------------------------------------------------------------- */
 
 static void test_ip_addr_format_parse(void **state)
@@ -2486,6 +2661,7 @@ int main(void)
 		cmocka_unit_test(test_named_options),
 		cmocka_unit_test(test_cut_options),
 		cmocka_unit_test(test_tunnel_names),
+		cmocka_unit_test(test_nesting_limit_each_tunnel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
