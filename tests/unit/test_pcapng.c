@@ -268,6 +268,31 @@ static void test_timestamps(void **state)
 	assert_int_equal(ra.p[3].ts_ns, 50001000000ull);
 }
 
+static void test_big_endian_offset_and_simple_packets(void **state)
+{
+	struct img m = { .swap = true };
+	struct readall ra;
+
+	(void)state;
+	shb(&m);
+	idb(&m, 1, 4, 3, 100);                        /* ms, +100 s, snaplen 4 */
+	epb(&m, 0, 2500, DATA, 1, 1);
+	spb(&m, DATA, 7, 7);                          /* 7 bytes, the snaplen keeps 4 */
+	spb(&m, DATA, 7, 2);                          /* the original was 2 bytes */
+	/* a second interface block that is too short, mid-file */
+	p32(&m, 1);
+	p32(&m, 16);
+	p32(&m, 1);
+	p32(&m, 16);
+	ra = read_img(&m);
+	assert_int_equal(ra.n, 3);
+	assert_int_equal(ra.p[0].ts_ns, 102500000000ull);
+	assert_int_equal(ra.p[1].caplen, 4);
+	assert_int_equal(ra.p[2].caplen, 2);
+	assert_int_equal(ra.rc, PCAPNG_ERR);
+	assert_non_null(strstr(ra.err, "too short"));
+}
+
 static void test_second_section_resets_interfaces(void **state)
 {
 	struct img m = { 0 };
@@ -529,6 +554,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interfaces_of_different_link_types),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_big_endian_offset_and_simple_packets),
 		cmocka_unit_test(test_second_section_resets_interfaces),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_instream_plain_and_gzip),
