@@ -351,9 +351,24 @@ static void report(struct replay_run *rr)
 
 bool replay_is_file(const char *path)
 {
+	static const char *const ext[] = { ".pcap", ".pcapng", ".cap", ".gz", ".pcap0", ".dmp" };
 	struct stat st;
+	size_t n;
 
-	return path != NULL && stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+	if (path == NULL)
+		return false;
+	if (stat(path, &st) == 0)
+		return !S_ISDIR(st.st_mode);
+	/* a capture's name that does not exist is still meant as a file: it
+	 * gets "cannot open", not "bad filter expression" */
+	n = strlen(path);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && strcmp(path + n - e, ext[i]) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* One input of a merge: its next packet, copied (libpcap reuses its buffer). */

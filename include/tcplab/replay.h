@@ -27,8 +27,10 @@ struct replay_options {
 	int npaths;
 };
 
-/* True when path names an existing file that is not a directory (how the
- * command line tells a second capture file from a filter's first word). */
+/* True when path names an existing file that is not a directory, or does
+ * not exist but ends like a capture's name (.pcap, .pcapng, .cap, .gz...):
+ * how the command line tells a second capture file from a filter's first
+ * word. */
 bool replay_is_file(const char *path);
 
 /* Runs replay or watch.  Returns an enum tcplab_exit value; errbuf holds the
