@@ -17,7 +17,7 @@ CC      ?= cc
 BUILD   ?= build
 
 PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread
+PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread -lz
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
@@ -41,6 +41,7 @@ LAB_BINS  := $(LAB_SRCS:tests/lab/%.c=$(BUILD)/lab/%)
 
 .SECONDARY:
 .PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps install-caps deb
+.PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps fuzz fuzz-build fuzz-regress
 
 # everything tcplab's own commands need: the binary and the lab helpers
 # its demos run
@@ -105,6 +106,53 @@ demo: tcplab lab
 
 bench: tcplab lab
 	@bash scripts/bench.sh
+
+# ---- fuzzing (issue 13) ----
+# make fuzz: libFuzzer harnesses (clang, ASan + UBSan) for the decoder, the
+# tracker and the capture reader, each run FUZZ_SECONDS on a seed corpus
+# made from captures/; crashing inputs land in tests/fuzz/crashes/HARNESS/
+# (keep them: fuzz-regress replays them in `make check`).
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES := decode flow capture
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_BINS := $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)
+REGRESS_BINS := $(FUZZ_HARNESSES:%=$(BUILD)/fuzz-regress/fuzz_%)
+
+$(BUILD)/fuzz/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Iinclude $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_links.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Iinclude $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
+
+# the same harnesses without libFuzzer (gcc, ASan + UBSan): replay files
+$(BUILD)/fuzz-regress/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/regress_main.c tests/fuzz/fuzz_links.h $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/fuzz/regress_main.c $(SAN_LIB_OBJS) $(PKG_LIBS) $(ALL_LDFLAGS)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/corpus/.made: $(wildcard captures/*) tests/fuzz/make-seeds.py
+	rm -rf $(BUILD)/fuzz/corpus && python3 tests/fuzz/make-seeds.py $(BUILD)/fuzz/corpus && touch $@
+
+fuzz: $(FUZZ_BINS) $(BUILD)/fuzz/corpus/.made
+	@found=0; for h in $(FUZZ_HARNESSES); do \
+		mkdir -p tests/fuzz/crashes/$$h $(BUILD)/fuzz/work/$$h; \
+		echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+		if ! $(BUILD)/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=tests/fuzz/crashes/$$h/ -print_final_stats=1 \
+			$(BUILD)/fuzz/work/$$h $(BUILD)/fuzz/corpus/$$h >$(BUILD)/fuzz/$$h.log 2>&1; then \
+			found=1; echo "fuzz_$$h found a crash: see $(BUILD)/fuzz/$$h.log; the input is in tests/fuzz/crashes/$$h/"; \
+		fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$h.log; \
+	done; exit $$found
+
+fuzz-regress: $(REGRESS_BINS)
+	@bash tests/fuzz/regress.sh
+
+check: $(REGRESS_BINS)
 
 # ---- install ----
 # The installed binary finds its files relative to itself (src/paths.c):

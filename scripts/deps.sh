@@ -34,6 +34,9 @@ PKGS=(
 	bash-completion   # tests of the bash completion as bash-completion loads it
 	zsh               # tests of the zsh completion
 	libcap2-bin       # setcap/getcap: make install-caps and its test
+	zlib1g-dev        # replay: reads gzip-compressed captures (src/instream.c)
+	clang             # make fuzz: libFuzzer harnesses (tests/fuzz/)
+	libclang-rt-14-dev # make fuzz: libFuzzer and sanitizer runtimes for clang 14
 )
 
 if [ "$(id -u)" -ne 0 ]; then

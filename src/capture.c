@@ -26,7 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <pcap.h>
+
+#include "tcplab/instream.h"
+#include "tcplab/pcapng.h"
 
 #define DEFAULT_SNAPLEN 262144   /* libpcap's and tcpdump's default */
 #define NS_PER_SEC 1000000000ull
@@ -49,6 +54,14 @@ struct capture {
 	char *file_buffer;          /* stdio buffer of a savefile's FILE, freed after pcap_close */
 	bool break_stale;           /* ... and libpcap's flag outlived the call */
 	char err[CAPTURE_ERRBUF_SIZE];
+	/* pcapng files are read by pcapng.c (their interfaces may differ in
+	 * link type, which libpcap refuses); the filter is compiled once per
+	 * link type met and run with pcap_offline_filter */
+	struct pcapng_reader *ng;
+	FILE *ng_fp;
+	char *filter_text;
+	struct ng_filter { int link; bool unusable; struct bpf_program prog; } filters[8];
+	int nfilters;
 };
 
 struct capture_writer {
@@ -254,13 +267,17 @@ struct capture *capture_open_live(const struct capture_live_options *opt,
 struct capture *capture_open_file(const char *path, const char *filter,
 				  char errbuf[CAPTURE_ERRBUF_SIZE])
 {
-	char perr[PCAP_ERRBUF_SIZE];
-	bool is_stdin;
+	char perr[PCAP_ERRBUF_SIZE > INSTREAM_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE : INSTREAM_ERRBUF_SIZE];
+	const char *name;
+	bool is_stdin, regular = false, gz = false;
 	struct capture *c;
 	struct stat st;
-	FILE *fp;
+	uint8_t magic[4] = { 0 };
+	size_t nmagic = 0;
+	FILE *fp = NULL;
 	pcap_t *p;
 	char *vbuf = NULL;
+	int fd;
 
 	if (errbuf)
 		errbuf[0] = '\0';
@@ -269,42 +286,102 @@ struct capture *capture_open_file(const char *path, const char *filter,
 		return NULL;
 	}
 	is_stdin = strcmp(path, "-") == 0;
+	name = is_stdin ? "standard input" : path;
 	if (is_stdin) {
-		fp = stdin;
+		fd = STDIN_FILENO;
 	} else {
-		fp = fopen(path, "rb");
-		if (fp == NULL) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
 			fmt_err(errbuf, "cannot open %s: %s", path, strerror(errno));
 			return NULL;
 		}
 	}
-	/* libpcap reads a savefile with two fread() calls per packet; stdio's
-	 * default 4 KiB buffer made that a read() every few dozen packets.
-	 * (glibc ignores the size unless it is given the buffer.)  Standard
-	 * input keeps its own: a pipe delivers what it has anyway. */
-	if (!is_stdin) {
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			fmt_err(errbuf, "%s is a directory, not a pcap or pcapng file", path);
+			goto fail_fd;
+		}
+		if (S_ISREG(st.st_mode) && st.st_size == 0) {
+			fmt_err(errbuf, "%s: not a pcap or pcapng file (it is empty)", path);
+			goto fail_fd;
+		}
+		regular = S_ISREG(st.st_mode);
+	}
+	if (regular) {
+		ssize_t n = pread(fd, magic, sizeof(magic), 0);
+
+		nmagic = n > 0 ? (size_t)n : 0;
+	}
+	if (regular && !instream_is_gzip_magic(magic, nmagic)) {
+		/* the common case, kept cheap: stdio straight on the file.
+		 * libpcap reads a savefile with two fread() calls per packet;
+		 * stdio's default 4 KiB buffer made that a read() every few
+		 * dozen packets (glibc ignores the size unless it is given the
+		 * buffer). */
+		fp = fdopen(fd, "rb");
+		if (fp == NULL) {
+			fmt_err(errbuf, "cannot open %s: %s", path, strerror(errno));
+			goto fail_fd;
+		}
+		vbuf = malloc(CAPTURE_FILE_BUFFER);
+		if (vbuf != NULL && setvbuf(fp, vbuf, _IOFBF, CAPTURE_FILE_BUFFER) != 0) {
+			free(vbuf);
+			vbuf = NULL;
+		}
+	} else {
+		/* gzip, or a pipe whose first bytes cannot be read twice */
+		fp = instream_open(fd, !is_stdin, magic, &nmagic, &gz, perr);
+		if (fp == NULL) {
+			fmt_err(errbuf, "%s: %s", name, perr);
+			goto fail_fd;
+		}
+		if (nmagic == 0) {
+			fmt_err(errbuf, "%s: not a pcap or pcapng file (it is empty%s)", name,
+				gz ? " once decompressed" : "");
+			fclose(fp);
+			return NULL;
+		}
 		vbuf = malloc(CAPTURE_FILE_BUFFER);
 		if (vbuf != NULL && setvbuf(fp, vbuf, _IOFBF, CAPTURE_FILE_BUFFER) != 0) {
 			free(vbuf);
 			vbuf = NULL;
 		}
 	}
-	if (fstat(fileno(fp), &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			fmt_err(errbuf, "%s is a directory, not a pcap or pcapng file", path);
-			goto fail;
+
+	if (pcapng_is_magic(magic, nmagic)) {
+		struct pcapng_reader *ng = pcapng_open(fp, perr);
+
+		if (ng == NULL) {
+			fmt_err(errbuf, "%s: not a readable pcapng file (%s)", name, perr);
+			fclose(fp);
+			free(vbuf);
+			return NULL;
 		}
-		if (S_ISREG(st.st_mode) && st.st_size == 0) {
-			fmt_err(errbuf, "%s: not a pcap or pcapng file (it is empty)", path);
-			goto fail;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || (filter && *filter && (c->filter_text = strdup(filter)) == NULL)) {
+			fmt_err(errbuf, "out of memory");
+			free(c);
+			pcapng_close(ng);
+			fclose(fp);
+			free(vbuf);
+			return NULL;
 		}
+		c->ng = ng;
+		c->ng_fp = fp;
+		c->nano = true;
+		c->link = pcapng_first_link(ng);
+		c->file_buffer = vbuf;
+		return c;
 	}
+
 	perr[0] = '\0';
 	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (p == NULL) {
-		fmt_err(errbuf, "%s: not a pcap or pcapng file (%s)", is_stdin ? "standard input" : path,
+		fmt_err(errbuf, "%s: not a pcap or pcapng file (%s)", name,
 			perr[0] ? perr : "unknown format");
-		goto fail;
+		fclose(fp);
+		free(vbuf);
+		return NULL;
 	}
 	/* From here on pcap_close() closes fp; vbuf is freed after it. */
 	if (install_filter(p, filter, errbuf) != 0) {
@@ -322,10 +399,9 @@ struct capture *capture_open_file(const char *path, const char *filter,
 	c->file_buffer = vbuf;
 	return c;
 
-fail:
+fail_fd:
 	if (!is_stdin)
-		fclose(fp);
-	free(vbuf);
+		close(fd);
 	return NULL;
 }
 
@@ -374,6 +450,100 @@ static bool is_truncation(const char *msg)
 	return strstr(msg, "truncated") != NULL;
 }
 
+static int link_to_dlt(int link);
+
+/* Contract: the filter compiled for link (once per link type; at most 8
+ * kinds); NULL with c->err set when it cannot be compiled for it. */
+static struct bpf_program *ng_filter_for(struct capture *c, int link)
+{
+	struct ng_filter *f;
+	pcap_t *dead;
+
+	for (int i = 0; i < c->nfilters; i++)
+		if (c->filters[i].link == link)
+			return c->filters[i].unusable ? NULL : &c->filters[i].prog;
+	if (c->nfilters == (int)(sizeof(c->filters) / sizeof(c->filters[0]))) {
+		fmt_err(c->err, "the capture has more than 8 link types to filter");
+		return NULL;
+	}
+	dead = pcap_open_dead(link_to_dlt(link), DEFAULT_SNAPLEN);
+	if (dead == NULL) {
+		fmt_err(c->err, "out of memory");
+		return NULL;
+	}
+	f = &c->filters[c->nfilters];
+	if (pcap_compile(dead, &f->prog, c->filter_text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		/* libpcap cannot filter some link types (NFLOG): their packets
+		 * cannot be tested, so they are skipped, and the user told once */
+		fprintf(stderr, "tcplab: the filter does not apply to the packets of link type %d (%s): "
+			"they are skipped\n", link, pcap_geterr(dead));
+		pcap_close(dead);
+		f->link = link;
+		f->unusable = true;
+		c->nfilters++;
+		return NULL;
+	}
+	pcap_close(dead);
+	f->link = link;
+	c->nfilters++;
+	return &f->prog;
+}
+
+/* Contract: capture_dispatch for a pcapng file read by pcapng.c. */
+static int ng_dispatch(struct capture *c, int max, capture_handler cb, void *user)
+{
+	int n = 0;
+
+	c->break_req = false;
+	while (max <= 0 || n < max) {
+		struct pcapng_packet np;
+		struct capture_packet pkt;
+		int rc = pcapng_next(c->ng, &np);
+
+		if (rc == PCAPNG_EOF) {
+			c->eof = true;
+			return n > 0 ? n : CAPTURE_EOF;
+		}
+		if (rc < 0) {
+			c->eof = true;
+			if (rc == PCAPNG_TRUNCATED) {
+				fmt_err(c->err, "the capture file is truncated: its last packet is incomplete (%s)",
+					pcapng_error(c->ng));
+				return CAPTURE_ERR_TRUNCATED;
+			}
+			fmt_err(c->err, "reading packets failed: %s", pcapng_error(c->ng));
+			return CAPTURE_ERR;
+		}
+		if (c->filter_text) {
+			struct bpf_program *prog = ng_filter_for(c, np.link);
+			struct pcap_pkthdr h;
+
+			if (prog == NULL) {
+				if (c->nfilters > 0 && c->filters[c->nfilters - 1].unusable)
+					continue;      /* a link type the filter cannot test */
+				c->eof = true;
+				return CAPTURE_ERR;
+			}
+			memset(&h, 0, sizeof(h));
+			h.caplen = np.caplen;
+			h.len = np.wirelen;
+			if (pcap_offline_filter(prog, &h, np.data) == 0)
+				continue;
+		}
+		pkt.ts_ns = np.ts_ns;
+		pkt.data = np.data;
+		pkt.caplen = np.caplen;
+		pkt.wirelen = np.wirelen;
+		pkt.link = np.link;
+		n++;
+		if (cb)
+			cb(user, &pkt);
+		if (c->break_req)
+			break;
+	}
+	return n;
+}
+
 /*
  * Contract: see capture.h.  Returns the count delivered (> 0), 0 when a
  * live capture has nothing ready, CAPTURE_EOF once a file is exhausted,
@@ -390,6 +560,8 @@ int capture_dispatch(struct capture *c, int max, capture_handler cb, void *user)
 		return CAPTURE_ERR;
 	if (c->eof)
 		return CAPTURE_EOF;
+	if (c->ng)
+		return ng_dispatch(c, max, cb, user);
 	c->cb = cb;
 	c->user = user;
 	c->delivered = 0;
@@ -444,7 +616,8 @@ void capture_breakloop(struct capture *c)
 {
 	if (c) {
 		c->break_req = true;
-		pcap_breakloop(c->p);
+		if (c->p)
+			pcap_breakloop(c->p);
 	}
 }
 
@@ -463,6 +636,10 @@ int capture_save_to(struct capture *c, const char *path)
 		return -1;
 	if (path == NULL || path[0] == '\0') {
 		fmt_err(c->err, "no file to save the capture to");
+		return -1;
+	}
+	if (c->p == NULL) {
+		fmt_err(c->err, "a pcapng capture is not saved again");
 		return -1;
 	}
 	dead = pcap_open_dead_with_tstamp_precision(c->link, pcap_snapshot(c->p),
@@ -523,7 +700,16 @@ void capture_close(struct capture *c)
 		pcap_dump_close(c->dumper);
 		pcap_close(c->dump_dead);
 	}
-	pcap_close(c->p);
+	if (c->p)
+		pcap_close(c->p);
+	if (c->ng) {
+		pcapng_close(c->ng);
+		fclose(c->ng_fp);
+		for (int i = 0; i < c->nfilters; i++)
+			if (!c->filters[i].unusable)
+				pcap_freecode(&c->filters[i].prog);
+		free(c->filter_text);
+	}
 	free(c->file_buffer);
 	free(c);
 }

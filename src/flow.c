@@ -86,6 +86,9 @@ struct conn {
 	struct tl_side_summary side[2];     /* SYN facts; counters above */
 	struct tl_conn_begin info;
 	struct segment pending_syn;         /* (payload pointer cleared) */
+	/* one direction only (issue 13): the capture holds one side's segments;
+	 * the other side's are inferred from its acknowledgments */
+	bool one_way, inferring;
 };
 
 struct flow_table {
@@ -377,6 +380,12 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
 	s->timestamps_ok = c->side[0].syn_options.has_timestamps && c->side[1].syn_options.has_timestamps;
 	s->midstream = c->info.midstream;
+	if (c->one_way) {
+		/* times measured against inferred segments mean nothing */
+		s->rtt_known = s->reaction_known = false;
+		s->ended_how = "one direction only: the capture holds one side's segments; the other's were "
+			       "inferred from its acknowledgments, and its FIN cannot be seen";
+	}
 	render_emit(ft->r, &ev);
 }
 
@@ -523,6 +532,8 @@ static struct conn *conn_new(struct flow_table *ft, const struct segment *seg,
 		c->info.server_port = seg->sport;
 	}
 	c->info.start_ns = seg->ts_ns;
+	c->info.encap_count = seg->encap_count;
+	memcpy(c->info.encap, seg->encap, sizeof(c->info.encap));
 
 	c->hnext = ft->buckets[h & (ft->nbuckets - 1)];
 	ft->buckets[h & (ft->nbuckets - 1)] = c;
@@ -692,7 +703,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ev.u.segment.rel_ack_known = c->rel_known[to] && (seg->flags & TCP_FLAG_ACK);
 		ev.u.segment.rel_ack = seg->ack - c->rel_base[to];
 		ev.u.segment.retransmission = ts.retransmission;
-		if (refused_now)
+		if (c->inferring)
+			ev.u.segment.annotation = "inferred: not in the capture (one direction only)";
+		else if (refused_now)
 			ev.u.segment.annotation = "no socket listens on the port: the server was CLOSED, not LISTEN (connection refused)";
 		else if (revived)
 			ev.u.segment.annotation = "FIN retransmitted: the final ACK never reached it";
@@ -742,6 +755,89 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	}
 }
 
+/*
+ * One direction only (issue 13).  When the capture holds one side's
+ * segments alone (a `src host X` filter, asymmetric routing), what that side
+ * acknowledges is what the other side sent: its ACK of a SYN reveals the
+ * SYN-ACK (RFC 9293 §3.5), a server's segment after its SYN-ACK reveals
+ * the client's ACK, and an acknowledgment past what the other side was seen
+ * to send reveals that many bytes.  Those segments are applied before seg,
+ * as inferred segments, so both endpoints' states follow what really
+ * happened; a FIN of the unseen side cannot be told from one byte of data,
+ * so it is never inferred (the summary says so).  Nothing is inferred once
+ * the other side has been seen.
+ */
+static void apply_inferred(struct flow_table *ft, struct conn *c, const struct segment *t, bool t_src_is_a,
+			   enum tl_role who)
+{
+	c->inferring = true;
+	apply(ft, c, t, t_src_is_a);
+	c->inferring = false;
+	c->segments[who]--;      /* not seen: the summary counts segments in the capture */
+}
+
+static bool infer_one(struct flow_table *ft, struct conn *c, const struct segment *seg, bool src_is_a);
+
+static void infer_unseen(struct flow_table *ft, struct conn *c, const struct segment *seg, bool src_is_a)
+{
+	/* at most a handshake segment, then the data it acknowledges */
+	for (int i = 0; i < 2 && infer_one(ft, c, seg, src_is_a); i++)
+		;
+}
+
+/* Applies the one segment seg reveals first; false when there is none. */
+static bool infer_one(struct flow_table *ft, struct conn *c, const struct segment *seg, bool src_is_a)
+{
+	enum tl_role from = sender_role(c, seg, src_is_a), other = (enum tl_role)!from;
+	struct tcp_endpoint *o = &c->ep[other];
+	struct segment t;
+
+	if (c->segments[other] > 0) {
+		c->one_way = false;  /* both sides are in the capture after all */
+		return false;
+	}
+	if (c->segments[from] == 0 || !(seg->flags & TCP_FLAG_ACK) || (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_RST)))
+		return false;
+	memset(&t, 0, sizeof(t));
+	t.ts_ns = seg->ts_ns;
+	t.src = seg->dst;
+	t.dst = seg->src;
+	t.sport = seg->dport;
+	t.dport = seg->sport;
+	t.ttl = seg->ttl;
+	if (from == TL_CLIENT && c->have_pending_syn) {
+		/* the client acknowledges a SYN-ACK the capture does not hold */
+		t.flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+		t.seq = seg->ack - 1;
+		t.ack = c->pending_syn.seq + 1;
+	} else if (from == TL_SERVER && c->ep[TL_SERVER].state == TCP_SYN_RECEIVED && !c->one_way) {
+		/* the server goes on after its SYN-ACK: the client's ACK reached it */
+		t.flags = TCP_FLAG_ACK;
+		t.seq = c->ep[TL_CLIENT].iss_known ? c->ep[TL_CLIENT].iss + 1 : seg->ack;
+		t.ack = seg->seq;
+	} else if ((c->one_way || c->info.midstream) && o->iss_known && seq_gt(seg->ack, o->snd_nxt) &&
+		   seg->ack - o->snd_nxt <= (1u << 30) && o->state != TCP_CLOSED) {
+		/* an acknowledgment past what the other side was seen to send */
+		t.flags = TCP_FLAG_ACK;
+		t.seq = o->snd_nxt;
+		t.ack = seg->seq;
+		t.payload_len = seg->ack - o->snd_nxt;
+	} else {
+		return false;
+	}
+	if (!c->one_way) {
+		char note[160];
+
+		c->one_way = true;
+		snprintf(note, sizeof(note), "one direction only: the capture holds only the %s's segments; "
+			 "the %s's are inferred from what the %s acknowledges", tl_role_name(from),
+			 tl_role_name(other), tl_role_name(from));
+		emit_note(ft, c, seg->ts_ns, note);
+	}
+	apply_inferred(ft, c, &t, !src_is_a, other);
+	return true;
+}
+
 /* Feeds seg, whose key, hash and orientation are already computed. */
 static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, const struct flow_key *k,
 			   uint32_t h, bool src_is_a)
@@ -779,6 +875,7 @@ static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, con
 			return 0;
 	}
 	c->last_ns = seg->ts_ns;
+	infer_unseen(ft, c, seg, src_is_a);
 	apply(ft, c, seg, src_is_a);
 	return c->id;
 }

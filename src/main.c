@@ -714,6 +714,13 @@ int main(int argc, char **argv)
 		if (nops < 1)
 			return usage_error(cmd->bit, "replay needs a FILE (or - for standard input)%s", "");
 		p.rep.path = ops[0];
+		/* replay FILE FILE... [FILTER]: the operands after the first that
+		 * name existing files are more files (a ring of them, merged by
+		 * time); the filter starts at the first one that does not */
+		p.rep.paths = (const char *const *)ops;
+		p.rep.npaths = 1;
+		while (p.rep.npaths < nops && replay_is_file(ops[p.rep.npaths]))
+			p.rep.npaths++;
 		break;
 	case CMD_WATCH:
 		if (!p.rep.interface)
@@ -724,7 +731,7 @@ int main(int argc, char **argv)
 	/* a trailing BPF expression, as tcpdump takes it (several words allowed) */
 	static char filter[4096];
 	if (cmd->bit == CMD_REPLAY || cmd->bit == CMD_WATCH) {
-		int from = cmd->bit == CMD_REPLAY ? 1 : 0;
+		int from = cmd->bit == CMD_REPLAY ? (p.rep.npaths > 1 ? p.rep.npaths : 1) : 0;
 		size_t n = 0;
 		for (int i = from; i < nops; i++) {
 			int w = snprintf(filter + n, sizeof(filter) - n, "%s%s", n ? " " : "", ops[i]);

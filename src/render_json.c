@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "render_buf.h"
+#include "tcplab/decode.h"
 
 /* Longest payload preview, in captured bytes. */
 #define JSON_PAYLOAD_PREVIEW 64
@@ -209,6 +210,45 @@ static void json_options(struct rbuf *b, const struct tcp_options *o)
 	if (o->malformed) {
 		rbuf_puts(b, sep);
 		rbuf_puts(b, "\"malformed\":true");
+		sep = ",";
+	}
+	/* Options known by name (issue 13). */
+	if (o->has_tfo) {
+		static const char hx[] = "0123456789abcdef";
+
+		rbuf_puts(b, sep);
+		rbuf_puts(b, "\"tfo_cookie\":\"");
+		for (unsigned i = 0; i < o->tfo_cookie_len && i < sizeof(o->tfo_cookie); i++) {
+			rbuf_putc(b, hx[o->tfo_cookie[i] >> 4]);
+			rbuf_putc(b, hx[o->tfo_cookie[i] & 0xF]);
+		}
+		rbuf_putc(b, '"');
+		sep = ",";
+	}
+	if (o->has_mptcp) {
+		rbuf_puts(b, sep);
+		rbuf_puts(b, "\"mptcp\":\"");
+		rbuf_puts(b, mptcp_subtype_name(o->mptcp_subtype));
+		rbuf_putc(b, '"');
+		sep = ",";
+	}
+	if (o->has_tcp_ao) {
+		rbuf_puts(b, sep);
+		rbuf_puts(b, "\"tcp_ao\":{\"keyid\":");
+		rbuf_u64(b, o->ao_keyid);
+		rbuf_puts(b, ",\"rnextkeyid\":");
+		rbuf_u64(b, o->ao_rnextkeyid);
+		rbuf_putc(b, '}');
+		sep = ",";
+	}
+	if (o->has_md5) {
+		rbuf_puts(b, sep);
+		rbuf_puts(b, "\"md5\":true");
+		sep = ",";
+	}
+	if (o->truncated) {
+		rbuf_puts(b, sep);
+		rbuf_puts(b, "\"truncated\":true");
 	}
 	rbuf_putc(b, '}');
 }
@@ -232,6 +272,17 @@ static void json_conn_begin(struct rbuf *b, const struct tl_event *ev)
 	json_bool(b, c->midstream);
 	rbuf_puts(b, ",\"start\":");
 	(void)rbuf_seconds(b, c->start_ns, 6);
+	if (c->encap_count > 0) {
+		unsigned n = c->encap_count < SEGMENT_MAX_ENCAP ? c->encap_count : SEGMENT_MAX_ENCAP;
+
+		rbuf_puts(b, ",\"tunnel\":[");
+		for (unsigned i = 0; i < n; i++) {
+			rbuf_puts(b, i ? ",\"" : "\"");
+			rbuf_puts(b, segment_encap_name(c->encap[i]));
+			rbuf_putc(b, '"');
+		}
+		rbuf_putc(b, ']');
+	}
 	rbuf_puts(b, "}\n");
 }
 
@@ -322,6 +373,10 @@ static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct
 	}
 	if (se->marks != 0)
 		json_marks(b, se);
+	if (segment_ecn_setup(s))
+		rbuf_puts(b, ",\"ecn_setup\":true");
+	if (segment_tfo_data(s))
+		rbuf_puts(b, ",\"tfo_data\":true");
 	rbuf_puts(b, "}\n");
 }
 

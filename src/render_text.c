@@ -37,6 +37,7 @@
 
 #include "tcplab/analysis.h"
 #include "render_buf.h"
+#include "tcplab/decode.h"
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
 #define TIME_WIDTH       10  /* "999.999999" */
@@ -413,9 +414,47 @@ static void format_options(const struct tl_segment_event *se, bool absolute_only
 		sb_u64(sb, o->unknown_count);
 		sep = ",";
 	}
+	/* Options known by name (issue 13), spelled as tcpdump spells them. */
+	if (o->has_tfo) {
+		sb_str(sb, sep);
+		if (o->tfo_cookie_len == 0) {
+			sb_str(sb, "tfo cookiereq");
+		} else {
+			sb_str(sb, "tfo cookie ");
+			for (unsigned i = 0; i < o->tfo_cookie_len && i < sizeof(o->tfo_cookie); i++) {
+				char hx[2] = { hex_digits[o->tfo_cookie[i] >> 4], hex_digits[o->tfo_cookie[i] & 0xF] };
+				sb_add(sb, hx, 2);
+			}
+		}
+		sep = ",";
+	}
+	if (o->has_mptcp) {
+		sb_str(sb, sep);
+		sb_str(sb, "mptcp ");
+		sb_str(sb, mptcp_subtype_name(o->mptcp_subtype));
+		sep = ",";
+	}
+	if (o->has_tcp_ao) {
+		sb_str(sb, sep);
+		sb_str(sb, "tcp-ao keyid ");
+		sb_u64(sb, o->ao_keyid);
+		sb_str(sb, " rnextkeyid ");
+		sb_u64(sb, o->ao_rnextkeyid);
+		sep = ",";
+	}
+	if (o->has_md5) {
+		sb_str(sb, sep);
+		sb_str(sb, "md5");
+		sep = ",";
+	}
 	if (o->malformed) {
 		sb_str(sb, sep);
 		sb_str(sb, "malformed");
+		sep = ",";
+	}
+	if (o->truncated) {
+		sb_str(sb, sep);
+		sb_str(sb, "cut by the capture");
 	}
 }
 
@@ -638,7 +677,8 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		const struct tcp_options *o = &s->opt;
 
 		if (o->has_mss || o->has_sack_perm || o->has_wscale || o->has_timestamps ||
-		    o->sack_count || o->nop_count || o->unknown_count || o->malformed) {
+		    o->sack_count || o->nop_count || o->unknown_count || o->malformed ||
+		    o->has_tfo || o->has_mptcp || o->has_tcp_ao || o->has_md5 || o->truncated) {
 			char text[320];
 			struct sbuf sb = { text, sizeof(text), 0 };
 
@@ -661,6 +701,15 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 			place_extra(&ln, w);
 			rbuf_write(b, text, sb.len);
 		}
+	}
+	/* RFC 3168 §6.1.1 and RFC 7413 §3 name these SYNs: say so (issue 13). */
+	if (segment_ecn_setup(s)) {
+		place_extra(&ln, 11);
+		rbuf_puts(b, "(ECN setup)");
+	}
+	if (segment_tfo_data(s)) {
+		place_extra(&ln, 24);
+		rbuf_puts(b, "(TCP Fast Open: SYN data)");
 	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
 		place_extra(&ln, 2 + text_width(se->annotation));
@@ -874,6 +923,18 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 	rbuf_puts(b, server);
 	if (c->midstream)
 		rbuf_puts(b, "  (joined mid-stream: roles guessed from ports)");
+	if (c->encap_count > 0) {
+		struct segment t;
+		char names[128];
+
+		/* said once, here: every segment of the connection came this way */
+		memset(&t, 0, sizeof(t));
+		t.encap_count = c->encap_count;
+		memcpy(t.encap, c->encap, sizeof(t.encap));
+		rbuf_puts(b, "  (tunnel: ");
+		rbuf_puts(b, segment_tunnel_format(&t, "/", names, sizeof(names)));
+		rbuf_putc(b, ')');
+	}
 	rbuf_putc(b, '\n');
 }
 

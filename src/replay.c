@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -346,6 +347,157 @@ static void report(struct replay_run *rr)
 			rr->not_ip.n + rr->not_tcp.n == 1 ? "" : "s");
 }
 
+/* ---------------------------------------------------- several files */
+
+bool replay_is_file(const char *path)
+{
+	static const char *const ext[] = { ".pcap", ".pcapng", ".cap", ".gz", ".pcap0", ".dmp" };
+	struct stat st;
+	size_t n;
+
+	if (path == NULL)
+		return false;
+	if (stat(path, &st) == 0)
+		return !S_ISDIR(st.st_mode);
+	/* a capture's name that does not exist is still meant as a file: it
+	 * gets "cannot open", not "bad filter expression" */
+	n = strlen(path);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && strcmp(path + n - e, ext[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One input of a merge: its next packet, copied (libpcap reuses its buffer). */
+struct merge_src {
+	struct capture *cap;
+	const char *name;
+	bool have;                 /* pkt holds the next packet */
+	struct capture_packet pkt;
+	uint8_t *buf;
+	size_t bufsz;
+	bool oom;
+};
+
+/* Copies the packet capture_dispatch hands over into the source's buffer. */
+static void grab(void *user, const struct capture_packet *pkt)
+{
+	struct merge_src *m = user;
+
+	if (pkt->caplen > m->bufsz) {
+		size_t n = pkt->caplen < 65536 ? 65536 : pkt->caplen;
+		uint8_t *nb = realloc(m->buf, n);
+
+		if (nb == NULL) {
+			m->oom = true;
+			return;
+		}
+		m->buf = nb;
+		m->bufsz = n;
+	}
+	if (pkt->caplen > 0)
+		memcpy(m->buf, pkt->data, pkt->caplen);
+	m->pkt = *pkt;
+	m->pkt.data = m->buf;
+	m->have = true;
+}
+
+/*
+ * Reads the next packet of m.  Returns TCPLAB_EXIT_OK (m->have says whether
+ * there was one), or TCPLAB_EXIT_BAD_INPUT with errbuf set when the file is
+ * truncated or unreadable (the file is then finished).
+ */
+static int merge_refill(struct replay_run *rr, struct merge_src *m, char errbuf[REPLAY_ERRBUF_SIZE])
+{
+	int n;
+
+	m->have = false;
+	if (m->cap == NULL)
+		return TCPLAB_EXIT_OK;
+	n = capture_dispatch(m->cap, 1, grab, m);
+	if (m->oom) {
+		snprintf(errbuf, REPLAY_ERRBUF_SIZE, "out of memory reading %s", m->name);
+		m->have = false;
+		return TCPLAB_EXIT_ERROR;
+	}
+	if (n == CAPTURE_ERR_TRUNCATED) {
+		snprintf(errbuf, REPLAY_ERRBUF_SIZE,
+			 "%s is truncated: its last packet is incomplete (the other files were read to the end)",
+			 m->name);
+		return TCPLAB_EXIT_BAD_INPUT;
+	}
+	if (n < 0 && n != CAPTURE_EOF) {
+		snprintf(errbuf, REPLAY_ERRBUF_SIZE, "reading %s after packet %llu: %s", m->name,
+			 (unsigned long long)rr->packets, capture_error(m->cap));
+		return TCPLAB_EXIT_BAD_INPUT;
+	}
+	return TCPLAB_EXIT_OK;
+}
+
+/*
+ * replay FILE...: opens every file and feeds their packets in timestamp
+ * order (a k-way merge; equal times keep the files' order, so a ring of
+ * files named in order replays as the one capture it was cut from).  A
+ * file that cannot be opened stops the run before anything is printed; a
+ * file truncated at its end (the ring's file being written) is reported
+ * once the others are read.
+ */
+static int replay_files(struct replay_run *rr, const struct replay_options *opt,
+			char errbuf[REPLAY_ERRBUF_SIZE])
+{
+	struct merge_src *src = calloc((size_t)opt->npaths, sizeof(*src));
+	char eb[CAPTURE_ERRBUF_SIZE];
+	int rc = TCPLAB_EXIT_OK, n = opt->npaths;
+
+	if (src == NULL) {
+		snprintf(errbuf, REPLAY_ERRBUF_SIZE, "out of memory");
+		return TCPLAB_EXIT_ERROR;
+	}
+	for (int i = 0; i < n; i++) {
+		src[i].name = strcmp(opt->paths[i], "-") ? opt->paths[i] : "standard input";
+		src[i].cap = capture_open_file(opt->paths[i], opt->filter, eb);
+		if (src[i].cap == NULL) {
+			snprintf(errbuf, REPLAY_ERRBUF_SIZE, "%.500s", eb);
+			rc = TCPLAB_EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int r1 = merge_refill(rr, &src[i], errbuf);
+
+		if (r1 != TCPLAB_EXIT_OK && rc == TCPLAB_EXIT_OK)
+			rc = r1;
+	}
+	while (!live_signal) {
+		struct merge_src *best = NULL;
+		int r1;
+
+		for (int i = 0; i < n; i++)
+			if (src[i].have && (best == NULL || src[i].pkt.ts_ns < best->pkt.ts_ns))
+				best = &src[i];
+		if (best == NULL)
+			break;
+		on_packet(rr, &best->pkt);
+		if ((rr->packets & 4095) == 0)
+			progress(rr, rr->packets, false);
+		r1 = merge_refill(rr, best, rc == TCPLAB_EXIT_OK ? errbuf : eb);
+		if (r1 != TCPLAB_EXIT_OK && rc == TCPLAB_EXIT_OK)
+			rc = r1;
+		if (r1 == TCPLAB_EXIT_ERROR)
+			break;
+	}
+out:
+	for (int i = 0; i < n; i++) {
+		capture_close(src[i].cap);
+		free(src[i].buf);
+	}
+	free(src);
+	return rc;
+}
+
 int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf[REPLAY_ERRBUF_SIZE])
 {
 	struct replay_run rr;
@@ -363,6 +515,30 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		return TCPLAB_EXIT_USAGE;
 	}
 
+	if (opt->path && opt->npaths > 1) {
+		memset(&fo, 0, sizeof(fo));
+		fo.only_conn = opt->only_conn;
+		fo.summary_only = opt->summary_only;
+		rr.ft = flow_table_new(r, &fo, eb);
+		if (!rr.ft) {
+			snprintf(errbuf, REPLAY_ERRBUF_SIZE, "%.500s", eb);
+			return TCPLAB_EXIT_ERROR;
+		}
+		live_install_signals();
+		rc = replay_files(&rr, opt, errbuf);
+		if (rr.packets == 0 && rc != TCPLAB_EXIT_OK) {
+			flow_table_free(rr.ft);
+			return rc;
+		}
+		progress(&rr, rr.packets, true);
+		flow_table_finish(rr.ft);
+		render_finish(r);
+		report(&rr);
+		flow_table_free(rr.ft);
+		if (live_signal && rc == TCPLAB_EXIT_OK)
+			rc = TCPLAB_EXIT_INTERRUPTED;
+		return rc;
+	}
 	if (opt->path) {
 		cap = capture_open_file(opt->path, opt->filter, eb);
 		if (!cap) {

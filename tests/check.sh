@@ -5,6 +5,7 @@
 #   unit-san    the same under AddressSanitizer + UBSan
 #   valgrind    the unit tests and a replay under valgrind
 #   golden      replay golden outputs (tests/TESTLIST)
+#   fuzz-regress every input that ever crashed a fuzzer, replayed under ASan + UBSan
 #   integration live tests in network namespaces against real kernel TCP stacks (root)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ run_suite unit-san bash tests/run-unit.sh $SAN
 run_suite valgrind bash tests/valgrind.sh
 if [ -f tests/golden/run.sh ]; then
 	run_suite golden bash tests/golden/run.sh
+fi
+if [ -f tests/fuzz/regress.sh ]; then
+	run_suite fuzz-regress bash tests/fuzz/regress.sh
 fi
 if [ -f tests/integration/run.sh ]; then
 	run_suite integration bash tests/integration/run.sh

@@ -38,5 +38,13 @@ if [ -x build/lab/gencap ]; then
 	check ./tcplab replay --summary --json "$big"
 	STDIN=$big check ./tcplab replay --summary -
 fi
+# issue 13: several files merged by time, gzip from a file and from a pipe
+if [ -d captures/ring ]; then
+	check ./tcplab replay captures/ring/*.pcap
+fi
+if [ -f captures/kernel-echo.pcap.gz ]; then
+	check ./tcplab replay --json captures/kernel-echo.pcap.gz
+	STDIN=captures/kernel-echo.pcap.gz check ./tcplab replay -
+fi
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -27,6 +27,13 @@ enum link_type {
 	LINK_IPV4        = 228, /* raw IPv4 only */
 	LINK_IPV6        = 229, /* raw IPv6 only */
 	LINK_LINUX_SLL2  = 276, /* Linux cooked capture v2 */
+	/* issue 13 */
+	LINK_PPP         = 9,   /* PPP: optional 0xff 0x03, then the PPP protocol (RFC 1661) */
+	LINK_PPP_HDLC    = 50,  /* PPP in HDLC-like framing (RFC 1662) */
+	LINK_PPP_ETHER   = 51,  /* PPPoE session header, then PPP (RFC 2516) */
+	LINK_C_HDLC      = 104, /* Cisco HDLC: address, control, ethertype */
+	LINK_NFLOG       = 239, /* Linux NFLOG: family, version, resource id, TLVs */
+	LINK_IPOIB       = 242, /* IP over InfiniBand: ethertype, 2 reserved bytes (RFC 4391 §6) */
 };
 
 enum decode_status {
@@ -61,6 +68,28 @@ enum decode_status segment_decode(int link, const uint8_t *bytes, uint32_t caple
  * past len, keeping what was decoded before it.
  */
 void tcp_options_decode(const uint8_t *p, uint32_t len, struct tcp_options *opt);
+
+/* Name of an encapsulation ("VXLAN", "GRE", ...; "?" for an unknown value). */
+const char *segment_encap_name(unsigned encap);
+
+/*
+ * Writes seg's encapsulations, outermost first, joined by sep ("GRE/ERSPAN
+ * II/802.1Q" with "/"), into buf (always terminated when buflen > 0);
+ * returns buf ("" when the segment came without any).
+ */
+const char *segment_tunnel_format(const struct segment *seg, const char *sep, char *buf,
+				  size_t buflen);
+
+/* True for an ECN-setup SYN (SYN, ECE and CWR, no ACK) or ECN-setup SYN-ACK
+ * (SYN, ACK and ECE without CWR), RFC 3168 §6.1.1. */
+bool segment_ecn_setup(const struct segment *seg);
+
+/* True for a SYN that carries data together with a TCP Fast Open option
+ * (RFC 7413 §3: the data is delivered before the handshake completes). */
+bool segment_tfo_data(const struct segment *seg);
+
+/* Name of an MPTCP option subtype (RFC 8684 §3: "MP_CAPABLE", ...; "?"). */
+const char *mptcp_subtype_name(unsigned subtype);
 
 /* Human name of a decode status ("truncated", ...). */
 const char *decode_status_name(enum decode_status s);

@@ -40,6 +40,10 @@ struct tl_conn_begin {
 	uint16_t client_port, server_port;
 	bool midstream;          /* the capture does not hold the SYN: roles guessed from ports */
 	uint64_t start_ns;       /* absolute capture time of the first segment */
+	/* The encapsulations its first segment came in (struct segment's
+	 * encap_count / encap[], outermost first); 0: none. */
+	uint8_t encap_count;
+	uint8_t encap[SEGMENT_MAX_ENCAP];
 };
 
 struct tl_segment_event {

@@ -21,7 +21,17 @@ struct replay_options {
 	bool realtime;             /* --realtime: pace by capture timestamps */
 	double speed;              /* --speed X (with realtime), default 1 */
 	bool progress;             /* show progress on stderr (a terminal) */
+	/* replay FILE...: every file, merged by timestamp (a tcpdump -C / -G
+	 * ring); paths[0] == path.  npaths <= 1: path alone. */
+	const char *const *paths;
+	int npaths;
 };
+
+/* True when path names an existing file that is not a directory, or does
+ * not exist but ends like a capture's name (.pcap, .pcapng, .cap, .gz...):
+ * how the command line tells a second capture file from a filter's first
+ * word. */
+bool replay_is_file(const char *path);
 
 /* Runs replay or watch.  Returns an enum tcplab_exit value; errbuf holds the
  * sentence main() prints on failure. */

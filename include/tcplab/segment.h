@@ -37,7 +37,40 @@ struct tcp_options {
 	uint8_t nop_count;
 	uint8_t unknown_count;                    /* options of other kinds, skipped */
 	bool malformed;                           /* option list ran past the header: rest ignored */
+	/* Options known by name (issue 13); they are not counted in unknown_count. */
+	bool has_tfo;                             /* TCP Fast Open, kind 34 (RFC 7413 §4.1.1) or 254/0xF989 */
+	uint8_t tfo_cookie_len;                   /* 0: a cookie request */
+	uint8_t tfo_cookie[16];
+	bool has_mptcp;                           /* Multipath TCP, kind 30 (RFC 8684 §3) */
+	uint8_t mptcp_subtype;                    /* the option's first 4 bits */
+	bool has_tcp_ao;                          /* TCP Authentication Option, kind 29 (RFC 5925 §2.2) */
+	uint8_t ao_keyid, ao_rnextkeyid;
+	bool has_md5;                             /* TCP MD5 signature, kind 19 (RFC 2385 §3.0) */
+	bool truncated;                           /* the capture cut the option list: what is here was decoded */
 };
+
+/* Encapsulations the decoder peels (struct segment's encap[]). */
+enum segment_encap {
+	ENCAP_NONE = 0,
+	ENCAP_VLAN,        /* one IEEE 802.1Q tag */
+	ENCAP_QINQ,        /* stacked 802.1Q / 802.1ad tags (QinQ) */
+	ENCAP_MPLS,        /* an MPLS label stack (RFC 3032) */
+	ENCAP_PPPOE,       /* PPPoE session (RFC 2516) */
+	ENCAP_GRE,         /* GRE (RFC 2784, 2890; version 1: RFC 2637) */
+	ENCAP_ERSPAN1,     /* Cisco ERSPAN type I (GRE 0x88be without sequence number) */
+	ENCAP_ERSPAN2,     /* ERSPAN type II */
+	ENCAP_ERSPAN3,     /* ERSPAN type III */
+	ENCAP_VXLAN,       /* VXLAN, UDP 4789 (RFC 7348) */
+	ENCAP_GENEVE,      /* Geneve, UDP 6081 (RFC 8926) */
+	ENCAP_IPIP,        /* IPv4 in IPv4 (RFC 2003) */
+	ENCAP_6IN4,        /* IPv6 in IPv4 (RFC 4213) */
+	ENCAP_4IN6,        /* IPv4 in IPv6 (RFC 2473) */
+	ENCAP_6IN6,        /* IPv6 in IPv6 (RFC 2473) */
+	ENCAP_VXLAN_GPE,   /* VXLAN-GPE, UDP 4790 */
+	ENCAP_PPP,         /* PPP inside a tunnel (PPTP's enhanced GRE) */
+	ENCAP_COUNT
+};
+#define SEGMENT_MAX_ENCAP 8
 
 /* An IPv4 or IPv6 address; IPv4 uses the first 4 bytes. */
 struct ip_addr {
@@ -60,6 +93,12 @@ struct segment {
 	uint8_t ttl;             /* IPv4 TTL or IPv6 hop limit */
 	uint16_t ip_id;          /* IPv4 identification (0 for IPv6) */
 	uint32_t wire_len;       /* whole frame length on the wire */
+	/* Encapsulations peeled to reach this TCP header, outermost first
+	 * (enum segment_encap; issue 13).  encap_count may exceed
+	 * SEGMENT_MAX_ENCAP only as far as the decoder's own limit: the names
+	 * past the array are not kept. */
+	uint8_t encap_count;
+	uint8_t encap[SEGMENT_MAX_ENCAP];
 };
 
 /* Sequence-space comparisons modulo 2^32 (RFC 9293 §3.4). */
