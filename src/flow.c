@@ -274,6 +274,19 @@ static void emit_state(struct flow_table *ft, struct conn *c, uint64_t ts, enum 
 	render_emit(ft->r, &ev);
 }
 
+/* Emits t's state change for who, in two steps when the machine passed
+ * through an intermediate state (tcp_transition.has_via). */
+static void emit_transition(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
+			    const struct tcp_transition *t)
+{
+	if (t->has_via) {
+		emit_state(ft, c, ts, who, t->from, t->via, t->via_reason);
+		emit_state(ft, c, ts, who, t->via, t->to, t->reason);
+	} else {
+		emit_state(ft, c, ts, who, t->from, t->to, t->reason);
+	}
+}
+
 static void emit_note(struct flow_table *ft, struct conn *c, uint64_t ts, const char *text)
 {
 	struct tl_event ev;
@@ -693,14 +706,14 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	}
 
 	if (tp.changed)
-		emit_state(ft, c, seg->ts_ns, from, tp.from, tp.to, tp.reason);
+		emit_transition(ft, c, seg->ts_ns, from, &tp);
 	if (revived)
 		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
 			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
 	if (ts.changed)
 		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
 	if (tr.changed)
-		emit_state(ft, c, seg->ts_ns, to, tr.from, tr.to, tr.reason);
+		emit_transition(ft, c, seg->ts_ns, to, &tr);
 
 	/* outcome facts */
 	if (seg->flags & TCP_FLAG_RST) {
