@@ -10,8 +10,8 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 
-PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2

@@ -29,6 +29,8 @@ PKGS=(
 	curl              # demo: a real HTTP client as the kernel-side peer
 	procps            # ps/pkill-free process inspection used by scripts (ps, pgrep)
 	util-linux        # setpriv/runuser: the non-root permission test
+	libtracefs-dev    # ktrace: the kernel's own socket states (tracepoint sock:inet_sock_set_state)
+	libtraceevent-dev # ktrace: parses the tracepoint's records
 )
 
 if [ "$(id -u)" -ne 0 ]; then

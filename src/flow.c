@@ -99,6 +99,8 @@ struct flow_table {
 	unsigned next_id;
 	struct flow_stats stats;
 	bool summary_at_finish;
+	void (*feed_hook)(void *user, uint64_t ts_ns); /* flow_table_set_feed_hook */
+	void *feed_hook_user;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -742,6 +744,8 @@ static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, con
 {
 	struct conn *c;
 
+	if (ft->feed_hook)
+		ft->feed_hook(ft->feed_hook_user, seg->ts_ns);
 	if (!ft->have_first) {
 		ft->have_first = true;
 		ft->first_ns = seg->ts_ns;
@@ -941,4 +945,33 @@ void flow_table_free(struct flow_table *ft)
 	}
 	free(ft->buckets);
 	free(ft);
+}
+
+/* ------------------------------------------------------------ kernel states */
+
+void flow_table_set_feed_hook(struct flow_table *ft, void (*hook)(void *user, uint64_t ts_ns), void *user)
+{
+	ft->feed_hook = hook;
+	ft->feed_hook_user = user;
+}
+
+int flow_table_kernel_state(struct flow_table *ft, const struct segment *tuple, enum tcp_state from,
+			    enum tcp_state to, const char *kernel_from, const char *kernel_to, uint64_t ts_ns)
+{
+	struct conn *c = find_tuple(ft, tuple);
+	struct tl_event ev;
+
+	if (!c)
+		return -1;
+	if (ft->opt.summary_only || !wants(ft, c))
+		return 0;
+	event_init(&ev, ft, c, TL_EV_KERNEL_STATE, ts_ns);
+	ev.u.kstate.endpoint = ip_addr_equal(&tuple->src, &c->info.client_addr) &&
+			       tuple->sport == c->info.client_port ? TL_CLIENT : TL_SERVER;
+	ev.u.kstate.from = from;
+	ev.u.kstate.to = to;
+	ev.u.kstate.kernel_from = kernel_from;
+	ev.u.kstate.kernel_to = kernel_to;
+	render_emit(ft->r, &ev);
+	return 0;
 }

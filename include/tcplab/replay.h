@@ -21,6 +21,7 @@ struct replay_options {
 	bool realtime;             /* --realtime: pace by capture timestamps */
 	double speed;              /* --speed X (with realtime), default 1 */
 	bool progress;             /* show progress on stderr (a terminal) */
+	int kernel_states;         /* watch: enum kstates_mode (main sets KSTATES_OFF unless asked) */
 };
 
 /* Runs replay or watch.  Returns an enum tcplab_exit value; errbuf holds the
