@@ -99,7 +99,7 @@ struct flow_table {
 	unsigned next_id;
 	struct flow_stats stats;
 	bool summary_at_finish;
-	void (*feed_hook)(void *user, uint64_t ts_ns); /* flow_table_set_feed_hook */
+	void (*feed_hook)(void *user, const struct segment *seg, uint64_t ts_ns); /* flow_table_set_feed_hook */
 	void *feed_hook_user;
 };
 
@@ -744,8 +744,6 @@ static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, con
 {
 	struct conn *c;
 
-	if (ft->feed_hook)
-		ft->feed_hook(ft->feed_hook_user, seg->ts_ns);
 	if (!ft->have_first) {
 		ft->have_first = true;
 		ft->first_ns = seg->ts_ns;
@@ -777,6 +775,8 @@ static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, con
 			return 0;
 	}
 	c->last_ns = seg->ts_ns;
+	if (ft->feed_hook)   /* kernel states before this segment first (its connection exists now) */
+		ft->feed_hook(ft->feed_hook_user, seg, seg->ts_ns);
 	apply(ft, c, seg, src_is_a);
 	return c->id;
 }
@@ -883,6 +883,8 @@ int flow_table_call(struct flow_table *ft, const struct segment *tuple, enum tl_
 
 	if (!c)
 		return -1;
+	if (ft->feed_hook)
+		ft->feed_hook(ft->feed_hook_user, NULL, ts_ns);   /* kernel states before this moment first */
 	if (!ft->have_first) {
 		ft->have_first = true;
 		ft->first_ns = ts_ns;
@@ -949,7 +951,8 @@ void flow_table_free(struct flow_table *ft)
 
 /* ------------------------------------------------------------ kernel states */
 
-void flow_table_set_feed_hook(struct flow_table *ft, void (*hook)(void *user, uint64_t ts_ns), void *user)
+void flow_table_set_feed_hook(struct flow_table *ft,
+			      void (*hook)(void *user, const struct segment *seg, uint64_t ts_ns), void *user)
 {
 	ft->feed_hook = hook;
 	ft->feed_hook_user = user;

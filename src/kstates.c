@@ -97,6 +97,8 @@ static void on_event(void *user, const struct ktrace_event *ev)
 		return;
 	if (ev->rport == 0)
 		return;   /* a listener or an unconnected socket: no 4-tuple */
+	if (ev->lport == 0 && ev->newstate != KTRACE_SYN_SENT)
+		return;   /* only connect()'s CLOSE → SYN-SENT lacks the port (bind_syn_port) */
 	if (ks->n == KS_MAX_PENDING) {
 		/* the oldest unmatched event goes: it belongs to no connection of ours */
 		memmove(ks->p, ks->p + 1, (ks->n - 1) * sizeof(*ks->p));
@@ -155,21 +157,47 @@ static void emit_due(struct kstates *ks, uint64_t upto, bool force)
 	ks->n = keep;
 }
 
-/* How often the feed hook reads the tracepoint's buffers at most: a live
- * role feeds a few segments at a time, watch may feed a flood. */
-#define KS_READ_EVERY_NS (200ull * 1000ull)
-
 static void read_now(struct kstates *ks)
 {
 	ks->last_read = clock_ns(CLOCK_MONOTONIC);
 	ktrace_read(ks->kt, on_event, ks);
 }
 
-static void feed_hook(void *user, uint64_t ts_ns)
+/*
+ * Linux reports a client's CLOSE → SYN-SENT from connect() before it picks
+ * the source port (tcp_v4_connect: tcp_set_state, then inet_hash_connect),
+ * so that event's local port is 0.  The SYN that socket sends names it: the
+ * first such event with the SYN's addresses and destination port takes the
+ * SYN's source port.
+ */
+static void bind_syn_port(struct kstates *ks, const struct segment *seg)
+{
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
+		return;
+	for (size_t i = 0; i < ks->n; i++) {
+		struct ks_pending *p = &ks->p[i];
+		if (p->tuple.sport == 0 && p->kto == KTRACE_SYN_SENT && p->tuple.dport == seg->dport &&
+		    ip_addr_equal(&p->tuple.src, &seg->src) && ip_addr_equal(&p->tuple.dst, &seg->dst) &&
+		    p->ts <= seg->ts_ns) {
+			p->tuple.sport = seg->sport;
+			return;
+		}
+	}
+}
+
+static void feed_hook(void *user, const struct segment *seg, uint64_t ts_ns)
 {
 	struct kstates *ks = user;
-	if (clock_ns(CLOCK_MONOTONIC) - ks->last_read > KS_READ_EVERY_NS)
-		read_now(ks);
+	/* Every time: an event written just before this segment left must come
+	 * out before it (two non-blocking reads, a few µs, per segment). */
+	read_now(ks);
+	if (seg && ks->n) {
+		if (ks->unsorted) {
+			qsort(ks->p, ks->n, sizeof(*ks->p), cmp_pending);
+			ks->unsorted = false;
+		}
+		bind_syn_port(ks, seg);
+	}
 	if (ks->n)
 		emit_due(ks, ts_ns, false);
 }
@@ -254,6 +282,7 @@ struct kc_priv {
 	struct kc_conn *conns;
 	bool minisock_explained;
 	unsigned compared, agreed;
+	uint64_t latest;           /* latest t_ns forwarded: notes never go back in time */
 };
 
 static struct kc_conn *kc_find(struct kc_priv *p, unsigned id, bool create)
@@ -292,6 +321,8 @@ static void kc_note(struct kc_priv *p, const struct tl_event *like, const char *
 	ev.conn = like->conn;
 	ev.t_ns = like->t_ns;
 	ev.conn_info = like->conn_info;
+	if (ev.t_ns < p->latest)
+		ev.t_ns = p->latest;
 	ev.u.note = text;
 	render_emit(p->inner, &ev);
 }
@@ -387,6 +418,8 @@ static void kc_emit(struct renderer *r, const struct tl_event *ev)
 	struct kc_priv *p = r->priv;
 	struct kc_conn *c;
 
+	if (ev->kind != TL_EV_SUMMARY && ev->t_ns > p->latest)
+		p->latest = ev->t_ns;
 	switch (ev->kind) {
 	case TL_EV_STATE:
 		c = kc_find(p, ev->conn, true);

@@ -83,11 +83,12 @@ void flow_table_stats(const struct flow_table *ft, struct flow_stats *out);
 /* Frees the table (without emitting anything). */
 void flow_table_free(struct flow_table *ft);
 
-/* Calls hook(user, ts) before each segment (of capture time ts) is fed, so
- * a second source of events (kernel states) can emit what happened before
- * it, in time order.  NULL removes it.  Not called by flow_table_feed_batch
- * (summary-only replay). */
-void flow_table_set_feed_hook(struct flow_table *ft, void (*hook)(void *user, uint64_t ts_ns), void *user);
+/* Calls hook(user, seg, ts) before each segment (of capture time ts) is
+ * applied — its connection exists by then — and before each
+ * flow_table_call (seg NULL), so a second source of events (kernel states)
+ * can emit what happened before it, in time order.  NULL removes it. */
+void flow_table_set_feed_hook(struct flow_table *ft,
+			      void (*hook)(void *user, const struct segment *seg, uint64_t ts_ns), void *user);
 
 /*
  * Emits a TL_EV_KERNEL_STATE for the socket whose local end is tuple's

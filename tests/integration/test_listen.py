@@ -15,6 +15,7 @@ import select
 import signal
 import time
 
+import kstates_oracle
 import lab as L
 from lab import conversation
 
@@ -108,6 +109,8 @@ class Listener:
         rc = self.proc.wait(timeout=timeout)
         self._read_until(lambda: False, 1)
         self.stderr = self.proc.stderr.read().decode(errors="replace")
+        # the oracle: every kernel client socket agrees with the inference
+        kstates_oracle.assert_agree(self.lines)
         return rc
 
     def states(self, who, conn=None):
