@@ -4,6 +4,7 @@
  */
 #include "tcplab/ktrace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -318,27 +319,40 @@ int ktrace_cleanup_stale(unsigned *removed, unsigned *kept, char errbuf[KTRACE_E
 			 bool *permission_denied)
 {
 	bool denied_local = false, *denied = permission_denied ? permission_denied : &denied_local;
-	char **names;
+	char path[512];
+	const char *dir;
+	struct dirent *de;
+	DIR *d;
 	int rc = 0;
 
 	*removed = *kept = 0;
 	*denied = false;
 	if (find_tracefs(errbuf, denied) != 0)
 		return -1;
-	names = tracefs_instances("^" KTRACE_INSTANCE_PREFIX "[0-9]+$");
-	if (!names)
-		return 0;   /* none (or no instances directory) */
-	for (char **p = names; *p; p++) {
+	dir = tracefs_tracing_dir();
+	if (!dir) {
+		kt_err(errbuf, "cannot find tracefs");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/instances", dir);
+	d = opendir(path);
+	if (!d)
+		return 0;   /* no instances directory: nothing to remove */
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
 		char *end;
-		long pid = strtol(*p + strlen(KTRACE_INSTANCE_PREFIX), &end, 10);
+		long pid;
 		struct tracefs_instance *inst;
-		if (*end != '\0' || pid <= 0)
+		if (strncmp(name, KTRACE_INSTANCE_PREFIX, strlen(KTRACE_INSTANCE_PREFIX)) != 0)
+			continue;
+		pid = strtol(name + strlen(KTRACE_INSTANCE_PREFIX), &end, 10);
+		if (*end != '\0' || pid <= 0 || end == name + strlen(KTRACE_INSTANCE_PREFIX))
 			continue;
 		if (pid_is_tcplab(pid)) {
 			(*kept)++;
 			continue;
 		}
-		inst = tracefs_instance_alloc(NULL, *p);
+		inst = tracefs_instance_alloc(NULL, name);
 		if (!inst) {
 			rc = -1;
 			continue;
@@ -348,11 +362,11 @@ int ktrace_cleanup_stale(unsigned *removed, unsigned *kept, char errbuf[KTRACE_E
 			(*removed)++;
 		} else {
 			*denied = errno == EACCES || errno == EPERM;
-			kt_err(errbuf, "cannot remove the tracing instance %s", *p);
+			kt_err(errbuf, "cannot remove the tracing instance %s", name);
 			rc = -1;
 		}
 		tracefs_instance_free(inst);
 	}
-	tracefs_list_free(names);
+	closedir(d);
 	return rc;
 }
