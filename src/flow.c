@@ -289,6 +289,32 @@ static void emit_transition(struct flow_table *ft, struct conn *c, uint64_t ts, 
 	}
 }
 
+/*
+ * A FIN sent in CLOSE-WAIT whose ACK does not cover the peer's FIN: the
+ * endpoint had not received the peer's FIN when it sent its own (the FINs
+ * crossed; the capture saw the peer's FIN first because it is nearer the
+ * peer, or the receiver had not processed it yet).  The CLOSE-WAIT shown
+ * under the peer's FIN is withdrawn, and the endpoint's real path is shown:
+ * ESTABLISHED → FIN-WAIT-1 → CLOSING (RFC 9293 §3.6 case 2), as the
+ * kernel's tracepoint reports it.
+ */
+static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
+{
+	struct tl_event ev;
+	if (ft->opt.summary_only || !wants(ft, c))
+		return;
+	event_init(&ev, ft, c, TL_EV_STATE, ts);
+	ev.u.state.endpoint = who;
+	ev.u.state.from = TCP_CLOSE_WAIT;
+	ev.u.state.to = TCP_ESTABLISHED;
+	ev.u.state.reason = "correction: its FIN does not ACK the peer's: not received yet";
+	ev.u.state.correction = true;
+	render_emit(ft->r, &ev);
+	emit_state(ft, c, ts, who, TCP_ESTABLISHED, TCP_FIN_WAIT_1, "sent FIN: active close");
+	emit_state(ft, c, ts, who, TCP_FIN_WAIT_1, TCP_CLOSING,
+		   "received the peer's FIN, which crossed ours (simultaneous close)");
+}
+
 static void emit_note(struct flow_table *ft, struct conn *c, uint64_t ts, const char *text)
 {
 	struct tl_event ev;
@@ -712,7 +738,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	if (revived)
 		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
 			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
-	if (ts.changed)
+	if (ts.changed && ts.from == TCP_CLOSE_WAIT && ts.to == TCP_CLOSING)
+		emit_crossed_fin(ft, c, seg->ts_ns, from);
+	else if (ts.changed)
 		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
 	if (tr.changed)
 		emit_transition(ft, c, seg->ts_ns, to, &tr);

@@ -423,8 +423,14 @@ static void kc_emit(struct renderer *r, const struct tl_event *ev)
 	switch (ev->kind) {
 	case TL_EV_STATE:
 		c = kc_find(p, ev->conn, true);
-		if (c && ev->u.state.endpoint <= TL_SERVER)
-			kc_add(&c->side[ev->u.state.endpoint], false, ev->u.state.from, ev->u.state.to, NULL, NULL);
+		if (c && ev->u.state.endpoint <= TL_SERVER) {
+			struct kc_side *s = &c->side[ev->u.state.endpoint];
+			if (ev->u.state.correction && s->ni > 0 && s->inf[s->ni - 1].to == ev->u.state.from &&
+			    s->inf[s->ni - 1].from == ev->u.state.to)
+				s->ni--;   /* withdrawn (tl_state_event.correction) */
+			else
+				kc_add(s, false, ev->u.state.from, ev->u.state.to, NULL, NULL);
+		}
 		break;
 	case TL_EV_KERNEL_STATE: {
 		const struct tl_kernel_state_event *k = &ev->u.kstate;

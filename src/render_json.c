@@ -313,6 +313,8 @@ static void json_state(struct rbuf *b, const struct tl_event *ev)
 	json_text(b, tcp_state_name(st->to));
 	rbuf_puts(b, ",\"reason\":");
 	json_text(b, st->reason);
+	if (st->correction)
+		rbuf_puts(b, ",\"correction\":true");
 	rbuf_puts(b, "}\n");
 }
 

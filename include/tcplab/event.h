@@ -55,6 +55,10 @@ struct tl_state_event {
 	enum tl_role endpoint;
 	enum tcp_state from, to;
 	const char *reason;
+	/* This event withdraws the endpoint's previous transition (to → from),
+	 * which a later segment proved wrong: the endpoint never left `to`.
+	 * Consumers that keep a state history drop that transition. */
+	bool correction;
 };
 
 /* A state change the local kernel reported for one endpoint's socket

@@ -41,7 +41,11 @@ def sequences(events):
     inf, ker = {}, {}
     for e in events:
         if e.get("event") == "state":
-            inf.setdefault((e["conn"], e["endpoint"]), []).append((e["from"], e["to"]))
+            seq = inf.setdefault((e["conn"], e["endpoint"]), [])
+            if e.get("correction") and seq and seq[-1] == (e["to"], e["from"]):
+                seq.pop()   # tcplab withdrew that transition (a later segment proved it wrong)
+            else:
+                seq.append((e["from"], e["to"]))
         elif e.get("event") == "kernel-state":
             ker.setdefault((e["conn"], e["endpoint"]), []).append(
                 (e["from"], e["to"], _kernel_from(e), e["kernel"]))
