@@ -573,6 +573,7 @@ cap_ks_loss() {
 	in_c "$LAB/tcpclient" --addr "$SIP" --port "$PORT" --send "$(head -c 3000 /dev/zero | tr '\0' x)" \
 		--count 3 --expect-echo --timeout-ms 30000 >/dev/null || true
 	srv_wait
+	sleep 5   # a lost last ACK or FIN is retransmitted (RTO 200 ms and more): let the sockets finish
 	ks_stop ks-loss
 	cap_stop
 	keep "$WORK/c.pcap" "$KS_DIR/ks-loss.pcap"
@@ -600,20 +601,34 @@ cap_ks_simultaneous_close() {
 	die "no simultaneous close in 50 tries"
 }
 
-# Both ends connect() to each other at once (scripts/simopen.py): the SYNs
+# Both ends connect() to each other at once (scripts/simopen.c): the SYNs
 # cross and both go SYN-SENT → SYN-RECEIVED → ESTABLISHED.  Repeated until
 # the capture shows two SYNs without ACK.
 cap_ks_simultaneous_open() {
-	local try
+	local try ns
 	mkdir -p "$OUT/$KS_DIR"
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simopen" "$ROOT/scripts/simopen.c" -lpthread
 	for ((try = 1; try <= 50; try++)); do
 		lab_up
+		# Each end's first SYN is dropped on its output hook (before the
+		# wire and the capture): both sockets sit in SYN-SENT, hashed, and
+		# their retransmission timers, armed in the same jiffy on two CPUs,
+		# fire together 1 s later, so the retransmitted SYNs can cross.
+		for ns in "$CNS" "$SNS"; do
+			printf '%s\n' "table inet tlcap {" " chain out {" \
+				"  type filter hook output priority -300; policy accept;" \
+				"  tcp flags & (syn|ack) == syn numgen inc mod 1000000 == 0 counter drop" " }" "}" |
+				ip netns exec "$ns" nft -f -
+		done
 		cap_start "$WORK/c.pcap"
 		ks_start
-		/usr/bin/python3 "$ROOT/scripts/simopen.py" "$CNS" "$SNS" "$CIP" "$SIP" >/dev/null 2>&1 || true
+		local ok=no
+		"$WORK/simopen" "$CNS" "$SNS" "$CIP" "$SIP" "$PORT" 2>/dev/null && ok=yes
 		ks_stop ks-simultaneous-open
 		cap_stop
-		if [ "$(tshark -r "$WORK/c.pcap" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 2>/dev/null | wc -l)" = 2 ]; then
+		# both connected, and both SYNs on the wire before either SYN-ACK
+		if [ $ok = yes ] && [ "$(tshark -r "$WORK/c.pcap" -Y 'tcp.flags.syn == 1' -T fields -e tcp.flags.ack 2>/dev/null |
+			head -2 | tr -d '\n')" = "00" ]; then
 			echo "  SYNs crossed on try $try"
 			keep "$WORK/c.pcap" "$KS_DIR/ks-simultaneous-open.pcap"
 			return 0

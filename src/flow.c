@@ -657,11 +657,21 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 {
 	enum tl_role from = sender_role(c, seg, src_is_a), to = (enum tl_role)!from;
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
-	bool revived = false, refused_now = false, held = false;
-	struct tcp_transition ts, tr, tp;
+	bool revived = false, refused_now = false, held = false, simopen = false;
+	struct tcp_transition ts, tr, tp, tq;
 
 	memset(&tp, 0, sizeof(tp));
-	if (from == TL_SERVER && c->have_pending_syn) {
+	memset(&tq, 0, sizeof(tq));
+	if (from == TL_SERVER && c->have_pending_syn &&
+	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		/* Simultaneous open (RFC 9293 §3.5, Figure 12): the "server" sends
+		 * a SYN of its own while the client's is unanswered.  It never
+		 * listened: it was CLOSED and opened actively, and the client's SYN
+		 * crossed its own (it receives it below, after sending). */
+		c->have_pending_syn = false;
+		simopen = true;
+		tcp_endpoint_init(snd, TCP_CLOSED);
+	} else if (from == TL_SERVER && c->have_pending_syn) {
 		c->have_pending_syn = false;
 		if (seg->flags & TCP_FLAG_RST) {
 			refused_now = true;
@@ -692,6 +702,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
+	if (simopen)
+		tcp_fsm_segment_into(snd, TCP_DIR_RECEIVED, &c->pending_syn, &tq);
 	note_figures(c, from, seg, &ts);
 
 	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
@@ -742,6 +754,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		emit_crossed_fin(ft, c, seg->ts_ns, from);
 	else if (ts.changed)
 		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
+	if (tq.changed)
+		emit_transition(ft, c, seg->ts_ns, from, &tq);
 	if (tr.changed)
 		emit_transition(ft, c, seg->ts_ns, to, &tr);
 
