@@ -298,18 +298,27 @@ static void emit_transition(struct flow_table *ft, struct conn *c, uint64_t ts, 
  * ESTABLISHED → FIN-WAIT-1 → CLOSING (RFC 9293 §3.6 case 2), as the
  * kernel's tracepoint reports it.
  */
-static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
+/* Emits a state event that withdraws who's previous transition to → from
+ * (tl_state_event.correction). */
+static void emit_correction(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
+			    enum tcp_state from, enum tcp_state to, const char *reason)
 {
 	struct tl_event ev;
 	if (ft->opt.summary_only || !wants(ft, c))
 		return;
 	event_init(&ev, ft, c, TL_EV_STATE, ts);
 	ev.u.state.endpoint = who;
-	ev.u.state.from = TCP_CLOSE_WAIT;
-	ev.u.state.to = TCP_ESTABLISHED;
-	ev.u.state.reason = "correction: its FIN does not ACK the peer's: not received yet";
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.reason = reason;
 	ev.u.state.correction = true;
 	render_emit(ft->r, &ev);
+}
+
+static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
+{
+	emit_correction(ft, c, ts, who, TCP_CLOSE_WAIT, TCP_ESTABLISHED,
+			"correction: its FIN does not ACK the peer's: not received yet");
 	emit_state(ft, c, ts, who, TCP_ESTABLISHED, TCP_FIN_WAIT_1, "sent FIN: active close");
 	emit_state(ft, c, ts, who, TCP_FIN_WAIT_1, TCP_CLOSING,
 		   "received the peer's FIN, which crossed ours (simultaneous close)");
@@ -747,8 +756,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 
 	if (tp.changed)
 		emit_transition(ft, c, seg->ts_ns, from, &tp);
-	if (revived)
-		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
+	if (revived)   /* a correction: the LAST-ACK → CLOSED shown earlier never happened */
+		emit_correction(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
 			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
 	if (ts.changed && ts.from == TCP_CLOSE_WAIT && ts.to == TCP_CLOSING)
 		emit_crossed_fin(ft, c, seg->ts_ns, from);

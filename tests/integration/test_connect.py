@@ -285,6 +285,7 @@ def test_send_path_warm_up_stays_off_the_wire(lab, tcplab_bin):
     assert p.returncode == EXIT_TIMEOUT, (out, err)
     assert not [t for t in L.tcplab_tables(lab.client_ns)], "table left behind"
     t = Trace(L.parse_json_lines(out.decode()))
+    kstates_oracle.assert_agree(t.events)
     assert t.flags()[:3] == [("client", {"SYN"}), ("server", {"SYN", "ACK"}),
                              ("client", {"ACK"})], t
     for cap in (cap_c, cap_s):
