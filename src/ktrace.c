@@ -65,8 +65,7 @@ static int find_tracefs(char *errbuf, bool *denied)
 		return 0;
 	if (unshare(CLONE_NEWNS) != 0) {
 		*denied = errno == EPERM;
-		kt_err(errbuf, "tracefs is not mounted and a private mount namespace could not be made for it (%s)",
-		       strerror(errno));
+		kt_err(errbuf, "tracefs is not mounted and cannot be mounted privately (%s)", strerror(errno));
 		return -1;
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||

@@ -181,8 +181,7 @@ static void test_kcheck_agree(void **st)
 	state(r, 1, TL_SERVER, TCP_LAST_ACK, TCP_CLOSED, false);
 	kstate(r, 1, TL_SERVER, KTRACE_LAST_ACK, KTRACE_CLOSE);
 	summary(r, 1);
-	assert_int_equal(notes_with(rc, "kernel states agree for the server: LISTEN → SYN-RECEIVED → "
-				     "ESTABLISHED → CLOSE-WAIT → LAST-ACK → CLOSED"), 1);
+	assert_int_equal(notes_with(rc, "kernel states agree for the server (5 transitions)"), 1);
 	assert_int_equal(notes_with(rc, "kernel states disagree"), 0);
 	assert_int_equal(rc->r[rc->n - 1].kind, TL_EV_SUMMARY);
 	assert_int_equal(rc->r[rc->n - 2].kind, TL_EV_NOTE);
@@ -209,8 +208,8 @@ static void test_kcheck_disagree_names_both(void **st)
 	summary(r, 2);
 	n = note_with(rc, "kernel states disagree for the client at step 2");
 	assert_non_null(n);
-	assert_non_null(strstr(n->text, "tcplab inferred FIN-WAIT-1 → TIME-WAIT"));
-	assert_non_null(strstr(n->text, "FIN-WAIT-1 → FIN-WAIT-2 (TCP_FIN_WAIT1 → TCP_FIN_WAIT2)"));
+	assert_non_null(strstr(n->text, "tcplab FIN-WAIT-1 → TIME-WAIT, kernel FIN-WAIT-1 → FIN-WAIT-2 "
+				       "(TCP_FIN_WAIT1 → TCP_FIN_WAIT2)"));
 	kcheck_counts(r, &cmp, &ok);
 	assert_int_equal(cmp, 1);
 	assert_int_equal(ok, 0);
@@ -234,9 +233,8 @@ static void test_kcheck_minisock(void **st)
 		state(r, conn, TL_CLIENT, TCP_TIME_WAIT, TCP_CLOSED, false);
 		summary(r, conn);
 	}
-	assert_int_equal(notes_with(rc, "kernel states agree for the client: ESTABLISHED → FIN-WAIT-1 → "
-				     "FIN-WAIT-2 → TIME-WAIT"), 2);
-	assert_int_equal(notes_with(rc, "the kernel's FIN-WAIT-2 → CLOSE is not the end"), 1);
+	assert_int_equal(notes_with(rc, "kernel states agree for the client (3 transitions)"), 2);
+	assert_int_equal(notes_with(rc, "kernel's FIN-WAIT-2 → CLOSE: Linux hands TIME-WAIT to an untraced"), 1);
 	render_destroy(r);
 }
 
@@ -281,8 +279,7 @@ static void test_kcheck_correction(void **st)
 	kstate(r, 1, TL_CLIENT, KTRACE_FIN_WAIT1, KTRACE_CLOSING);
 	kstate(r, 1, TL_CLIENT, KTRACE_CLOSING, KTRACE_CLOSE);
 	summary(r, 1);
-	assert_int_equal(notes_with(rc, "kernel states agree for the client: ESTABLISHED → FIN-WAIT-1 → "
-				     "CLOSING → TIME-WAIT"), 1);
+	assert_int_equal(notes_with(rc, "kernel states agree for the client (3 transitions)"), 1);
 	render_destroy(r);
 }
 
@@ -302,8 +299,8 @@ static void test_kcheck_only_kernel_endpoints(void **st)
 	kcheck_counts(r, &cmp, &ok);
 	assert_int_equal(cmp, 1);
 	assert_int_equal(ok, 0);
-	assert_non_null(note_with(rc, "kernel states disagree for the server at step 2: tcplab inferred "
-				       "SYN-RECEIVED → ESTABLISHED, the kernel reported nothing more"));
+	assert_non_null(note_with(rc, "kernel states disagree for the server at step 2: tcplab "
+				       "SYN-RECEIVED → ESTABLISHED, kernel nothing more"));
 	render_destroy(r);
 }
 
