@@ -52,7 +52,7 @@ ALL=(tcplab-echo tcplab-close-first tcplab-half-close tcplab-rst kernel-echo
      kernel-close-first refused syn-lost simultaneous-close ipv6 many
      final-ack-lost sll2 pcapng bad
      ks-echo ks-server-close ks-half-close ks-rst ks-refused ks-loss ks-ipv6
-     ks-simultaneous-close ks-simultaneous-open)
+     ks-simultaneous-close ks-simultaneous-open ks-simultaneous-open-reordered)
 
 die() {
 	echo "make-captures: $*" >&2
@@ -514,8 +514,23 @@ ks_stop() {
 	kill -INT "$KS_PID"
 	reap "$KS_PID" || true
 	mkdir -p "$OUT/$KS_DIR"
-	grep '"event":"kernel-state"' "$WORK/ks.out" >"$OUT/$KS_DIR/$1.kstates.jsonl" ||
-		die "no kernel state recorded for $1: $(cat "$WORK/ks.err")"
+	# each kernel-state line as watch printed it, plus "time": the absolute
+	# time on the capture clock (seconds since the epoch, as pcap timestamps),
+	# from watch's own time base (its first connection's start - t)
+	/usr/bin/python3 - "$WORK/ks.out" >"$OUT/$KS_DIR/$1.kstates.jsonl" <<'PY'
+import json, sys
+lines = [l.rstrip("\n") for l in open(sys.argv[1]) if l.startswith("{")]
+base = None
+for l in lines:
+    e = json.loads(l)
+    if e["event"] == "connection" and base is None:
+        base = e["start"] - e["t"]
+for l in lines:
+    e = json.loads(l)
+    if e["event"] == "kernel-state" and base is not None:
+        print(l[:-1] + ',"time":%.6f}' % (base + e["t"]))
+PY
+	[ -s "$OUT/$KS_DIR/$1.kstates.jsonl" ] || die "no kernel state recorded for $1: $(cat "$WORK/ks.err")"
 	chmod 0644 "$OUT/$KS_DIR/$1.kstates.jsonl"
 	echo "  ${OUT#"$ROOT"/}/$KS_DIR/$1.kstates.jsonl: $(wc -l <"$OUT/$KS_DIR/$1.kstates.jsonl") kernel transitions"
 }
@@ -602,13 +617,15 @@ cap_ks_simultaneous_close() {
 }
 
 # Both ends connect() to each other at once (scripts/simopen.c): the SYNs
-# cross and both go SYN-SENT → SYN-RECEIVED → ESTABLISHED.  Repeated until
-# the capture shows two SYNs without ACK.
-cap_ks_simultaneous_open() {
-	local try ns
+# cross.  ks_simopen NAME N: repeated until both SYNs precede any SYN-ACK on
+# the wire and N sockets went SYN-SENT → SYN-RECEIVED (2: the textbook case,
+# RFC 9293 Figure 12; 1: one end met the peer's SYN-ACK before its SYN, which
+# a veth can deliver in either order from two CPUs' backlogs).
+ks_simopen() {
+	local name=$1 want=$2 try ns ok
 	mkdir -p "$OUT/$KS_DIR"
 	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simopen" "$ROOT/scripts/simopen.c" -lpthread
-	for ((try = 1; try <= 50; try++)); do
+	for ((try = 1; try <= 100; try++)); do
 		lab_up
 		# Each end's first SYN is dropped on its output hook (before the
 		# wire and the capture): both sockets sit in SYN-SENT, hashed, and
@@ -622,21 +639,24 @@ cap_ks_simultaneous_open() {
 		done
 		cap_start "$WORK/c.pcap"
 		ks_start
-		local ok=no
+		ok=no
 		"$WORK/simopen" "$CNS" "$SNS" "$CIP" "$SIP" "$PORT" 2>/dev/null && ok=yes
-		ks_stop ks-simultaneous-open
+		ks_stop "$name"
 		cap_stop
-		# both connected, and both SYNs on the wire before either SYN-ACK
 		if [ $ok = yes ] && [ "$(tshark -r "$WORK/c.pcap" -Y 'tcp.flags.syn == 1' -T fields -e tcp.flags.ack 2>/dev/null |
-			head -2 | tr -d '\n')" = "00" ]; then
+			head -2 | tr -d '\n')" = "00" ] &&
+			[ "$(grep -c '"kernel":"TCP_SYN_RECV"' "$OUT/$KS_DIR/$name.kstates.jsonl")" = "$want" ]; then
 			echo "  SYNs crossed on try $try"
-			keep "$WORK/c.pcap" "$KS_DIR/ks-simultaneous-open.pcap"
+			keep "$WORK/c.pcap" "$KS_DIR/$name.pcap"
 			return 0
 		fi
 		rm -f "$WORK/c.pcap"
 	done
-	die "no simultaneous open in 50 tries"
+	die "no simultaneous open of that kind in 100 tries"
 }
+
+cap_ks_simultaneous_open() { ks_simopen ks-simultaneous-open 2; }
+cap_ks_simultaneous_open_reordered() { ks_simopen ks-simultaneous-open-reordered 1; }
 
 # ------------------------------------------------------------------- main --
 

@@ -67,6 +67,7 @@ struct conn {
 	bool fin_seen[2];
 	bool have_syn, have_synack, have_reaction;
 	bool refused, reset, gave_up, simultaneous_close, three_segment, half_close;
+	bool simopen_unanswered[2];         /* went SYN-SENT → SYN-RECEIVED, has not sent its SYN-ACK yet */
 	bool summarized;
 	bool server_refused;                /* the server answered the SYN with RST */
 	int8_t first_fin;                   /* role that sent the first FIN, -1 none */
@@ -313,6 +314,36 @@ static void emit_correction(struct flow_table *ft, struct conn *c, uint64_t ts, 
 	ev.u.state.reason = reason;
 	ev.u.state.correction = true;
 	render_emit(ft->r, &ev);
+}
+
+/*
+ * Simultaneous open seen from one capture point can be misread: the peer's
+ * SYN and its SYN-ACK may be processed in the other order at the far end
+ * (a veth delivers from two CPUs' backlogs).  An endpoint that really went
+ * SYN-SENT → SYN-RECEIVED answers with a SYN-ACK; one whose next segment is
+ * a bare ACK had the SYN-ACK first (SYN-SENT → ESTABLISHED) and met the SYN
+ * when already ESTABLISHED.  Then the two inferred transitions are withdrawn
+ * (correction events) and the real one shown.
+ */
+static void simopen_check(struct flow_table *ft, struct conn *c, const struct segment *seg, enum tl_role from,
+			  const struct tcp_transition *tq, const struct tcp_transition *tr, enum tl_role to)
+{
+	if (tq->changed && tq->from == TCP_SYN_SENT && tq->to == TCP_SYN_RECEIVED)
+		c->simopen_unanswered[from] = true;
+	if (tr->changed && tr->from == TCP_SYN_SENT && tr->to == TCP_SYN_RECEIVED)
+		c->simopen_unanswered[to] = true;
+	if (!c->simopen_unanswered[from] || tq->changed)
+		return;
+	c->simopen_unanswered[from] = false;
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_ACK ||
+	    c->ep[from].state != TCP_ESTABLISHED)
+		return;   /* its SYN-ACK (or something else): the inference stands */
+	emit_correction(ft, c, seg->ts_ns, from, TCP_ESTABLISHED, TCP_SYN_RECEIVED,
+			"correction: it answers with a bare ACK, not a SYN-ACK");
+	emit_correction(ft, c, seg->ts_ns, from, TCP_SYN_RECEIVED, TCP_SYN_SENT,
+			"correction: the peer's SYN reached it after the SYN-ACK");
+	emit_state(ft, c, seg->ts_ns, from, TCP_SYN_SENT, TCP_ESTABLISHED,
+		   "received SYN-ACK acknowledging our SYN (the peer's SYN came later)");
 }
 
 static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
@@ -767,6 +798,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		emit_transition(ft, c, seg->ts_ns, from, &tq);
 	if (tr.changed)
 		emit_transition(ft, c, seg->ts_ns, to, &tr);
+	simopen_check(ft, c, seg, from, &tq, &tr, to);
 
 	/* outcome facts */
 	if (seg->flags & TCP_FLAG_RST) {

@@ -92,10 +92,11 @@ static int field_offset(struct tep_event *ev, const char *name, int want_size)
 
 struct ktrace *ktrace_open(char errbuf[KTRACE_ERRBUF_SIZE], bool *permission_denied)
 {
-	static const char *systems[] = { KT_SYSTEM, NULL };
 	bool denied_local = false, *denied = permission_denied ? permission_denied : &denied_local;
 	struct ktrace *kt;
 	struct tep_event *ev;
+	char *fmt;
+	int fmt_size = 0;
 	long n;
 
 	*denied = false;
@@ -108,7 +109,13 @@ struct ktrace *ktrace_open(char errbuf[KTRACE_ERRBUF_SIZE], bool *permission_den
 	}
 	snprintf(kt->name, sizeof(kt->name), KTRACE_INSTANCE_PREFIX "%ld", (long)getpid());
 
-	kt->tep = tracefs_local_events_system(NULL, systems);
+	/* Only this event's format file: tracefs_local_events() would also
+	 * parse /proc/kallsyms and the printk formats (~150 ms) for nothing. */
+	kt->tep = tep_alloc();
+	fmt = kt->tep ? tracefs_event_file_read(NULL, KT_SYSTEM, KT_EVENT, "format", &fmt_size) : NULL;
+	if (fmt && fmt_size > 0)
+		(void)tep_parse_event(kt->tep, fmt, (unsigned long)fmt_size, KT_SYSTEM);
+	free(fmt);
 	if (!kt->tep || !(ev = tep_find_event_by_name(kt->tep, KT_SYSTEM, KT_EVENT))) {
 		*denied = errno == EACCES || errno == EPERM;
 		kt_err(errbuf, *denied ? "cannot read the tracepoint's format: reading tracefs needs root%s"
@@ -139,8 +146,8 @@ struct ktrace *ktrace_open(char errbuf[KTRACE_ERRBUF_SIZE], bool *permission_den
 		goto fail;
 	}
 	/* CLOCK_MONOTONIC: the caller converts it to the capture's clock */
-	if (tracefs_instance_file_write(kt->inst, "trace_clock", "mono") < 0 ||
-	    tracefs_instance_file_write(kt->inst, "buffer_size_kb", "256") < 0) {
+	if (tracefs_instance_file_write(kt->inst, "buffer_size_kb", "256") < 0 ||
+	    tracefs_instance_file_write(kt->inst, "trace_clock", "mono") < 0) {
 		kt_err(errbuf, "cannot set up the tracing instance %s", kt->name);
 		goto fail;
 	}

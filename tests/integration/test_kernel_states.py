@@ -60,7 +60,8 @@ def test_capture_agrees_with_kernel(pcap, tcplab_bin):
 def test_captures_present():
     names = {os.path.basename(p)[:-5] for p in CAPTURES}
     assert {"ks-echo", "ks-server-close", "ks-half-close", "ks-rst", "ks-refused", "ks-loss",
-            "ks-ipv6", "ks-simultaneous-close"} <= names, names
+            "ks-ipv6", "ks-simultaneous-close", "ks-simultaneous-open",
+            "ks-simultaneous-open-reordered"} <= names, names
 
 
 def test_watch_shows_kernel_states_and_cleans_up(lab, tcplab_bin):
