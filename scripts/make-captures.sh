@@ -516,19 +516,23 @@ ks_stop() {
 	mkdir -p "$OUT/$KS_DIR"
 	# each kernel-state line as watch printed it, plus "time": the absolute
 	# time on the capture clock (seconds since the epoch, as pcap timestamps),
-	# from watch's own time base (its first connection's start - t)
+	# from watch's own time base (its first connection's start - t), and
+	# "socket": the socket's own address:port (roles follow the first SYN a
+	# capture saw, and two captures of crossing SYNs may disagree on it)
 	/usr/bin/python3 - "$WORK/ks.out" >"$OUT/$KS_DIR/$1.kstates.jsonl" <<'PY'
 import json, sys
 lines = [l.rstrip("\n") for l in open(sys.argv[1]) if l.startswith("{")]
-base = None
+base, ends = None, {}
 for l in lines:
     e = json.loads(l)
-    if e["event"] == "connection" and base is None:
-        base = e["start"] - e["t"]
+    if e["event"] == "connection":
+        ends[e["conn"]] = e
+        if base is None:
+            base = e["start"] - e["t"]
 for l in lines:
     e = json.loads(l)
     if e["event"] == "kernel-state" and base is not None:
-        print(l[:-1] + ',"time":%.6f}' % (base + e["t"]))
+        print(l[:-1] + ',"time":%.6f,"socket":"%s"}' % (base + e["t"], ends[e["conn"]][e["endpoint"]]))
 PY
 	[ -s "$OUT/$KS_DIR/$1.kstates.jsonl" ] || die "no kernel state recorded for $1: $(cat "$WORK/ks.err")"
 	chmod 0644 "$OUT/$KS_DIR/$1.kstates.jsonl"

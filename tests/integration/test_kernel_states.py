@@ -48,6 +48,14 @@ def test_capture_agrees_with_kernel(pcap, tcplab_bin):
     assert kernel, "no kernel transitions in %s" % kfile
     r = L.run([tcplab_bin, "replay", "--json", pcap])
     assert r.returncode == 0, r
+    # the roles of the replay: the socket's address:port names its endpoint
+    roles = {}
+    for e in r.json_lines():
+        if e["event"] == "connection":
+            roles[(e["conn"], e["client"])] = "client"
+            roles[(e["conn"], e["server"])] = "server"
+    for k in kernel:
+        k["endpoint"] = roles[(k["conn"], k["socket"])]
     events = r.json_lines() + kernel
     res = kstates_oracle.assert_agree(events, label=os.path.basename(pcap), check_notes=False)
     # every connection's two endpoints are kernel sockets, except a refused
