@@ -24,6 +24,7 @@ endpoints agree".
 
 import json
 import os
+import subprocess
 
 MINISOCK_FROM = ("TCP_FIN_WAIT2", "TCP_CLOSING")
 
@@ -104,3 +105,23 @@ def assert_agree(events, label="", require=0, check_notes=True):
         assert len([n for n in notes if n.startswith("kernel states agree")]) == len(res), \
             (notes, res)
     return res
+
+
+# -- tracing instances (tracefs is mounted privately for the look, as tcplab does) --
+
+_TRACEFS_SH = ("mountpoint -q /sys/kernel/tracing || "
+               "mount -t tracefs nodev /sys/kernel/tracing || exit 1; ")
+
+
+def tracing_instances():
+    """Names of the machine's tracing instances."""
+    r = subprocess.run(["unshare", "-m", "sh", "-c", _TRACEFS_SH + "ls /sys/kernel/tracing/instances"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+def remove_instance(name):
+    """Removes one tracing instance (only ever one this run's tcplab made)."""
+    subprocess.run(["unshare", "-m", "sh", "-c", _TRACEFS_SH + 'rmdir "/sys/kernel/tracing/instances/$0"',
+                    name], capture_output=True, timeout=30)

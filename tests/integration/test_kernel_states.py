@@ -30,15 +30,7 @@ PORT = 7000
 CAPTURES = sorted(glob.glob(os.path.join(str(L.REPO_ROOT), "captures", "kernel-states", "*.pcap")))
 
 
-def tracing_instances():
-    """Names of the tracing instances (tracefs is mounted privately for the
-    look, as tcplab does)."""
-    r = subprocess.run(["unshare", "-m", "sh", "-c",
-                        "mountpoint -q /sys/kernel/tracing || "
-                        "mount -t tracefs nodev /sys/kernel/tracing; ls /sys/kernel/tracing/instances"],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.split()
+tracing_instances = kstates_oracle.tracing_instances
 
 
 @pytest.mark.parametrize("pcap", CAPTURES, ids=[os.path.basename(p)[:-5] for p in CAPTURES])
