@@ -139,3 +139,25 @@ def test_sigint_and_sigkill_instances(lab, tcplab_bin):
         live.send_signal(signal.SIGINT)
         live.communicate(timeout=L.TIMEOUT)
     assert "tcplab_%d" % live.pid not in tracing_instances()
+
+
+def test_without_tracing_privilege_the_run_goes_on(lab, tcplab_bin):
+    """CAP_NET_RAW and CAP_NET_ADMIN but not root, CAP_SYS_ADMIN or
+    CAP_DAC_OVERRIDE: --kernel-states says why in one note and the
+    connection runs; by default nothing is said."""
+    lab.start_server("echo", PORT, count=2)
+    caps = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+            "--inh-caps", "+net_raw,+net_admin", "--ambient-caps", "+net_raw,+net_admin"]
+    r = L.run(caps + [tcplab_bin, "connect", "--json", "--kernel-states", "-d", "x", lab.server_ip,
+                      str(PORT)], ns=lab.client_ns)
+    assert r.returncode == 0, r
+    ev = r.json_lines()
+    notes = [e["text"] for e in ev if e["event"] == "note" and "kernel states" in e["text"]]
+    assert len(notes) == 1 and notes[0].startswith("kernel states are not shown: "), notes
+    assert "CAP_SYS_ADMIN" in notes[0], notes
+    assert not [e for e in ev if e["event"] == "kernel-state"]
+    assert [e for e in ev if e["event"] == "summary"][0]["outcome"] == "closed"
+    r = L.run(caps + [tcplab_bin, "connect", "--json", "-d", "x", lab.server_ip, str(PORT)],
+              ns=lab.client_ns)
+    assert r.returncode == 0, r
+    assert not [e for e in r.json_lines() if e["event"] == "note" and "kernel states" in e["text"]]
