@@ -19,6 +19,7 @@
 #include "tcplab/flow.h"
 #include "tcplab/kstates.h"
 #include "tcplab/ktrace.h"
+#include "tcplab/render.h"
 
 /* ---- a renderer that records what it is given ---- */
 
@@ -473,6 +474,54 @@ static void test_flow_simultaneous_open_reordered(void **st)
 	}
 }
 
+/* The two renderers print a kernel-state event as documented. */
+static void test_render_kernel_state(void **st)
+{
+	struct tl_conn_begin info;
+	struct tl_event ev;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct render_options ro;
+	struct renderer *r;
+	(void)st;
+	memset(&info, 0, sizeof(info));
+	memset(&ev, 0, sizeof(ev));
+	memset(&ro, 0, sizeof(ro));
+	ev.kind = TL_EV_KERNEL_STATE;
+	ev.conn = 3;
+	ev.t_ns = 91000;
+	ev.conn_info = &info;
+	ev.u.kstate.endpoint = TL_SERVER;
+	ev.u.kstate.from = TCP_SYN_RECEIVED;
+	ev.u.kstate.to = TCP_ESTABLISHED;
+	ev.u.kstate.kernel_from = "TCP_SYN_RECV";
+	ev.u.kstate.kernel_to = "TCP_ESTABLISHED";
+
+	f = open_memstream(&buf, &len);
+	r = render_json_new(f, &ro);
+	render_emit(r, &ev);
+	render_finish(r);
+	render_destroy(r);
+	fclose(f);
+	assert_string_equal(buf, "{\"event\":\"kernel-state\",\"conn\":3,\"t\":0.000091,\"endpoint\":\"server\","
+				 "\"from\":\"SYN-RECEIVED\",\"to\":\"ESTABLISHED\",\"kernel\":\"TCP_ESTABLISHED\"}\n");
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ro.show_conn = true;
+	r = render_text_new(f, &ro);
+	render_emit(r, &ev);
+	render_finish(r);
+	render_destroy(r);
+	fclose(f);
+	assert_non_null(strstr(buf, "server (kernel)  SYN-RECEIVED → ESTABLISHED"));
+	assert_non_null(strstr(buf, "(TCP_SYN_RECV → TCP_ESTABLISHED)"));
+	assert_true(strlen(buf) <= 101 + 6);   /* one line, 100 columns (UTF-8 arrows are 3 bytes) */
+	free(buf);
+}
+
 /* Crossed FINs seen from the far side: a correction, then the real path. */
 static void test_flow_crossed_fin_correction(void **st)
 {
@@ -521,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_flow_simultaneous_open),
 		cmocka_unit_test(test_flow_crossed_fin_correction),
 		cmocka_unit_test(test_flow_simultaneous_open_reordered),
+		cmocka_unit_test(test_render_kernel_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
