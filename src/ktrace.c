@@ -68,7 +68,8 @@ static int find_tracefs(char *errbuf, bool *denied)
 		kt_err(errbuf, "tracefs is not mounted and cannot be mounted privately (%s)", strerror(errno));
 		return -1;
 	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0 ||
+	/* (the type is ignored for a propagation change; "none" rather than NULL) */
+	if (mount("none", "/", "none", MS_REC | MS_SLAVE, NULL) != 0 ||
 	    mount("nodev", KT_MOUNT_POINT, "tracefs", 0, NULL) != 0) {
 		*denied = errno == EPERM;
 		kt_err(errbuf, "cannot mount tracefs privately (%s)", strerror(errno));
