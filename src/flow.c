@@ -290,15 +290,6 @@ static void emit_transition(struct flow_table *ft, struct conn *c, uint64_t ts, 
 	}
 }
 
-/*
- * A FIN sent in CLOSE-WAIT whose ACK does not cover the peer's FIN: the
- * endpoint had not received the peer's FIN when it sent its own (the FINs
- * crossed; the capture saw the peer's FIN first because it is nearer the
- * peer, or the receiver had not processed it yet).  The CLOSE-WAIT shown
- * under the peer's FIN is withdrawn, and the endpoint's real path is shown:
- * ESTABLISHED → FIN-WAIT-1 → CLOSING (RFC 9293 §3.6 case 2), as the
- * kernel's tracepoint reports it.
- */
 /* Emits a state event that withdraws who's previous transition to → from
  * (tl_state_event.correction). */
 static void emit_correction(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
@@ -346,6 +337,15 @@ static void simopen_check(struct flow_table *ft, struct conn *c, const struct se
 		   "received SYN-ACK acknowledging our SYN (the peer's SYN came later)");
 }
 
+/*
+ * A FIN sent in CLOSE-WAIT whose ACK does not cover the peer's FIN: the
+ * endpoint had not received the peer's FIN when it sent its own (the FINs
+ * crossed; the capture saw the peer's FIN first because it is nearer the
+ * peer, or the receiver had not processed it yet).  The CLOSE-WAIT shown
+ * under the peer's FIN is withdrawn, and the endpoint's real path is shown:
+ * ESTABLISHED → FIN-WAIT-1 → CLOSING (RFC 9293 §3.6 case 2), as the
+ * kernel's tracepoint reports it.
+ */
 static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
 {
 	emit_correction(ft, c, ts, who, TCP_CLOSE_WAIT, TCP_ESTABLISHED,
