@@ -469,8 +469,6 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 	uint64_t now = live_mono_ns();
 	int timeout = -1;
 
-	kstates_poll(lv->ks);
-
 	if (now < spin_until) {
 		uint64_t stop = spin_until < deadline ? spin_until : deadline;
 		do {
@@ -481,6 +479,8 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 		} while (live_mono_ns() < stop);
 		return 0;
 	}
+	/* kernel states: only here, never while busy-polling for an answer */
+	kstates_poll(lv->ks);
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
