@@ -16,8 +16,8 @@ NFT_VERSION := $(shell pkg-config --modversion libnftables 2>/dev/null)
 CC      ?= cc
 BUILD   ?= build
 
-PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread -lz
+PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread -lz
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2

@@ -37,6 +37,8 @@ PKGS=(
 	zlib1g-dev        # replay: reads gzip-compressed captures (src/instream.c)
 	clang             # make fuzz: libFuzzer harnesses (tests/fuzz/)
 	libclang-rt-14-dev # make fuzz: libFuzzer and sanitizer runtimes for clang 14
+	libtracefs-dev    # ktrace: the kernel's own socket states (tracepoint sock:inet_sock_set_state)
+	libtraceevent-dev # ktrace: parses the tracepoint's records
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -51,7 +51,9 @@ PIDS=()
 ALL=(tcplab-echo tcplab-close-first tcplab-half-close tcplab-rst kernel-echo
      kernel-close-first refused syn-lost simultaneous-close ipv6 many
      final-ack-lost sll2 pcapng bad
-     tso vxlan gre nflog oneway ring gzip tfo mixed-pcapng)
+     tso vxlan gre nflog oneway ring gzip tfo mixed-pcapng
+     ks-echo ks-server-close ks-half-close ks-rst ks-refused ks-loss ks-ipv6
+     ks-simultaneous-close ks-simultaneous-open ks-simultaneous-open-reordered)
 
 die() {
 	echo "make-captures: $*" >&2
@@ -840,6 +842,180 @@ cap_mixed_pcapng() {
 	mergecap -F pcapng -w "$WORK/c.pcapng" "$OUT/nflog.pcap" "$OUT/oneway.pcap"
 	keep "$WORK/c.pcapng" mixed-links.pcapng
 }
+
+# ------------------------------------- kernel-to-kernel, with kernel states --
+#
+# captures/kernel-states/NAME.pcap, and beside it NAME.kstates.jsonl: the
+# transitions the kernel itself reported for both sockets (tracepoint
+# sock:inet_sock_set_state), recorded during the capture by
+# `tcplab watch -i $SIF --kernel-states --json` at the same capture point as
+# tcpdump and kept as its "kernel-state" events (conn numbers as `tcplab
+# replay` numbers the connections of the pcap).  tests/integration/
+# test_kernel_states.py replays each pcap and compares.
+
+KS_DIR=kernel-states
+
+# ks_start: the kernel-state recorder (tcplab watch) in the server namespace.
+ks_start() {
+	bg ip netns exec "$SNS" "$TCPLAB" watch -i "$SIF" --kernel-states --json tcp >"$WORK/ks.out" 2>"$WORK/ks.err"
+	KS_PID=$LAST
+	sleep 1   # the instance and the capture are set up (watch prints nothing before traffic)
+}
+
+# ks_stop NAME: stops the recorder (SIGINT: it emits what it holds and
+# removes its tracing instance) and keeps its kernel-state events.
+ks_stop() {
+	sleep 0.5
+	kill -INT "$KS_PID"
+	reap "$KS_PID" || true
+	mkdir -p "$OUT/$KS_DIR"
+	# each kernel-state line as watch printed it, plus "time": the absolute
+	# time on the capture clock (seconds since the epoch, as pcap timestamps),
+	# from watch's own time base (its first connection's start - t), and
+	# "socket": the socket's own address:port (roles follow the first SYN a
+	# capture saw, and two captures of crossing SYNs may disagree on it)
+	/usr/bin/python3 - "$WORK/ks.out" >"$OUT/$KS_DIR/$1.kstates.jsonl" <<'PY'
+import json, sys
+lines = [l.rstrip("\n") for l in open(sys.argv[1]) if l.startswith("{")]
+base, ends = None, {}
+for l in lines:
+    e = json.loads(l)
+    if e["event"] == "connection":
+        ends[e["conn"]] = e
+        if base is None:
+            base = e["start"] - e["t"]
+for l in lines:
+    e = json.loads(l)
+    if e["event"] == "kernel-state" and base is not None:
+        print(l[:-1] + ',"time":%.6f,"socket":"%s"}' % (base + e["t"], ends[e["conn"]][e["endpoint"]]))
+PY
+	[ -s "$OUT/$KS_DIR/$1.kstates.jsonl" ] || die "no kernel state recorded for $1: $(cat "$WORK/ks.err")"
+	chmod 0644 "$OUT/$KS_DIR/$1.kstates.jsonl"
+	echo "  ${OUT#"$ROOT"/}/$KS_DIR/$1.kstates.jsonl: $(wc -l <"$OUT/$KS_DIR/$1.kstates.jsonl") kernel transitions"
+}
+
+# ks_run NAME MODE CLIENT-ARGS...: tcpserver MODE against tcpclient.
+ks_run() {
+	local name=$1 mode=$2
+	shift 2
+	mkdir -p "$OUT/$KS_DIR"
+	lab_up
+	srv_start "$mode" --count 1 --delay-ms 100 ${KS_SRV_ADDR:+--addr "$KS_SRV_ADDR"}
+	cap_start "$WORK/c.pcap"
+	ks_start
+	in_c "$LAB/tcpclient" --addr "${KS_SRV_ADDR:-$SIP}" --port "$PORT" "$@" >/dev/null || true
+	srv_wait
+	ks_stop "$name"
+	cap_stop
+	keep "$WORK/c.pcap" "$KS_DIR/$name.pcap"
+}
+
+cap_ks_echo() { ks_run ks-echo echo --send 'hello' --expect-echo; }
+cap_ks_server_close() { ks_run ks-server-close close-first --send 'hello' --no-shutdown; }
+cap_ks_half_close() { ks_run ks-half-close half-close --send 'hello'; }
+cap_ks_rst() { ks_run ks-rst rst --send 'hello' --no-shutdown; }
+cap_ks_ipv6() { KS_SRV_ADDR=$SIP6 ks_run ks-ipv6 echo --send 'hello over IPv6' --expect-echo; }
+
+# Nobody listens: the client's socket goes SYN-SENT → CLOSE on the RST.
+cap_ks_refused() {
+	mkdir -p "$OUT/$KS_DIR"
+	lab_up
+	cap_start "$WORK/c.pcap"
+	ks_start
+	in_c "$LAB/tcpclient" --addr "$SIP" --port "$PORT" --send 'hello' >/dev/null || true
+	ks_stop ks-refused
+	cap_stop
+	keep "$WORK/c.pcap" "$KS_DIR/ks-refused.pcap"
+}
+
+# 15 % of TCP packets dropped at random on each namespace's output hook,
+# before tcpdump's tap: the capture holds exactly what was delivered.  Three
+# connections, one after the other, with 3000 bytes each way.
+cap_ks_loss() {
+	local ns
+	mkdir -p "$OUT/$KS_DIR"
+	lab_up
+	for ns in "$CNS" "$SNS"; do
+		printf '%s\n' "table inet tlcap {" " chain out {" \
+			"  type filter hook output priority -300; policy accept;" \
+			"  meta l4proto tcp numgen random mod 100 < 15 counter drop" " }" "}" |
+			ip netns exec "$ns" nft -f -
+	done
+	srv_start echo --count 3
+	cap_start "$WORK/c.pcap"
+	ks_start
+	in_c "$LAB/tcpclient" --addr "$SIP" --port "$PORT" --send "$(head -c 3000 /dev/zero | tr '\0' x)" \
+		--count 3 --expect-echo --timeout-ms 30000 >/dev/null || true
+	srv_wait
+	sleep 5   # a lost last ACK or FIN is retransmitted (RTO 200 ms and more): let the sockets finish
+	ks_stop ks-loss
+	cap_stop
+	keep "$WORK/c.pcap" "$KS_DIR/ks-loss.pcap"
+}
+
+# Both ends shut down at once (scripts/simclose.c) until the FINs cross.
+cap_ks_simultaneous_close() {
+	local try
+	mkdir -p "$OUT/$KS_DIR"
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simclose" "$ROOT/scripts/simclose.c" -lpthread
+	for ((try = 1; try <= 50; try++)); do
+		lab_up
+		cap_start "$WORK/c.pcap"
+		ks_start
+		"$WORK/simclose" "$CNS" "$SNS" "$SIP" "$PORT"
+		ks_stop ks-simultaneous-close
+		cap_stop
+		if [ "$(fins_crossed "$WORK/c.pcap")" = yes ]; then
+			echo "  FINs crossed on try $try"
+			keep "$WORK/c.pcap" "$KS_DIR/ks-simultaneous-close.pcap"
+			return 0
+		fi
+		rm -f "$WORK/c.pcap"
+	done
+	die "no simultaneous close in 50 tries"
+}
+
+# Both ends connect() to each other at once (scripts/simopen.c): the SYNs
+# cross.  ks_simopen NAME N: repeated until both SYNs precede any SYN-ACK on
+# the wire and N sockets went SYN-SENT → SYN-RECEIVED (2: the textbook case,
+# RFC 9293 Figure 12; 1: one end met the peer's SYN-ACK before its SYN, which
+# a veth can deliver in either order from two CPUs' backlogs).
+ks_simopen() {
+	local name=$1 want=$2 try ns ok
+	mkdir -p "$OUT/$KS_DIR"
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simopen" "$ROOT/scripts/simopen.c" -lpthread
+	for ((try = 1; try <= 100; try++)); do
+		lab_up
+		# Each end's first SYN is dropped on its output hook (before the
+		# wire and the capture): both sockets sit in SYN-SENT, hashed, and
+		# their retransmission timers, armed in the same jiffy on two CPUs,
+		# fire together 1 s later, so the retransmitted SYNs can cross.
+		for ns in "$CNS" "$SNS"; do
+			printf '%s\n' "table inet tlcap {" " chain out {" \
+				"  type filter hook output priority -300; policy accept;" \
+				"  tcp flags & (syn|ack) == syn numgen inc mod 1000000 == 0 counter drop" " }" "}" |
+				ip netns exec "$ns" nft -f -
+		done
+		cap_start "$WORK/c.pcap"
+		ks_start
+		ok=no
+		"$WORK/simopen" "$CNS" "$SNS" "$CIP" "$SIP" "$PORT" 2>/dev/null && ok=yes
+		ks_stop "$name"
+		cap_stop
+		if [ $ok = yes ] && [ "$(tshark -r "$WORK/c.pcap" -Y 'tcp.flags.syn == 1' -T fields -e tcp.flags.ack 2>/dev/null |
+			head -2 | tr -d '\n')" = "00" ] &&
+			[ "$(grep -c '"kernel":"TCP_SYN_RECV"' "$OUT/$KS_DIR/$name.kstates.jsonl")" = "$want" ]; then
+			echo "  SYNs crossed on try $try"
+			keep "$WORK/c.pcap" "$KS_DIR/$name.pcap"
+			return 0
+		fi
+		rm -f "$WORK/c.pcap"
+	done
+	die "no simultaneous open of that kind in 100 tries"
+}
+
+cap_ks_simultaneous_open() { ks_simopen ks-simultaneous-open 2; }
+cap_ks_simultaneous_open_reordered() { ks_simopen ks-simultaneous-open-reordered 1; }
 
 # ------------------------------------------------------------------- main --
 

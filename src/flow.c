@@ -69,6 +69,7 @@ struct conn {
 	bool fin_seen[2];
 	bool have_syn, have_synack, have_reaction;
 	bool refused, reset, gave_up, simultaneous_close, three_segment, half_close;
+	bool simopen_unanswered[2];         /* went SYN-SENT → SYN-RECEIVED, has not sent its SYN-ACK yet */
 	bool summarized;
 	bool server_refused;                /* the server answered the SYN with RST */
 	int8_t first_fin;                   /* role that sent the first FIN, -1 none */
@@ -105,6 +106,8 @@ struct flow_table {
 	unsigned next_id;
 	struct flow_stats stats;
 	bool summary_at_finish;
+	void (*feed_hook)(void *user, const struct segment *seg, uint64_t ts_ns); /* flow_table_set_feed_hook */
+	void *feed_hook_user;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -278,6 +281,84 @@ static void emit_state(struct flow_table *ft, struct conn *c, uint64_t ts, enum 
 	ev.u.state.to = to;
 	ev.u.state.reason = reason;
 	render_emit(ft->r, &ev);
+}
+
+/* Emits t's state change for who, in two steps when the machine passed
+ * through an intermediate state (tcp_transition.has_via). */
+static void emit_transition(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
+			    const struct tcp_transition *t)
+{
+	if (t->has_via) {
+		emit_state(ft, c, ts, who, t->from, t->via, t->via_reason);
+		emit_state(ft, c, ts, who, t->via, t->to, t->reason);
+	} else {
+		emit_state(ft, c, ts, who, t->from, t->to, t->reason);
+	}
+}
+
+/* Emits a state event that withdraws who's previous transition to → from
+ * (tl_state_event.correction). */
+static void emit_correction(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who,
+			    enum tcp_state from, enum tcp_state to, const char *reason)
+{
+	struct tl_event ev;
+	if (ft->opt.summary_only || !wants(ft, c))
+		return;
+	event_init(&ev, ft, c, TL_EV_STATE, ts);
+	ev.u.state.endpoint = who;
+	ev.u.state.from = from;
+	ev.u.state.to = to;
+	ev.u.state.reason = reason;
+	ev.u.state.correction = true;
+	render_emit(ft->r, &ev);
+}
+
+/*
+ * Simultaneous open seen from one capture point can be misread: the peer's
+ * SYN and its SYN-ACK may be processed in the other order at the far end
+ * (a veth delivers from two CPUs' backlogs).  An endpoint that really went
+ * SYN-SENT → SYN-RECEIVED answers with a SYN-ACK; one whose next segment is
+ * a bare ACK had the SYN-ACK first (SYN-SENT → ESTABLISHED) and met the SYN
+ * when already ESTABLISHED.  Then the two inferred transitions are withdrawn
+ * (correction events) and the real one shown.
+ */
+static void simopen_check(struct flow_table *ft, struct conn *c, const struct segment *seg, enum tl_role from,
+			  const struct tcp_transition *tq, const struct tcp_transition *tr, enum tl_role to)
+{
+	if (tq->changed && tq->from == TCP_SYN_SENT && tq->to == TCP_SYN_RECEIVED)
+		c->simopen_unanswered[from] = true;
+	if (tr->changed && tr->from == TCP_SYN_SENT && tr->to == TCP_SYN_RECEIVED)
+		c->simopen_unanswered[to] = true;
+	if (!c->simopen_unanswered[from] || tq->changed)
+		return;
+	c->simopen_unanswered[from] = false;
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_ACK ||
+	    c->ep[from].state != TCP_ESTABLISHED)
+		return;   /* its SYN-ACK (or something else): the inference stands */
+	emit_correction(ft, c, seg->ts_ns, from, TCP_ESTABLISHED, TCP_SYN_RECEIVED,
+			"correction: it answers with a bare ACK, not a SYN-ACK");
+	emit_correction(ft, c, seg->ts_ns, from, TCP_SYN_RECEIVED, TCP_SYN_SENT,
+			"correction: the peer's SYN reached it after the SYN-ACK");
+	emit_state(ft, c, seg->ts_ns, from, TCP_SYN_SENT, TCP_ESTABLISHED,
+		   "received SYN-ACK acknowledging our SYN (the peer's SYN came later)");
+}
+
+/*
+ * A FIN sent in CLOSE-WAIT whose ACK does not cover the peer's FIN: the
+ * endpoint had not received the peer's FIN when it sent its own (the FINs
+ * crossed; the capture saw the peer's FIN first because it is nearer the
+ * peer, or the receiver had not processed it yet).  The CLOSE-WAIT shown
+ * under the peer's FIN is withdrawn, and the endpoint's real path is shown:
+ * ESTABLISHED → FIN-WAIT-1 → CLOSING (RFC 9293 §3.6 case 2), as the
+ * kernel's tracepoint reports it.
+ */
+static void emit_crossed_fin(struct flow_table *ft, struct conn *c, uint64_t ts, enum tl_role who)
+{
+	emit_correction(ft, c, ts, who, TCP_CLOSE_WAIT, TCP_ESTABLISHED,
+			"correction: its FIN does not ACK the peer's: not received yet");
+	emit_state(ft, c, ts, who, TCP_ESTABLISHED, TCP_FIN_WAIT_1, "sent FIN: active close");
+	emit_state(ft, c, ts, who, TCP_FIN_WAIT_1, TCP_CLOSING,
+		   "received the peer's FIN, which crossed ours (simultaneous close)");
 }
 
 static void emit_note(struct flow_table *ft, struct conn *c, uint64_t ts, const char *text)
@@ -638,13 +719,23 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 {
 	enum tl_role from = sender_role(c, seg, src_is_a), to = (enum tl_role)!from;
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
-	bool revived = false, refused_now = false, held = false;
-	struct tcp_transition ts, tr, tp;
+	bool revived = false, refused_now = false, held = false, simopen = false;
+	struct tcp_transition ts, tr, tp, tq;
 	unsigned marks;
 	uint32_t dup_ack;
 
 	memset(&tp, 0, sizeof(tp));
-	if (from == TL_SERVER && c->have_pending_syn) {
+	memset(&tq, 0, sizeof(tq));
+	if (from == TL_SERVER && c->have_pending_syn &&
+	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		/* Simultaneous open (RFC 9293 §3.5, Figure 12): the "server" sends
+		 * a SYN of its own while the client's is unanswered.  It never
+		 * listened: it was CLOSED and opened actively, and the client's SYN
+		 * crossed its own (it receives it below, after sending). */
+		c->have_pending_syn = false;
+		simopen = true;
+		tcp_endpoint_init(snd, TCP_CLOSED);
+	} else if (from == TL_SERVER && c->have_pending_syn) {
 		c->have_pending_syn = false;
 		if (seg->flags & TCP_FLAG_RST) {
 			refused_now = true;
@@ -678,6 +769,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	marks = analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
 	if (marks & TL_MARK_OUT_OF_ORDER)
 		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
+	if (simopen)
+		tcp_fsm_segment_into(snd, TCP_DIR_RECEIVED, &c->pending_syn, &tq);
 	note_figures(c, from, seg, &ts);
 
 	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
@@ -725,14 +818,19 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	}
 
 	if (tp.changed)
-		emit_state(ft, c, seg->ts_ns, from, tp.from, tp.to, tp.reason);
-	if (revived)
-		emit_state(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
+		emit_transition(ft, c, seg->ts_ns, from, &tp);
+	if (revived)   /* a correction: the LAST-ACK → CLOSED shown earlier never happened */
+		emit_correction(ft, c, seg->ts_ns, from, TCP_CLOSED, TCP_LAST_ACK,
 			   "retransmitted its FIN: it never received the final ACK, so it was still in LAST-ACK");
-	if (ts.changed)
+	if (ts.changed && ts.from == TCP_CLOSE_WAIT && ts.to == TCP_CLOSING)
+		emit_crossed_fin(ft, c, seg->ts_ns, from);
+	else if (ts.changed)
 		emit_state(ft, c, seg->ts_ns, from, ts.from, ts.to, ts.reason);
+	if (tq.changed)
+		emit_transition(ft, c, seg->ts_ns, from, &tq);
 	if (tr.changed)
-		emit_state(ft, c, seg->ts_ns, to, tr.from, tr.to, tr.reason);
+		emit_transition(ft, c, seg->ts_ns, to, &tr);
+	simopen_check(ft, c, seg, from, &tq, &tr, to);
 
 	/* outcome facts */
 	if (seg->flags & TCP_FLAG_RST) {
@@ -876,6 +974,8 @@ static unsigned feed_keyed(struct flow_table *ft, const struct segment *seg, con
 	}
 	c->last_ns = seg->ts_ns;
 	infer_unseen(ft, c, seg, src_is_a);
+	if (ft->feed_hook)   /* kernel states before this segment first (its connection exists now) */
+		ft->feed_hook(ft->feed_hook_user, seg, seg->ts_ns);
 	apply(ft, c, seg, src_is_a);
 	return c->id;
 }
@@ -981,6 +1081,8 @@ int flow_table_call(struct flow_table *ft, const struct segment *tuple, enum tl_
 
 	if (!c)
 		return -1;
+	if (ft->feed_hook)
+		ft->feed_hook(ft->feed_hook_user, NULL, ts_ns);   /* kernel states before this moment first */
 	if (!ft->have_first) {
 		ft->have_first = true;
 		ft->first_ns = ts_ns;
@@ -1044,4 +1146,34 @@ void flow_table_free(struct flow_table *ft)
 	}
 	free(ft->buckets);
 	free(ft);
+}
+
+/* ------------------------------------------------------------ kernel states */
+
+void flow_table_set_feed_hook(struct flow_table *ft,
+			      void (*hook)(void *user, const struct segment *seg, uint64_t ts_ns), void *user)
+{
+	ft->feed_hook = hook;
+	ft->feed_hook_user = user;
+}
+
+int flow_table_kernel_state(struct flow_table *ft, const struct segment *tuple, enum tcp_state from,
+			    enum tcp_state to, const char *kernel_from, const char *kernel_to, uint64_t ts_ns)
+{
+	struct conn *c = find_tuple(ft, tuple);
+	struct tl_event ev;
+
+	if (!c)
+		return -1;
+	if (ft->opt.summary_only || !wants(ft, c))
+		return 0;
+	event_init(&ev, ft, c, TL_EV_KERNEL_STATE, ts_ns);
+	ev.u.kstate.endpoint = ip_addr_equal(&tuple->src, &c->info.client_addr) &&
+			       tuple->sport == c->info.client_port ? TL_CLIENT : TL_SERVER;
+	ev.u.kstate.from = from;
+	ev.u.kstate.to = to;
+	ev.u.kstate.kernel_from = kernel_from;
+	ev.u.kstate.kernel_to = kernel_to;
+	render_emit(ft->r, &ev);
+	return 0;
 }

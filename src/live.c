@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tcplab/exitcode.h"
+#include "tcplab/kstates.h"
 #include "tcplab/privilege.h"
 
 volatile int live_signal;
@@ -154,6 +155,8 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 		}
 		lv->write_path = opt->write_path;
 	}
+	/* before any thread starts; NULL (and the run goes on) without the tracepoint */
+	lv->ks = kstates_open((enum kstates_mode)opt->kernel_states, lv->flow);
 
 	lv->craft = craft_open(family, NULL, eb, &denied);
 	if (!lv->craft) {
@@ -163,9 +166,16 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 	return TCPLAB_EXIT_OK;
 }
 
+void live_kernel_states_done(struct live *lv)
+{
+	kstates_close(lv->ks);
+	lv->ks = NULL;
+}
+
 void live_close(struct live *lv)
 {
 	live_sender_stop(lv);
+	live_kernel_states_done(lv);
 	if (lv->fw) {
 		firewall_remove(lv->fw);
 		lv->fw = NULL;
@@ -469,6 +479,8 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 		} while (live_mono_ns() < stop);
 		return 0;
 	}
+	/* kernel states: only here, never while busy-polling for an answer */
+	kstates_poll(lv->ks);
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)

@@ -71,6 +71,7 @@ struct live {
 	uint64_t captured_own;             /* of ours, seen back on the capture */
 	bool warmed;                       /* live_prepare_ack sent the warm-up segment */
 	const char *write_path;
+	struct kstates *ks;                /* kernel states (kstates.h), or NULL */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -117,6 +118,11 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
  * back afterwards.
  */
 void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), void *user);
+
+/* Emits the kernel states still pending and removes the tracing instance
+ * (kstates_close); call before flow_table_finish.  live_close does it too,
+ * for the paths that end early. */
+void live_kernel_states_done(struct live *lv);
 
 /* Removes the firewall rule, closes everything, gives -w to the sudo user. */
 void live_close(struct live *lv);

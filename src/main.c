@@ -15,6 +15,8 @@
 
 #include "tcplab/exitcode.h"
 #include "tcplab/firewall.h"
+#include "tcplab/kstates.h"
+#include "tcplab/ktrace.h"
 #include "tcplab/render.h"
 #include "tcplab/replay.h"
 #include "tcplab/session.h"
@@ -37,6 +39,7 @@ enum opt_id {
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION, OPT_VERBOSE,
+	OPT_KERNEL_STATES, OPT_NO_KERNEL_STATES,
 };
 
 struct option_spec {
@@ -81,6 +84,8 @@ static const struct option_spec options[] = {
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
 	{ "verbose", 'v', NULL, CMD_TRACE, OPT_VERBOSE, "text: every segment on its own line (default: a data flight is one line)" },
+	{ "kernel-states", 0, NULL, CMD_LIVE | CMD_WATCH, OPT_KERNEL_STATES, "show this machine's kernel's own socket states (tracepoint; default on for connect, listen)" },
+	{ "no-kernel-states", 0, NULL, CMD_LIVE | CMD_WATCH, OPT_NO_KERNEL_STATES, "do not read the kernel's socket states" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -422,6 +427,12 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			break;
 		case OPT_IPV4: p->conn.family = 4; break;
 		case OPT_IPV6: p->conn.family = 6; break;
+		case OPT_KERNEL_STATES:
+			p->conn.c.kernel_states = p->lis.c.kernel_states = p->rep.kernel_states = KSTATES_ON;
+			break;
+		case OPT_NO_KERNEL_STATES:
+			p->conn.c.kernel_states = p->lis.c.kernel_states = p->rep.kernel_states = KSTATES_OFF;
+			break;
 		default:
 			return usage_error(cmd, "unknown option %s", argv[optind - 1]);
 		}
@@ -464,6 +475,15 @@ static int cmd_cleanup(void)
 	}
 	printf("removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
 	       removed == 1 ? "" : "s", kept);
+	{
+		char keb[KTRACE_ERRBUF_SIZE];
+		if (ktrace_cleanup_stale(&removed, &kept, keb, &denied) != 0) {
+			fprintf(stderr, "tcplab: cleanup: %s\n", keb);
+			return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
+		}
+		printf("removed %u stale tracing instance%s; kept %u of running tcplab processes\n", removed,
+		       removed == 1 ? "" : "s", kept);
+	}
 	return TCPLAB_EXIT_OK;
 }
 
@@ -748,6 +768,11 @@ int main(int argc, char **argv)
 	}
 
 	r = make_renderer(&p);
+	if (cmd->bit == CMD_WATCH && p.rep.kernel_states == KSTATES_AUTO)
+		p.rep.kernel_states = KSTATES_OFF;   /* watch: only when asked */
+	if (r && ((cmd->bit & CMD_LIVE) ? p.conn.c.kernel_states != KSTATES_OFF
+					: cmd->bit == CMD_WATCH && p.rep.kernel_states != KSTATES_OFF))
+		r = kcheck_new(r);   /* says whether inferred and kernel states agree */
 	if (!r) {
 		fprintf(stderr, "tcplab: out of memory\n");
 		free(p.file_data);

@@ -395,6 +395,26 @@ static void json_state(struct rbuf *b, const struct tl_event *ev)
 	json_text(b, tcp_state_name(st->to));
 	rbuf_puts(b, ",\"reason\":");
 	json_text(b, st->reason);
+	if (st->correction)
+		rbuf_puts(b, ",\"correction\":true");
+	rbuf_puts(b, "}\n");
+}
+
+/* {"event":"kernel-state",...}: the local kernel changed a socket's state. */
+static void json_kernel_state(struct rbuf *b, const struct tl_event *ev)
+{
+	const struct tl_kernel_state_event *st = &ev->u.kstate;
+
+	json_head(b, "kernel-state", ev->conn);
+	json_t(b, ev->t_ns);
+	rbuf_puts(b, ",\"endpoint\":\"");
+	rbuf_puts(b, tl_role_name(st->endpoint));
+	rbuf_puts(b, "\",\"from\":");
+	json_text(b, tcp_state_name(st->from));
+	rbuf_puts(b, ",\"to\":");
+	json_text(b, tcp_state_name(st->to));
+	rbuf_puts(b, ",\"kernel\":");
+	json_text(b, st->kernel_to);
 	rbuf_puts(b, "}\n");
 }
 
@@ -553,6 +573,9 @@ static void json_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_SUMMARY:
 		json_summary(b, ev);
+		break;
+	case TL_EV_KERNEL_STATE:
+		json_kernel_state(b, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

@@ -966,6 +966,34 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_putc(b, '\n');
 }
 
+/* "            server (kernel)  SYN-RECEIVED → ESTABLISHED   (TCP_SYN_RECV → TCP_ESTABLISHED)" */
+static void text_kernel_state(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
+{
+	const struct tl_kernel_state_event *st = &ev->u.kstate;
+	const char *from = tcp_state_name(st->from);
+	const char *to = tcp_state_name(st->to);
+	struct rbuf *b = &p->b;
+	int w = (int)strlen(from) + 3 + (int)strlen(to) + 9;
+
+	(void)put_prefix(r, p, ev->conn);
+	put_time_column(p, ev->t_ns);
+	rbuf_write(b, "  ", 2);
+	rbuf_puts(b, tl_role_name(st->endpoint));
+	rbuf_puts(b, " (kernel)  ");
+	rbuf_puts(b, from);
+	rbuf_puts(b, " → ");
+	color_on(p, SGR_CYAN);
+	rbuf_puts(b, to);
+	color_off(p);
+	rbuf_spaces(b, STATE_PAIR_WIDTH - w);
+	rbuf_write(b, "  (", 3);
+	put_text(b, st->kernel_from ? st->kernel_from : "?");
+	rbuf_puts(b, " → ");
+	put_text(b, st->kernel_to ? st->kernel_to : "?");
+	rbuf_putc(b, ')');
+	rbuf_putc(b, '\n');
+}
+
 /* "            note: text" */
 static void text_note(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
 {
@@ -1481,6 +1509,9 @@ static void text_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_SUMMARY:
 		text_summary_block(r, p, ev);
+		break;
+	case TL_EV_KERNEL_STATE:
+		text_kernel_state(r, p, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

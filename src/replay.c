@@ -21,6 +21,7 @@
 #include "tcplab/decode.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/flow.h"
+#include "tcplab/kstates.h"
 #include "tcplab/replay.h"
 
 struct skip_count {
@@ -577,6 +578,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 
 	live_install_signals();
 	rr.batching = opt->path && opt->summary_only && !opt->realtime;
+	struct kstates *ks = opt->path ? NULL : kstates_open((enum kstates_mode)opt->kernel_states, rr.ft);
 
 	if (opt->path) {
 		rc = rr.batching ? read_file_pipelined(&rr, cap, errbuf) : read_file(&rr, cap, errbuf);
@@ -592,6 +594,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 			if (live_signal)
 				break;
 			n = capture_dispatch(cap, -1, on_packet, &rr);
+			kstates_poll(ks);
 			if (n < 0 && n != CAPTURE_EOF) {
 				snprintf(errbuf, REPLAY_ERRBUF_SIZE, "capture on %s failed: %s", opt->interface,
 					 capture_error(cap));
@@ -608,6 +611,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		}
 	}
 	progress(&rr, rr.packets, true);
+	kstates_close(ks);
 	flow_table_finish(rr.ft);
 	render_finish(r);
 	report(&rr);

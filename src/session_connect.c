@@ -570,6 +570,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 			note(&r, r.note);
 		}
 	}
+	live_kernel_states_done(&r.lv);
 	flow_table_finish(r.lv.flow);
 	render_finish(rd);
 	live_close(&r.lv);

@@ -614,6 +614,7 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		r.result = TCPLAB_EXIT_INTERRUPTED;
 	}
 	live_drain(&r.lv, wait_and_dispatch, &r);
+	live_kernel_states_done(&r.lv);
 	flow_table_finish(r.lv.flow);
 	render_finish(rd);
 	live_close(&r.lv);

@@ -142,6 +142,12 @@ static struct tcp_transition stay(const struct tcp_endpoint *ep, const char *rea
 static void enter(struct tcp_endpoint *ep, struct tcp_transition *t, enum tcp_state to,
 		  const char *reason, unsigned actions)
 {
+	if (t->to != t->from && to != t->to) {
+		/* second move in one step: keep the first as the way through */
+		t->has_via = true;
+		t->via = t->to;
+		t->via_reason = t->reason;
+	}
 	ep->state = to;
 	t->to = to;
 	t->changed = (t->from != to);

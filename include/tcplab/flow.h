@@ -85,4 +85,21 @@ void flow_table_stats(const struct flow_table *ft, struct flow_stats *out);
 /* Frees the table (without emitting anything). */
 void flow_table_free(struct flow_table *ft);
 
+/* Calls hook(user, seg, ts) before each segment (of capture time ts) is
+ * applied — its connection exists by then — and before each
+ * flow_table_call (seg NULL), so a second source of events (kernel states)
+ * can emit what happened before it, in time order.  NULL removes it. */
+void flow_table_set_feed_hook(struct flow_table *ft,
+			      void (*hook)(void *user, const struct segment *seg, uint64_t ts_ns), void *user);
+
+/*
+ * Emits a TL_EV_KERNEL_STATE for the socket whose local end is tuple's
+ * source (tuple->src:sport) and whose peer is tuple's destination, at
+ * capture-clock time ts_ns.  The endpoint is the connection's client when
+ * the socket's local end is the client's address and port.  Returns 0, or
+ * -1 when no connection holds the 4-tuple (the caller may retry later).
+ */
+int flow_table_kernel_state(struct flow_table *ft, const struct segment *tuple, enum tcp_state from,
+			    enum tcp_state to, const char *kernel_from, const char *kernel_to, uint64_t ts_ns);
+
 #endif

@@ -25,6 +25,7 @@ struct replay_options {
 	 * ring); paths[0] == path.  npaths <= 1: path alone. */
 	const char *const *paths;
 	int npaths;
+	int kernel_states;         /* watch: enum kstates_mode (main sets KSTATES_OFF unless asked) */
 };
 
 /* True when path names an existing file that is not a directory, or does

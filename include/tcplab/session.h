@@ -45,6 +45,7 @@ struct session_common {
 	enum session_close close;
 	struct session_data data[SESSION_MAX_DATA];
 	size_t data_count;
+	int kernel_states;         /* enum kstates_mode: --kernel-states / --no-kernel-states (auto: 0) */
 };
 
 struct connect_options {

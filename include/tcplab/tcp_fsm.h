@@ -39,13 +39,15 @@
  *   SYN-SENT     SYN (no ACK)       → SYN-RECEIVED, SEND_SYNACK   (simultaneous open)
  *   SYN-SENT     acceptable RST     → CLOSED, DELETE_TCB           ("connection refused")
  *   SYN-SENT     ACK not acking SYN → SYN-SENT, SEND_RST, unacceptable
- *   SYN-RECEIVED ACK acking SYN     → ESTABLISHED (with FIN also: → CLOSE-WAIT, SEND_ACK)
+ *   SYN-RECEIVED ACK acking SYN     → ESTABLISHED (with FIN also: → ESTABLISHED → CLOSE-WAIT,
+ *                                     SEND_ACK)
  *   SYN-RECEIVED RST                → LISTEN if it was a passive open, else CLOSED
  *   ESTABLISHED  FIN                → CLOSE-WAIT, SEND_ACK
  *   ESTABLISHED  data               → ESTABLISHED, SEND_ACK|DELIVER
  *   FIN-WAIT-1   ACK acking our FIN → FIN-WAIT-2
  *   FIN-WAIT-1   FIN not acking FIN → CLOSING, SEND_ACK              (simultaneous close)
- *   FIN-WAIT-1   FIN acking our FIN → TIME-WAIT, SEND_ACK|START_2MSL (three-segment close)
+ *   FIN-WAIT-1   FIN acking our FIN → FIN-WAIT-2 → TIME-WAIT, SEND_ACK|START_2MSL
+ *                                     (three-segment close: the ACK field first, §3.10.7.4)
  *   FIN-WAIT-2   FIN                → TIME-WAIT, SEND_ACK|START_2MSL
  *   FIN-WAIT-2   data               → FIN-WAIT-2, SEND_ACK|DELIVER  (half-close)
  *   CLOSE-WAIT   FIN retransmitted  → CLOSE-WAIT, SEND_ACK
@@ -164,6 +166,15 @@ struct tcp_transition {
 				  (received) it repeats space already received */
 	bool unacceptable;     /* the segment was not acceptable in this state (RFC 9293 §3.10.7.4);
 				  the endpoint ignores it (answering with ACK or RST per actions) */
+	/* One received segment can move an endpoint twice, because RFC 9293
+	 * §3.10.7.4 processes the ACK field before the FIN bit: a FIN that also
+	 * acknowledges our FIN takes FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT, an ACK
+	 * of our SYN with a FIN takes SYN-RECEIVED → ESTABLISHED → CLOSE-WAIT
+	 * (Linux's tracepoint sock:inet_sock_set_state shows both steps).  Then
+	 * has_via is set: the step went from → via (via_reason) → to (reason). */
+	bool has_via;
+	enum tcp_state via;
+	const char *via_reason;
 };
 
 /* Puts ep in `initial` (TCP_CLOSED or TCP_LISTEN, or for an endpoint joined

@@ -20,6 +20,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import kstates_oracle  # noqa: E402
 import lab as labmod  # noqa: E402
 
 _root_tables_at_start = set()
@@ -81,6 +82,14 @@ def pytest_sessionfinish(session, exitstatus):
     if leaks:
         problems.append("nft tables left in the root namespace (now deleted): "
                         + ", ".join(leaks))
+    # tracing instances (kernel states) of tcplabs this run started and that are gone
+    ileaks = [n for n in kstates_oracle.tracing_instances()
+              if n.startswith("tcplab_") and n[7:].isdigit()
+              and int(n[7:]) in labmod.started_pids and not labmod.pid_alive(int(n[7:]))]
+    for n in ileaks:
+        kstates_oracle.remove_instance(n)
+    if ileaks:
+        problems.append("tracing instances left behind (now removed): " + ", ".join(ileaks))
     if problems:
         tr = session.config.pluginmanager.get_plugin("terminalreporter")
         for p in problems:

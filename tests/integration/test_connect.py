@@ -23,6 +23,7 @@ CLI under test: tcplab connect [options] HOST PORT; exit codes 0 completed,
 
 import pytest
 
+import kstates_oracle
 import lab as L
 from lab import conversation, first_index, payload_from, side, teardown_complete
 
@@ -131,6 +132,8 @@ def run_connect(lab, tcplab_bin, *opts, host=None, port=PORT, ns=None, json=True
         except ValueError as e:
             pytest.fail("tcplab --json printed something that is not JSON Lines: %s\n%r"
                         % (e, r))
+        # the oracle: the peer's kernel socket (if any) agrees with the inference
+        kstates_oracle.assert_agree(trace.events)
     return Connect(r, trace)
 
 
@@ -282,6 +285,7 @@ def test_send_path_warm_up_stays_off_the_wire(lab, tcplab_bin):
     assert p.returncode == EXIT_TIMEOUT, (out, err)
     assert not [t for t in L.tcplab_tables(lab.client_ns)], "table left behind"
     t = Trace(L.parse_json_lines(out.decode()))
+    kstates_oracle.assert_agree(t.events)
     assert t.flags()[:3] == [("client", {"SYN"}), ("server", {"SYN", "ACK"}),
                              ("client", {"ACK"})], t
     for cap in (cap_c, cap_s):

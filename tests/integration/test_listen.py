@@ -15,6 +15,7 @@ import select
 import signal
 import time
 
+import kstates_oracle
 import lab as L
 from lab import conversation
 
@@ -108,6 +109,8 @@ class Listener:
         rc = self.proc.wait(timeout=timeout)
         self._read_until(lambda: False, 1)
         self.stderr = self.proc.stderr.read().decode(errors="replace")
+        # the oracle: every kernel client socket agrees with the inference
+        kstates_oracle.assert_agree(self.lines)
         return rc
 
     def states(self, who, conn=None):
@@ -204,7 +207,7 @@ def test_server_closes_first(lab, tcplab_bin):
     assert recs[0]["eof"] == "clean"
     assert srv.wait() == 0, srv.stderr
     # the kernel client may ACK our FIN on its own FIN (three-segment close:
-    # FIN-WAIT-1 → TIME-WAIT in one step, RFC 9293 §3.10.7.4)
+    # FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT on one segment, RFC 9293 §3.10.7.4)
     assert srv.states("server") in (SERVER_ACTIVE, SERVER_ACTIVE[:4] + SERVER_ACTIVE[5:])
     assert srv.states("client")[-2:] == ["CLOSE-WAIT", "LAST-ACK"] or \
         srv.states("client")[-3:] == ["CLOSE-WAIT", "LAST-ACK", "CLOSED"]

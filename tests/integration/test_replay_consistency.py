@@ -23,6 +23,7 @@ own abort (--close rst).
 
 import pytest
 
+import kstates_oracle
 import lab as L
 
 PORT = 7000
@@ -103,6 +104,7 @@ def test_live_and_replay_agree(lab, tcplab_bin, case):
               "--timeout", 5] + opts + [lab.server_ip, PORT], lab.client_ns)
     assert live_r.returncode == want_rc, live_r
     assert pcap.exists(), live_r
+    kstates_oracle.assert_agree(live)   # the server's kernel socket agrees with the inference
     rep_r, rep = tcplab_json(lab, [tcplab_bin, "replay", "--json", pcap], None)
     assert rep_r.returncode == 0, rep_r
 

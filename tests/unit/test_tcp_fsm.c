@@ -752,6 +752,8 @@ static void row_rx_synrcvd_ack(enum mode m, const struct variant *v)
 	reach(&ep, TCP_SYN_RECEIVED, m, v, &ex);
 	t = rx(&ep, F_FA, R + 1, I + 1, 0);
 	CHECK_TR(t, &ep, TCP_SYN_RECEIVED, TCP_CLOSE_WAIT);
+	CHECK(t.has_via);
+	CHECK_STATE(t.via, TCP_ESTABLISHED);
 	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK);
 	CHECK_CLEAN(t);
 	CHECK(ep.syn_acked);
@@ -903,6 +905,11 @@ static void row_rx_fw1_finack(enum mode m, const struct variant *v)
 	reach(&ep, TCP_FIN_WAIT_1, m, v, &ex);
 	t = rx(&ep, F_FA, R + 1, I + 2, 0);
 	CHECK_TR(t, &ep, TCP_FIN_WAIT_1, TCP_TIME_WAIT);
+	/* §3.10.7.4: the ACK field first (→ FIN-WAIT-2), then the FIN bit; Linux's
+	 * tracepoint shows both steps */
+	CHECK(t.has_via);
+	CHECK_STATE(t.via, TCP_FIN_WAIT_2);
+	CHECK(t.via_reason && t.via_reason[0]);
 	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK | TCP_ACT_START_2MSL);
 	CHECK_CLEAN(t);
 	CHECK(ep.fin_acked);
@@ -923,6 +930,7 @@ static void row_rx_fw2_fin(enum mode m, const struct variant *v)
 	t = rx(&ep, F_FA, R + 1, I + 2, 0);
 	CHECK_TR(t, &ep, TCP_FIN_WAIT_2, TCP_TIME_WAIT);
 	CHECK_ACTS(t.actions, TCP_ACT_SEND_ACK | TCP_ACT_START_2MSL);
+	CHECK(!t.has_via);   /* one step: only a state change inside the step passes through */
 	CHECK_CLEAN(t);
 	CHECK(ep.fin_received);
 	CHECK_U32(ep.peer_fin_seq, R + 1);
