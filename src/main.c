@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,11 @@
 
 #include "tcplab/exitcode.h"
 #include "tcplab/firewall.h"
+#include "tcplab/palette.h"
 #include "tcplab/render.h"
 #include "tcplab/replay.h"
 #include "tcplab/session.h"
+#include "tcplab/step.h"
 
 #define TCPLAB_VERSION "0.1.0"
 #ifndef TCPLAB_SHAREDIR
@@ -38,6 +42,7 @@ enum opt_id {
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION,
+	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,
 };
 
 struct option_spec {
@@ -72,7 +77,7 @@ static const struct option_spec options[] = {
 	{ "write", 'w', "FILE", CMD_LIVE, OPT_WRITE, "save every segment of the session to FILE (pcap)" },
 	{ "json", 0, NULL, CMD_TRACE, OPT_JSON, "JSON Lines output (schema in README)" },
 	{ "absolute", 'S', NULL, CMD_TRACE, OPT_ABSOLUTE, "show absolute sequence numbers only" },
-	{ "color", 0, NULL, CMD_TRACE, OPT_COLOR, "colour the text output" },
+	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "colour: auto (a terminal, no NO_COLOR), always, never; bare --color: always" },
 	{ "summary", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_SUMMARY, "one line per connection, printed as it ends" },
 	{ "conn", 'c', "N", CMD_REPLAY | CMD_WATCH, OPT_CONN, "show connection number N only" },
 	{ "realtime", 0, NULL, CMD_REPLAY, OPT_REALTIME, "pace the output by the capture's timestamps" },
@@ -81,6 +86,12 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+	{ "ladder", 0, NULL, CMD_TRACE, OPT_LADDER, "draw the trace as a ladder: both time lines, one arrow a segment, states beside" },
+	{ "svg", 0, "FILE", CMD_TRACE, OPT_SVG, "also draw each connection as an SVG diagram (several: FILE-N.svg)" },
+	{ "ascii", 0, NULL, CMD_TRACE, OPT_ASCII, "ladder in ASCII only (default when the locale is not UTF-8)" },
+	{ "width", 0, "N", CMD_TRACE, OPT_WIDTH, "ladder width in columns, 60 to 1000 (default 100)" },
+	{ "even", 0, NULL, CMD_TRACE, OPT_EVEN, "SVG rows evenly spaced instead of by time" },
+	{ "step", 0, NULL, CMD_REPLAY | CMD_LIVE, OPT_STEP, "wait for Enter before each segment (q ends); stdin must be a terminal" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -113,9 +124,9 @@ static void usage(FILE *f, unsigned only)
 		if (only && !(o->cmds & only))
 			continue;
 		if (o->short_name)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-26s %s\n", left, o->help);
 	}
 	fprintf(f, "exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
@@ -254,6 +265,10 @@ struct parsed {
 	struct render_options ro;
 	bool json;
 	uint8_t *file_data;
+	/* issue 11: ladder, SVG, step, colour */
+	bool ladder, ascii_set, step;
+	const char *svg_path;
+	enum color_mode color_mode;
 };
 
 static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
@@ -280,7 +295,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		if (!(options[i].cmds & cmd))
 			continue;
 		longopts[nl].name = options[i].name;
-		longopts[nl].has_arg = options[i].arg ? required_argument : no_argument;
+		longopts[nl].has_arg = options[i].arg ? (options[i].arg[0] == '[' ? optional_argument : required_argument) : no_argument;
 		longopts[nl].flag = NULL;
 		longopts[nl].val = options[i].short_name ? options[i].short_name : options[i].id;
 		nl++;
@@ -407,7 +422,24 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		case OPT_WRITE: c->write_path = optarg; break;
 		case OPT_JSON: p->json = true; break;
 		case OPT_ABSOLUTE: p->ro.absolute_only = true; break;
-		case OPT_COLOR: p->ro.color = true; break;
+		case OPT_COLOR:
+			if (palette_parse_mode(optarg, &p->color_mode) != 0)
+				return usage_error(cmd, "--color takes auto, always or never, not '%s'", optarg);
+			break;
+		case OPT_LADDER: p->ladder = true; break;
+		case OPT_SVG:
+			if (!*optarg)
+				return usage_error(cmd, "--svg needs a file name%s", "");
+			p->svg_path = optarg;
+			break;
+		case OPT_ASCII: p->ro.ascii = true; p->ascii_set = true; break;
+		case OPT_WIDTH:
+			if (parse_uint(optarg, 60, 1000, &v))
+				return usage_error(cmd, "--width takes columns from 60 to 1000, not '%s'", optarg);
+			p->ro.width = (unsigned)v;
+			break;
+		case OPT_EVEN: p->ro.even = true; break;
+		case OPT_STEP: p->step = true; break;
 		case OPT_SUMMARY: p->rep.summary_only = true; p->ro.summary_only = true; break;
 		case OPT_CONN:
 			if (parse_uint(optarg, 1, UINT32_MAX, &v))
@@ -438,8 +470,26 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* True when the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8: the
+ * ladder then draws with box-drawing characters.  The process's own locale
+ * is left as it was ("C"), so no number or message changes with it. */
+static bool locale_is_utf8(void)
+{
+	bool utf8 = false;
+
+	if (setlocale(LC_CTYPE, "") != NULL) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs != NULL && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	}
+	setlocale(LC_CTYPE, "C");
+	return utf8;
+}
+
 static struct renderer *make_renderer(const struct parsed *p)
 {
+	if (p->ladder && !p->json)
+		return render_ladder_new(stdout, &p->ro);
 	return p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
 }
 
@@ -518,7 +568,7 @@ int main(int argc, char **argv)
 	static char stdout_buffer[64 << 10];
 	static struct parsed p;
 	const struct command *cmd = NULL;
-	struct renderer *r;
+	struct renderer *r, *svg_r = NULL;
 	char errbuf[SESSION_ERRBUF_SIZE > REPLAY_ERRBUF_SIZE ? SESSION_ERRBUF_SIZE : REPLAY_ERRBUF_SIZE];
 	int first = 1, rc, nops;
 	char **ops;
@@ -622,7 +672,60 @@ int main(int argc, char **argv)
 		p.ro.show_conn = true;
 	}
 
+	/* issue 11: colour, ladder, SVG, step */
+	p.ro.color = palette_color_wanted(p.color_mode, STDOUT_FILENO);
+	p.ro.monochrome = p.color_mode == COLOR_NEVER;
+	if (!p.ascii_set)
+		p.ro.ascii = !locale_is_utf8();
+	if (p.ladder && p.json) {
+		free(p.file_data);
+		return usage_error(cmd->bit, "--ladder and --json are two outputs: choose one%s", "");
+	}
+	if ((p.ladder || p.svg_path || p.step) && p.rep.summary_only) {
+		free(p.file_data);
+		return usage_error(cmd->bit, "--summary prints no segments: it cannot go with --ladder, --svg or --step%s", "");
+	}
+	if (p.step && !isatty(STDIN_FILENO)) {
+		free(p.file_data);
+		return usage_error(cmd->bit, "--step waits for Enter on standard input, which is not a terminal%s", "");
+	}
+	if (p.step && cmd->bit != CMD_REPLAY) {
+		free(p.file_data);
+		return usage_error(cmd->bit, "--step works with replay for now; connect and listen come with the new send path%s", "");
+	}
+
 	r = make_renderer(&p);
+	if (r && p.svg_path) {
+		char seb[RENDER_SVG_ERRBUF_SIZE];
+		struct renderer *svg = render_svg_new(p.svg_path, &p.ro, seb);
+		struct renderer *tee;
+
+		if (!svg) {
+			fprintf(stderr, "tcplab: %s\n", seb);
+			render_destroy(r);
+			free(p.file_data);
+			return TCPLAB_EXIT_ERROR;
+		}
+		tee = render_tee_new(r, svg);
+		if (!tee) {
+			render_destroy(svg);
+			render_destroy(r);
+			r = NULL;
+		} else {
+			svg_r = svg;
+			r = tee;
+		}
+	}
+	if (r && p.step) {
+		struct renderer *st = step_renderer_new(r, stdin, stderr);
+
+		if (!st) {
+			render_destroy(r);
+			r = NULL;
+		} else {
+			r = st;
+		}
+	}
 	if (!r) {
 		fprintf(stderr, "tcplab: out of memory\n");
 		free(p.file_data);
@@ -635,6 +738,8 @@ int main(int argc, char **argv)
 	default: rc = replay_run(&p.rep, r, errbuf); break;
 	}
 	render_finish(r);
+	if (svg_r && render_svg_failed(svg_r) && rc == TCPLAB_EXIT_OK)
+		rc = TCPLAB_EXIT_ERROR;
 	render_destroy(r);
 	fflush(stdout);
 	if (errbuf[0])

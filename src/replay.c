@@ -21,6 +21,7 @@
 #include "tcplab/exitcode.h"
 #include "tcplab/flow.h"
 #include "tcplab/replay.h"
+#include "tcplab/step.h"
 
 struct skip_count {
 	uint64_t n;
@@ -173,6 +174,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 			rr->fill = queue_acquire(rr->q);
 		seg = &rr->fill->segs[rr->fill->n];
 	}
+	if (step_quit_requested())
+		return;   /* --step: q was answered; the rest is not shown */
 	rr->packets++;
 	st = segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, seg, why);
 	switch (st) {
@@ -227,7 +230,7 @@ static int read_file(struct replay_run *rr, struct capture *cap, char errbuf[REP
 
 	for (;;) {
 		n = capture_dispatch(cap, 4096, on_packet, rr);
-		if (n == CAPTURE_EOF || live_signal)
+		if (n == CAPTURE_EOF || live_signal || step_quit_requested())
 			return TCPLAB_EXIT_OK;
 		if (n == CAPTURE_ERR_TRUNCATED) {
 			snprintf(errbuf, REPLAY_ERRBUF_SIZE,

@@ -48,6 +48,18 @@ struct tl_segment_event {
 	uint32_t rel_seq, rel_ack;    /* relative to the sender's / receiver's ISN */
 	bool retransmission;
 	const char *annotation;       /* e.g. "SYN retransmitted (RTO 2 s)"; NULL when none */
+	/* Lost on purpose (--lose): tcplab built the segment and did not put
+	 * it on the wire; the ladder and SVG draw an arrow that stops short of
+	 * the receiver, ending in a cross.  The tracker gives the receiver no
+	 * transition for it.  false for every captured segment. */
+	bool lost;
+	/* When the same segment was also seen at the far end's capture point
+	 * (a source with a capture at each endpoint): the time there, on the
+	 * t_ns clock.  t_ns is then the sender's side and far_t_ns the
+	 * receiver's; the SVG slants the arrow by the difference.  false with
+	 * one capture point (every source today). */
+	bool far_t_known;
+	uint64_t far_t_ns;
 };
 
 struct tl_state_event {
