@@ -54,7 +54,7 @@
 #define BOX_GAP         8        /* line to the nearest box */
 #define BOX_ZONE        132      /* width of a box zone */
 #define Y_HEADS         84
-#define Y_FIRST         150
+#define Y_FIRST         172
 #define ROW_EVEN        44
 #define ROW_MIN         34
 #define ROW_LOG         12.0     /* px per decade of microseconds */
@@ -205,9 +205,10 @@ static const char *c_fill(const struct renderer *r, enum palette_phase p)
 	return r->opt.monochrome ? "#ffffff" : palette_svg_phase_fill(p);
 }
 
-/* A state box centred vertically on y: its outer edge towards the
- * outside of the diagram, `inner` the side nearest the line. */
-static void put_state_box(FILE *f, const struct renderer *r, const struct item *it, double y)
+/* A state box centred vertically on y, beside its endpoint's line on the
+ * outer side (the kernel's further out).  `cls` is "state" for a change,
+ * "initial" for where an endpoint starts. */
+static void put_state_box(FILE *f, const struct renderer *r, const struct item *it, double y, const char *cls)
 {
 	char name[40];
 	enum palette_phase ph = palette_phase_of(it->to);
@@ -218,7 +219,7 @@ static void put_state_box(FILE *f, const struct renderer *r, const struct item *
 	snprintf(name, sizeof(name), "%s%s", it->kernel ? "kernel: " : "", tcp_state_name(it->to));
 	w = text_px(name, 12) + 12;
 	x = left ? X_LEFT - BOX_GAP - zone_off - w : X_RIGHT + BOX_GAP + zone_off;
-	fprintf(f, "<g class=\"state %s%s\">", palette_phase_name(ph), it->kernel ? " kernel" : "");
+	fprintf(f, "<g class=\"%s %s%s\">", cls, palette_phase_name(ph), it->kernel ? " kernel" : "");
 	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" rx=\"5\" fill=\"%s\" stroke=\"%s\"%s/>",
 		x, y - 10, w, c_fill(r, ph), c_phase(r, ph),
 		it->kernel ? " stroke-dasharray=\"4 3\"" : "");
@@ -496,6 +497,21 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 			   "stroke-width=\"2\"/>\n", x, Y_HEADS + 34, x, y_end);
 	}
 
+	/* where both start (RFC 9293 §3.5), under the heads: the tracker
+	 * reports changes only */
+	if (d->have_info && !d->info.midstream) {
+		struct item start;
+
+		memset(&start, 0, sizeof(start));
+		start.kind = IT_STATE;
+		start.who = TL_CLIENT;
+		start.to = TCP_CLOSED;
+		put_state_box(f, r, &start, Y_HEADS + 48, "initial");
+		start.who = TL_SERVER;
+		start.to = TCP_LISTEN;
+		put_state_box(f, r, &start, Y_HEADS + 48, "initial");
+	}
+
 	/* times on the left, one per row */
 	fprintf(f, "<g class=\"times\" font-size=\"11\" fill=\"#757575\" text-anchor=\"end\">\n");
 	for (int i = 0; i < rows; i++) {
@@ -538,7 +554,7 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 				last_row = it->row;
 			}
 			y = ry[it->row] + 22.0 * stack[s][k]++;
-			put_state_box(f, r, it, y);
+			put_state_box(f, r, it, y, "state");
 		}
 	}
 	if (d->dropped > 0)

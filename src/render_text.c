@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "render_buf.h"
+#include "tcplab/palette.h"
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
 #define TIME_WIDTH       10  /* "999.999999" */
@@ -468,16 +469,13 @@ static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_show
 	return w > width ? w : width;
 }
 
-/* The SGR colour of a flag set: what matters most to the reader wins. */
-static const char *flags_color(uint8_t flags)
+/* The SGR colour of a segment: what matters most to the reader wins
+ * (the shared palette, palette.h); NULL for a plain ACK. */
+static const char *flags_color(uint8_t flags, uint32_t payload_len)
 {
-	if (flags & TCP_FLAG_RST)
-		return SGR_RED;
-	if (flags & TCP_FLAG_SYN)
-		return SGR_GREEN;
-	if (flags & TCP_FLAG_FIN)
-		return SGR_YELLOW;
-	return NULL;
+	const char *sgr = palette_sgr_mark(palette_mark_of(flags, payload_len));
+
+	return sgr[0] != '\0' ? sgr : NULL;
 }
 
 /* One segment: the main line and its continuation lines. */
@@ -508,7 +506,7 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	ln.col += put_time(p, ev->t_ns);
 	rbuf_puts(b, se->from == TL_CLIENT ? "  C → S  " : "  C ← S  ");
 	ln.col += 9;
-	sgr = flags_color(s->flags);
+	sgr = flags_color(s->flags, s->payload_len);
 	if (sgr != NULL)
 		color_on(p, sgr);
 	rbuf_write(b, flags, fsb.len);
@@ -621,7 +619,7 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_write(b, "  ", 2);
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
-	color_on(p, SGR_CYAN);
+	color_on(p, palette_sgr_phase(palette_phase_of(st->to)));
 	rbuf_puts(b, to);
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {
@@ -765,11 +763,11 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 
 	summary_label(r, p, conn, "final states");
 	rbuf_puts(b, "client ");
-	color_on(p, SGR_CYAN);
+	color_on(p, palette_sgr_phase(palette_phase_of(c->final_state)));
 	rbuf_puts(b, tcp_state_name(c->final_state));
 	color_off(p);
 	rbuf_puts(b, ", server ");
-	color_on(p, SGR_CYAN);
+	color_on(p, palette_sgr_phase(palette_phase_of(s->final_state)));
 	rbuf_puts(b, tcp_state_name(s->final_state));
 	color_off(p);
 	rbuf_putc(b, '\n');
