@@ -442,21 +442,39 @@ static void ladder_segment(struct renderer *r, struct ladder_priv *lp, const str
 		char full[SEGLABEL_SIZE];
 		int room = reach - 6;
 
-		if (seglabel_segment(se, r->opt.absolute_only, 200, full, sizeof(full)) <= room ||
-		    tw_width(strchr(full, ' ') ? "" : full) > 0) {
-			p->label_w = seglabel_segment(se, r->opt.absolute_only, room, p->label,
-						      sizeof(p->label));
-		} else {
+		size_t n;
+
+		p->label_w = seglabel_segment(se, r->opt.absolute_only, room, p->label, sizeof(p->label));
+		n = strlen(p->label);
+		/* the flags and numbers fit (only a preview or len may have gone)
+		 * unless the label had to be cut with "…" */
+		bool cut = n >= 4 && strcmp(p->label + n - 3, "…") == 0 && p->label[n - 4] != '"';
+
+		seglabel_segment(se, r->opt.absolute_only, 200, full, sizeof(full));
+		if (cut && strchr(full, ' ') != NULL) {
 			/* a narrow ladder: the flags on the arrow, the numbers under it */
 			size_t k = (size_t)(strchr(full, ' ') - full);
 
-			p->label_w = seglabel_sanitize("", p->label, sizeof(p->label));
+			p->label[0] = '\0';
+			p->label_w = 0;
 			if ((int)k <= room) {
 				memcpy(p->label, full, k);
 				p->label[k] = '\0';
 				p->label_w = tw_width(p->label);
 			}
 			snprintf(p->annotation, sizeof(p->annotation), "%s", full + k + 1);
+		} else if (!cut && n < strlen(full) && strncmp(full, p->label, n) == 0) {
+			/* what did not fit on the arrow (len, the preview) goes under it */
+			snprintf(p->annotation, sizeof(p->annotation), "%s", full + n + 1);
+		}
+		/* a row saying only that there was no payload is noise */
+		{
+			size_t an = strlen(p->annotation);
+
+			if (strcmp(p->annotation, "len=0") == 0)
+				p->annotation[0] = '\0';
+			else if (an > 6 && strcmp(p->annotation + an - 6, " len=0") == 0)
+				p->annotation[an - 6] = '\0';
 		}
 	}
 	if (se->annotation != NULL) {
