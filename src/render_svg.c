@@ -61,7 +61,7 @@
 #define ROW_MAX         110
 #define SLANT           14       /* drop of an arrow whose receive time is unknown */
 #define CHAR_W          7.2      /* DejaVu Sans Mono at 12 px: 0.6 em */
-#define FONT            "DejaVu Sans Mono, Menlo, Consolas, monospace"
+#define FONT            "DejaVu Sans Mono, Noto Sans Mono CJK SC, Menlo, Consolas, monospace"
 
 enum item_kind { IT_SEG, IT_STATE };
 
@@ -685,7 +685,7 @@ static void svg_emit(struct renderer *r, const struct tl_event *ev)
 		it->far_known = se->far_t_known;
 		it->far_t = se->far_t_ns;
 		it->mark = palette_mark_of(se->seg->flags, se->seg->payload_len);
-		seglabel_segment(se, r->opt.absolute_only, 58, label, sizeof(label));
+		seglabel_segment(se, r->opt.absolute_only, 54, label, sizeof(label));
 		it->label = strdup(label);
 		if (se->annotation != NULL && se->annotation[0] != '\0')
 			it->annotation = sanitized_copy(se->annotation);

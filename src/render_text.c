@@ -36,6 +36,7 @@
 
 #include "render_buf.h"
 #include "tcplab/palette.h"
+#include "tcplab/textwidth.h"
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
 #define TIME_WIDTH       10  /* "999.999999" */
@@ -109,8 +110,8 @@ static size_t safe_char_len(const unsigned char *p)
 
 /*
  * Columns `s` takes when written by put_text(): a safe character is one
- * column, any other byte is shown as \xNN (four).  East Asian wide
- * characters count as one: tcplab's own sentences have none.
+ * column (two for East Asian wide ones, none for combining marks), any
+ * other byte is shown as \xNN (four).
  */
 static int text_width(const char *s)
 {
@@ -123,8 +124,12 @@ static int text_width(const char *s)
 		size_t n = safe_char_len(p);
 
 		if (n > 0) {
+			uint32_t cp;
+
+			/* wide (CJK) characters take two columns (textwidth.h) */
+			(void)tw_decode((const char *)p, n, &cp);
+			w += tw_codepoint_width(cp);
 			p += n;
-			w++;
 		} else {
 			p++;
 			w += 4;
