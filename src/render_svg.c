@@ -320,8 +320,8 @@ static double y_of(const struct renderer *r, const uint64_t *rt, const double *r
 }
 
 /* The legend: every mark and colour used in the diagrams, and how to read
- * the slant; starts at y, returns the height used. */
-static double put_legend(FILE *f, const struct svg_priv *sp, const struct renderer *r, double y, bool any_far)
+ * the rows and the slant; starts at y (about 110 px tall). */
+static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer *r, double y, bool any_far)
 {
 	static const enum palette_mark marks[] = { MARK_SYN, MARK_DATA, MARK_ACK, MARK_FIN, MARK_RST };
 	static const enum palette_phase phases[] = { PHASE_OPENING, PHASE_ESTABLISHED, PHASE_CLOSING, PHASE_CLOSED };
@@ -391,7 +391,6 @@ static double put_legend(FILE *f, const struct svg_priv *sp, const struct render
 	fprintf(f, "%.1f\" fill=\"#424242\">Numbers are %s; drawn by tcplab.</text>\n", y,
 		r->opt.absolute_only ? "absolute sequence numbers" : "relative to each side's initial sequence number");
 	fputs("</g>\n", f);
-	return y + 20 - (y - 0);
 }
 
 /* Writes diagram d as a complete SVG document to f. */

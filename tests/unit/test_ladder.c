@@ -590,6 +590,32 @@ static void test_svg_bad_path(void **state)
 	assert_null(render_svg_new("", &opt, errbuf));
 }
 
+/* JSON says "lost" only for a segment lost on purpose. */
+static void test_json_lost(void **state)
+{
+	struct render_options opt;
+	struct renderer *r;
+	struct tl_conn_begin c = conn_info();
+	struct out o;
+	char line[1024];
+
+	(void)state;
+	memset(&opt, 0, sizeof(opt));
+	out_open(&o);
+	r = render_json_new(o.f, &opt);
+	ev_begin(r, &c);
+	ev_seg(r, &c, 0, TL_CLIENT, TCP_FLAG_SYN, 0, 0, NULL, true, false, false, 0);
+	ev_seg(r, &c, 1000, TL_CLIENT, TCP_FLAG_SYN, 0, 0, NULL, false, true, false, 0);
+	render_finish(r);
+	render_destroy(r);
+	out_close(&o, "json lost");
+	line_with(o.buf, "\"t\":0.000000,\"from\"", line, sizeof(line));
+	assert_contains(line, "\"retransmission\":false,\"lost\":true");
+	line_with(o.buf, "\"t\":0.000001", line, sizeof(line));
+	assert_not_contains(line, "lost");
+	free(o.buf);
+}
+
 /* ---- palette ------------------------------------------------------------------ */
 
 static void test_palette(void **state)
@@ -691,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_ladder_flush),
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_svg_bad_path),
+		cmocka_unit_test(test_json_lost),
 		cmocka_unit_test(test_palette),
 		cmocka_unit_test(test_step_before_send),
 	};
