@@ -421,6 +421,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 				rc = TCPLAB_EXIT_ERROR;
 				break;
 			}
+			render_flush(r);   /* the ladder's last row, before waiting again */
 			fflush(r->out);
 		}
 		if (live_signal) {
