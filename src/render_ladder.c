@@ -22,8 +22,8 @@
  *    ends in ✗; the tracker's annotation goes on rows under the arrow;
  *  - each endpoint's new state on its own side, at the row of the segment
  *    that caused it (a timer's change gets a row of its own); the kernel's
- *    own states, when a source reports them, go on the same side marked
- *    "k:" (state_row is the entry point);
+ *    own states (TL_EV_KERNEL_STATE, --kernel-states) go on the same side,
+ *    marked "k:", at their own time;
  *  - notes are wrapped between the lines; summaries are the text
  *    renderer's (it is used for them, not copied).
  * Widths are display columns (textwidth.h), so wide characters in notes
@@ -608,6 +608,10 @@ static void ladder_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_STATE:
 		state_row(lp, ev, ev->u.state.endpoint, ev->u.state.to, false);
+		break;
+	case TL_EV_KERNEL_STATE:
+		/* the kernel's own report, at its own time, beside the inferred */
+		state_row(lp, ev, ev->u.kstate.endpoint, ev->u.kstate.to, true);
 		break;
 	case TL_EV_NOTE:
 		ladder_note(lp, ev);

@@ -9,7 +9,7 @@
  * retransmissions dashed; a segment lost on purpose stopping short of the
  * far line in a cross; each state change in a box on its endpoint's side at
  * the row where it happened, coloured by phase; the kernel's own states
- * (when a source reports them) in dashed boxes further out; the time of
+ * (TL_EV_KERNEL_STATE) in dashed boxes further out, at their own time; the time of
  * each row on the left; a legend for every mark at the bottom.
  *
  * Rows: --even spaces them evenly; by default the gap between two rows
@@ -653,6 +653,7 @@ static void svg_emit(struct renderer *r, const struct tl_event *ev)
 	case TL_EV_CONN_BEGIN:
 	case TL_EV_SEGMENT:
 	case TL_EV_STATE:
+	case TL_EV_KERNEL_STATE:
 	case TL_EV_SUMMARY:
 		break;
 	default:
@@ -699,6 +700,16 @@ static void svg_emit(struct renderer *r, const struct tl_event *ev)
 		it->t = ev->t_ns;
 		it->who = ev->u.state.endpoint == TL_SERVER ? TL_SERVER : TL_CLIENT;
 		it->to = ev->u.state.to;
+		break;
+	case TL_EV_KERNEL_STATE:
+		/* the kernel's own report: a dashed box further out */
+		if ((it = new_item(d)) == NULL)
+			return;
+		it->kind = IT_STATE;
+		it->t = ev->t_ns;
+		it->who = ev->u.kstate.endpoint == TL_SERVER ? TL_SERVER : TL_CLIENT;
+		it->to = ev->u.kstate.to;
+		it->kernel = true;
 		break;
 	case TL_EV_SUMMARY:
 		d->have_summary = true;

@@ -22,6 +22,7 @@ enum tl_event_kind {
 	TL_EV_STATE,       /* one endpoint changed state */
 	TL_EV_NOTE,        /* a sentence for the reader (timer, firewall, linger, ...) */
 	TL_EV_SUMMARY,     /* the connection is over, or input ended */
+	TL_EV_KERNEL_STATE,/* this machine's kernel changed a socket's state (tracepoint; see kstates.h) */
 };
 
 /* How a connection ended, as the summary reports it. */
@@ -66,6 +67,20 @@ struct tl_state_event {
 	enum tl_role endpoint;
 	enum tcp_state from, to;
 	const char *reason;
+	/* This event withdraws the endpoint's previous transition (to → from),
+	 * which a later segment proved wrong: the endpoint never left `to`.
+	 * Consumers that keep a state history drop that transition. */
+	bool correction;
+};
+
+/* A state change the local kernel reported for one endpoint's socket
+ * (tracepoint sock:inet_sock_set_state), at the kernel's own time converted
+ * to the capture clock.  from/to in RFC 9293 terms; kernel_from/kernel_to
+ * as the kernel names them ("TCP_SYN_RECV"). */
+struct tl_kernel_state_event {
+	enum tl_role endpoint;
+	enum tcp_state from, to;
+	const char *kernel_from, *kernel_to;
 };
 
 struct tl_side_summary {
@@ -105,6 +120,7 @@ struct tl_event {
 		struct tl_state_event state;
 		const char *note;
 		struct tl_summary summary;
+		struct tl_kernel_state_event kstate;
 	} u;
 };
 

@@ -590,6 +590,70 @@ static void test_svg_bad_path(void **state)
 	assert_null(render_svg_new("", &opt, errbuf));
 }
 
+/* The kernel's own states (--kernel-states): beside the inferred ones,
+ * marked, at their own time. */
+static void ev_kstate(struct renderer *r, const struct tl_conn_begin *c, uint64_t t, enum tl_role who,
+		      enum tcp_state from, enum tcp_state to)
+{
+	struct tl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_KERNEL_STATE;
+	ev.conn = cur_conn;
+	ev.t_ns = t;
+	ev.conn_info = c;
+	ev.u.kstate.endpoint = who;
+	ev.u.kstate.from = from;
+	ev.u.kstate.to = to;
+	ev.u.kstate.kernel_from = "TCP_SYN_RECV";
+	ev.u.kstate.kernel_to = "TCP_ESTABLISHED";
+	render_emit(r, &ev);
+}
+
+static void test_kernel_states(void **state)
+{
+	struct render_options opt;
+	struct renderer *r;
+	struct tl_conn_begin c = conn_info();
+	struct out o;
+	char line[1024], path[128], errbuf[RENDER_SVG_ERRBUF_SIZE];
+	char *svg;
+
+	(void)state;
+	memset(&opt, 0, sizeof(opt));
+	out_open(&o);
+	r = render_ladder_new(o.f, &opt);
+	ev_begin(r, &c);
+	ev_seg(r, &c, 0, TL_CLIENT, TCP_FLAG_ACK, 1, 1, NULL, false, false, false, 0);
+	ev_state(r, &c, 0, TL_SERVER, TCP_SYN_RECEIVED, TCP_ESTABLISHED);
+	ev_kstate(r, &c, 7000, TL_SERVER, TCP_SYN_RECEIVED, TCP_ESTABLISHED);
+	ev_summary(r, &c, 7000);
+	render_finish(r);
+	render_destroy(r);
+	out_close(&o, "kernel states");
+	line_with(o.buf, "0.000007", line, sizeof(line));
+	assert_contains(line, "│ k:ESTABLISHED");
+	line_with(o.buf, "0.000000 ", line, sizeof(line));
+	assert_contains(line, "│ ESTABLISHED");
+	free(o.buf);
+
+	snprintf(path, sizeof(path), "%s/k.svg", tmpdir);
+	r = render_svg_new(path, &opt, errbuf);
+	ev_begin(r, &c);
+	ev_seg(r, &c, 0, TL_CLIENT, TCP_FLAG_ACK, 1, 1, NULL, false, false, false, 0);
+	ev_state(r, &c, 0, TL_SERVER, TCP_SYN_RECEIVED, TCP_ESTABLISHED);
+	ev_kstate(r, &c, 7000, TL_SERVER, TCP_SYN_RECEIVED, TCP_ESTABLISHED);
+	ev_summary(r, &c, 7000);
+	render_finish(r);
+	render_destroy(r);
+	svg = read_all(path);
+	assert_non_null(svg);
+	assert_int_equal(count(svg, "<g class=\"state established kernel\">"), 1);
+	assert_int_equal(count(svg, "<g class=\"state established\">"), 1);
+	assert_contains(svg, ">kernel: ESTABLISHED</text>");
+	free(svg);
+}
+
 /* JSON says "lost" only for a segment lost on purpose. */
 static void test_json_lost(void **state)
 {
@@ -718,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_svg_bad_path),
 		cmocka_unit_test(test_json_lost),
+		cmocka_unit_test(test_kernel_states),
 		cmocka_unit_test(test_palette),
 		cmocka_unit_test(test_step_before_send),
 	};
