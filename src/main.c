@@ -689,6 +689,8 @@ int main(int argc, char **argv)
 		free(p.file_data);
 		return usage_error(cmd->bit, "--step waits for Enter on standard input, which is not a terminal%s", "");
 	}
+	if (p.step)
+		p.rep.progress = false;   /* the prompt has stderr to itself */
 	if (p.step && cmd->bit != CMD_REPLAY) {
 		free(p.file_data);
 		return usage_error(cmd->bit, "--step works with replay for now; connect and listen come with the new send path%s", "");

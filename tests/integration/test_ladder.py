@@ -386,3 +386,26 @@ def test_ladder_width_is_checked(tcplab_bin):
         r = replay(tcplab_bin, "many.pcap", "--ladder", "--width", str(w), "-c", "3")
         rows = r.stdout.decode().split("\n\nconn 3 summary")[0].splitlines()
         assert max(len(l) for l in rows) <= w, (w, max(len(l) for l in rows))
+
+
+@pytest.mark.parametrize("opts", [["--ladder", "--json"], ["--ladder", "--summary"],
+                                  ["--svg", "x.svg", "--summary"], ["--width", "80x"]])
+def test_usage_errors(tcplab_bin, tmp_path, opts):
+    """Options that cannot go together are a bad command line: exit 2,
+    nothing on stdout, no file written."""
+    r = subprocess.run([tcplab_bin, "replay", str(CAPTURES / "tcplab-echo.pcap")] + opts,
+                       capture_output=True, env=UTF8, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and r.stdout == b"", r
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_step_live_not_yet(tcplab_bin):
+    """connect --step is refused before anything is touched (no root needed
+    to see it): the live send path has no step hook yet."""
+    p = Pty([tcplab_bin, "connect", "198.18.0.2", "7000", "--step"], UTF8)
+    try:
+        out, rc = p.rest()
+    finally:
+        p.kill()
+    assert rc == 2, out
+    assert b"--step" in out
