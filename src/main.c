@@ -471,18 +471,21 @@ static int parse_port(const char *s, uint16_t *port)
 }
 
 /* True when the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8: the
- * ladder then draws with box-drawing characters.  The process's own locale
- * is left as it was ("C"), so no number or message changes with it. */
+ * ladder then draws with box-drawing characters.  The process's own
+ * LC_CTYPE is put back as it was, so nothing else changes with it. */
 static bool locale_is_utf8(void)
 {
+	char saved[128];
+	const char *cur = setlocale(LC_CTYPE, NULL);
 	bool utf8 = false;
 
+	snprintf(saved, sizeof(saved), "%s", cur != NULL ? cur : "C");
 	if (setlocale(LC_CTYPE, "") != NULL) {
 		const char *cs = nl_langinfo(CODESET);
 
 		utf8 = cs != NULL && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
 	}
-	setlocale(LC_CTYPE, "C");
+	setlocale(LC_CTYPE, saved);
 	return utf8;
 }
 
