@@ -77,7 +77,7 @@ static const struct option_spec options[] = {
 	{ "write", 'w', "FILE", CMD_LIVE, OPT_WRITE, "save every segment of the session to FILE (pcap)" },
 	{ "json", 0, NULL, CMD_TRACE, OPT_JSON, "JSON Lines output (schema in README)" },
 	{ "absolute", 'S', NULL, CMD_TRACE, OPT_ABSOLUTE, "show absolute sequence numbers only" },
-	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "colour: auto (a terminal, no NO_COLOR), always, never; bare --color: always" },
+	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "auto (a terminal without NO_COLOR), always or never; bare: always" },
 	{ "summary", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_SUMMARY, "one line per connection, printed as it ends" },
 	{ "conn", 'c', "N", CMD_REPLAY | CMD_WATCH, OPT_CONN, "show connection number N only" },
 	{ "realtime", 0, NULL, CMD_REPLAY, OPT_REALTIME, "pace the output by the capture's timestamps" },
@@ -86,12 +86,12 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
-	{ "ladder", 0, NULL, CMD_TRACE, OPT_LADDER, "draw the trace as a ladder: both time lines, one arrow a segment, states beside" },
-	{ "svg", 0, "FILE", CMD_TRACE, OPT_SVG, "also draw each connection as an SVG diagram (several: FILE-N.svg)" },
+	{ "ladder", 0, NULL, CMD_TRACE, OPT_LADDER, "the trace as a ladder: time lines, arrows, states beside them" },
+	{ "svg", 0, "FILE", CMD_TRACE, OPT_SVG, "also an SVG diagram per connection (several: FILE-N.svg)" },
 	{ "ascii", 0, NULL, CMD_TRACE, OPT_ASCII, "ladder in ASCII only (default when the locale is not UTF-8)" },
 	{ "width", 0, "N", CMD_TRACE, OPT_WIDTH, "ladder width in columns, 60 to 1000 (default 100)" },
 	{ "even", 0, NULL, CMD_TRACE, OPT_EVEN, "SVG rows evenly spaced instead of by time" },
-	{ "step", 0, NULL, CMD_REPLAY | CMD_LIVE, OPT_STEP, "wait for Enter before each segment (q ends); stdin must be a terminal" },
+	{ "step", 0, NULL, CMD_REPLAY | CMD_LIVE, OPT_STEP, "wait for Enter before each segment; q ends (stdin: a terminal)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
