@@ -99,6 +99,7 @@ struct svg_priv {
 	char *path;
 	struct diagram *open;       /* diagrams not yet written, newest first */
 	unsigned written;           /* diagrams written */
+	unsigned nopen;             /* diagrams being collected */
 	unsigned first_conn;        /* the connection of the first one */
 	bool renamed;               /* the first one now has its numbered name */
 	bool failed;
@@ -122,6 +123,7 @@ static struct diagram *find_diagram(struct svg_priv *sp, unsigned conn, bool cre
 	d->conn = conn;
 	d->next = sp->open;
 	sp->open = d;
+	sp->nopen++;
 	return d;
 }
 
@@ -635,6 +637,7 @@ static void close_diagram(struct renderer *r, unsigned conn)
 	struct diagram *d = *pp;
 
 	*pp = d->next;
+	sp->nopen--;
 	emit_diagram(r, d);
 	free_diagram(d);
 }
@@ -659,9 +662,16 @@ static void svg_emit(struct renderer *r, const struct tl_event *ev)
 	default:
 		return;   /* notes, and kinds added after this renderer */
 	}
-	d = find_diagram(sp, ev->conn, true);
-	if (d == NULL)
+	/* past the file limit, nothing new is collected (emit_diagram says so) */
+	d = find_diagram(sp, ev->conn, sp->written + sp->nopen < RENDER_SVG_MAX_FILES);
+	if (d == NULL) {
+		if (ev->kind == TL_EV_SUMMARY && !sp->warned_limit) {
+			fprintf(stderr, "tcplab: --svg draws at most %d diagrams; pick one connection with -c N\n",
+				RENDER_SVG_MAX_FILES);
+			sp->warned_limit = true;
+		}
 		return;
+	}
 	if (!d->have_info && ev->conn_info != NULL) {
 		d->info = *ev->conn_info;
 		d->have_info = true;

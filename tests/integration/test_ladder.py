@@ -409,3 +409,17 @@ def test_step_live_not_yet(tcplab_bin):
         p.kill()
     assert rc == 2, out
     assert b"--step" in out
+
+
+def test_svg_file_limit(tcplab_bin, tmp_path):
+    """A capture of 1,100 connections: 1,000 diagrams, one sentence why."""
+    cap = tmp_path / "big.pcap"
+    subprocess.run([str(L.REPO_ROOT / "build" / "lab" / "gencap"), "--conns", "1100", str(cap)],
+                   check=True, capture_output=True, timeout=60)
+    out = tmp_path / "d"
+    out.mkdir()
+    r = subprocess.run([tcplab_bin, "replay", str(cap), "--svg", str(out / "x.svg")],
+                       capture_output=True, env=UTF8, timeout=120)
+    assert r.returncode == 0, r
+    assert len(list(out.iterdir())) == 1000
+    assert r.stderr.count(b"at most 1000 diagrams") == 1, r.stderr
