@@ -449,6 +449,14 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 			any_far = true;
 	}
 	y_end = (rows ? ry[rows - 1] : Y_FIRST) + 40;
+	/* an arrow received after the last row's time ends below it */
+	for (size_t i = 0; i < d->n; i++)
+		if (d->items[i].kind == IT_SEG && d->items[i].far_known) {
+			double e = y_of(r, rt, ry, rows, d->items[i].far_t) + 30;
+
+			if (e > y_end)
+				y_end = e;
+		}
 	legend_y = y_end + 30;
 	height = legend_y + 130;
 
