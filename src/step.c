@@ -27,6 +27,8 @@ struct step_priv {
 	struct renderer *inner;
 	FILE *in, *prompt;
 	bool erase;      /* the prompt stream is a terminal: erase answered prompts */
+	unsigned shown;  /* segments prompted for */
+	uint64_t last_t; /* time of the last one: the prompt says how long after it the next came */
 };
 
 /* Erases the prompt line and the echoed answer (cursor up, clear line). */
@@ -79,9 +81,14 @@ static void step_emit(struct renderer *r, const struct tl_event *ev)
 		render_flush(sp->inner);
 		fflush(NULL);
 		seglabel_segment(&ev->u.segment, sp->inner->opt.absolute_only, 70, label, sizeof(label));
-		fprintf(sp->prompt, "next: conn %u, %s → %s: %s%s — Enter shows it, q ends ", ev->conn,
+		fprintf(sp->prompt, "next: conn %u, %s → %s: %s%s", ev->conn,
 			tl_role_name(ev->u.segment.from), tl_role_name((enum tl_role)!ev->u.segment.from), label,
 			ev->u.segment.retransmission ? " (retransmission)" : "");
+		if (sp->shown > 0 && ev->t_ns >= sp->last_t)
+			fprintf(sp->prompt, ", %.6f s later", (double)(ev->t_ns - sp->last_t) / 1e9);
+		fputs(" — Enter shows it, q ends ", sp->prompt);
+		sp->last_t = ev->t_ns;
+		sp->shown++;
 		fflush(sp->prompt);
 		if (!read_answer(fileno(sp->in))) {
 			quit_flag = true;

@@ -8,7 +8,8 @@
  *    "next: ..." on the prompt stream and reads a line.  Enter shows the
  *    segment; q (or end of input, or a signal) stops: from then on only
  *    summaries pass, and step_quit_requested() tells the source to stop
- *    reading, so the run ends with the summaries of what was shown.
+ *    reading, so the run ends with the summaries.  (The segment announced
+ *    when q is answered has been tracked already: the summaries count it.)
  *  - live (connect, listen): step_before_send, called by the send path
  *    just before tcplab puts a segment on the wire.  While it waits, a
  *    pump callback keeps receiving and showing the peer's segments (a
