@@ -334,15 +334,16 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 	y += 24;
 	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">segments</text>\n", x, y + 4);
 	x += 90;
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		const char *col = c_mark(sp, r, marks[i]);
+	/* in black and grey the flag colours say nothing: one sample */
+	for (size_t i = 0; i < (r->opt.monochrome ? 1 : sizeof(marks) / sizeof(marks[0])); i++) {
+		const char *col = c_mark(sp, r, r->opt.monochrome ? MARK_SYN : marks[i]);
+		const char *name = r->opt.monochrome ? "segment" : palette_mark_name(marks[i]);
 
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>", x, y,
 			x + 30, y, col);
 		put_head(f, x + 38, y, 1, 0, col);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", x + 44, y + 4, col,
-			palette_mark_name(marks[i]));
-		x += 44 + text_px(palette_mark_name(marks[i]), 12) + 26;
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", x + 44, y + 4, col, name);
+		x += 44 + text_px(name, 12) + 26;
 	}
 	{
 		const char *col = c_mark(sp, r, MARK_ACK);
@@ -361,8 +362,8 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 	x = 40;
 	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">states</text>\n", x, y + 4);
 	x += 90;
-	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
-		const char *name = palette_phase_name(phases[i]);
+	for (size_t i = 0; i < (r->opt.monochrome ? 1 : sizeof(phases) / sizeof(phases[0])); i++) {
+		const char *name = r->opt.monochrome ? "state" : palette_phase_name(phases[i]);
 		double w = text_px(name, 12) + 12;
 
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" rx=\"5\" fill=\"%s\" stroke=\"%s\"/>",
