@@ -93,6 +93,7 @@ struct ladder_priv {
 	bool have_last_t;
 	uint64_t last_t;
 	struct pending p;
+	struct row *scratch;     /* the row being built (allocated once: 4 KiB) */
 };
 
 /* A row under construction: bytes, and the display column reached. */
@@ -287,9 +288,7 @@ static void flush_pending(struct ladder_priv *lp)
 	if (!p->active)
 		return;
 	p->active = false;
-	r = malloc(sizeof(*r));
-	if (r == NULL)
-		return;
+	r = lp->scratch;
 	r->lp = lp;
 	r->len = 0;
 	r->col = 0;
@@ -314,7 +313,6 @@ static void flush_pending(struct ladder_priv *lp)
 		row_right_state(r, i < p->nst[1] ? &p->st[1][i] : NULL);
 		row_end(r);
 	}
-	free(r);
 	lp->wrote_any = true;
 }
 
@@ -532,9 +530,7 @@ static void ladder_note(struct ladder_priv *lp, const struct tl_event *ev)
 	memcpy(text, "note: ", 6);
 	seglabel_sanitize(ev->u.note, text + 6, sizeof(text) - 6);
 	left = strlen(text);
-	r = malloc(sizeof(*r));
-	if (r == NULL)
-		return;
+	r = lp->scratch;
 	r->lp = lp;
 	r->len = 0;
 	r->col = 0;
@@ -557,7 +553,6 @@ static void ladder_note(struct ladder_priv *lp, const struct tl_event *ev)
 		s += next;
 		left -= next;
 	}
-	free(r);
 	lp->wrote_any = true;
 }
 
@@ -648,6 +643,7 @@ static void ladder_destroy(struct renderer *r)
 	struct ladder_priv *lp = r->priv;
 
 	render_destroy(lp->text);
+	free(lp->scratch);
 	free(lp);
 	free(r);
 }
@@ -675,7 +671,10 @@ struct renderer *render_ladder_new(FILE *out, const struct render_options *opt)
 		to.show_conn = false;
 		lp->text = render_text_new(out, &to);
 	}
-	if (lp->text == NULL) {
+	lp->scratch = malloc(sizeof(*lp->scratch));
+	if (lp->text == NULL || lp->scratch == NULL) {
+		render_destroy(lp->text);
+		free(lp->scratch);
 		free(r);
 		free(lp);
 		return NULL;
