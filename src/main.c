@@ -16,10 +16,10 @@
 
 #include "tcplab/exitcode.h"
 #include "tcplab/firewall.h"
-#include "tcplab/palette.h"
 #include "tcplab/render.h"
 #include "tcplab/replay.h"
 #include "tcplab/session.h"
+#include "tcplab/palette.h"
 #include "tcplab/step.h"
 
 #define TCPLAB_VERSION "0.1.0"
@@ -42,7 +42,7 @@ enum opt_id {
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION,
-	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,
+	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,   /* issue 11: contiguous */
 };
 
 struct option_spec {
@@ -124,9 +124,9 @@ static void usage(FILE *f, unsigned only)
 		if (only && !(o->cmds & only))
 			continue;
 		if (o->short_name)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-26s %s\n", left, o->help);
 	}
 	fprintf(f, "exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
@@ -260,15 +260,16 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 
 struct parsed {
 	struct connect_options conn;
+	/* issue 11: ladder, SVG, step, colour (diagram_option) */
+	bool ladder, ascii_set, step;
+	const char *svg_path;
+	enum color_mode color_mode;
+	struct renderer *svg;      /* --svg's renderer, made before the others */
 	struct listen_options lis;
 	struct replay_options rep;
 	struct render_options ro;
 	bool json;
 	uint8_t *file_data;
-	/* issue 11: ladder, SVG, step, colour */
-	bool ladder, ascii_set, step;
-	const char *svg_path;
-	enum color_mode color_mode;
 };
 
 static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
@@ -278,6 +279,87 @@ static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, si
 	c->data[c->data_count].bytes = p;
 	c->data[c->data_count].len = len;
 	c->data_count++;
+	return 0;
+}
+
+/* --color[=WHEN], --ladder, --svg, --ascii, --width, --even, --step (issue 11). */
+static int diagram_option(unsigned cmd, int id, const char *arg, struct parsed *p)
+{
+	unsigned long long v;
+
+	switch (id) {
+	case OPT_COLOR:
+		if (palette_parse_mode(arg, &p->color_mode) != 0)
+			return usage_error(cmd, "--color takes auto, always or never, not '%s'", arg);
+		break;
+	case OPT_LADDER: p->ladder = true; break;
+	case OPT_SVG:
+		if (!*arg)
+			return usage_error(cmd, "--svg needs a file name%s", "");
+		p->svg_path = arg;
+		break;
+	case OPT_ASCII: p->ro.ascii = true; p->ascii_set = true; break;
+	case OPT_WIDTH:
+		if (parse_uint(arg, 60, 1000, &v))
+			return usage_error(cmd, "--width takes columns from 60 to 1000, not '%s'", arg);
+		p->ro.width = (unsigned)v;
+		break;
+	case OPT_EVEN: p->ro.even = true; break;
+	case OPT_STEP: p->step = true; break;
+	}
+	return 0;
+}
+
+/* True when the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8: the
+ * ladder then draws with box-drawing characters.  The process's own
+ * LC_CTYPE is put back as it was, so nothing else changes with it. */
+static bool locale_is_utf8(void)
+{
+	char saved[128];
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	bool utf8 = false;
+
+	snprintf(saved, sizeof(saved), "%s", cur != NULL ? cur : "C");
+	if (setlocale(LC_CTYPE, "") != NULL) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs != NULL && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	}
+	setlocale(LC_CTYPE, saved);
+	return utf8;
+}
+
+/*
+ * After the command line: the colour decision, the ladder's character set,
+ * the combinations that make no sense (usage errors), and the SVG renderer
+ * (its file checked now, not after a live run).  0, or an exit code with
+ * the reason on stderr.
+ */
+static int diagram_setup(unsigned cmd, struct parsed *p)
+{
+	p->ro.color = palette_color_wanted(p->color_mode, STDOUT_FILENO);
+	p->ro.monochrome = p->color_mode == COLOR_NEVER;
+	if (!p->ascii_set)
+		p->ro.ascii = !locale_is_utf8();
+	if (p->ladder && p->json)
+		return usage_error(cmd, "--ladder and --json are two outputs: choose one%s", "");
+	if ((p->ladder || p->svg_path || p->step) && p->rep.summary_only)
+		return usage_error(cmd, "--summary prints no segments: it cannot go with --ladder, --svg or --step%s", "");
+	if (p->step && !isatty(STDIN_FILENO))
+		return usage_error(cmd, "--step waits for Enter on standard input, which is not a terminal%s", "");
+	if (p->step && cmd != CMD_REPLAY)
+		return usage_error(cmd, "--step works with replay for now; connect and listen come with the new send path%s", "");
+	if (p->step)
+		p->rep.progress = false;   /* the prompt has stderr to itself */
+	if (p->svg_path) {
+		char seb[RENDER_SVG_ERRBUF_SIZE];
+
+		p->svg = render_svg_new(p->svg_path, &p->ro, seb);
+		if (p->svg == NULL) {
+			fprintf(stderr, "tcplab: %s\n", seb);
+			return TCPLAB_EXIT_ERROR;
+		}
+	}
 	return 0;
 }
 
@@ -315,6 +397,14 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		for (size_t i = 0; i < N_OPTIONS; i++)
 			if (options[i].short_name && options[i].short_name == ch)
 				id = options[i].id;
+		/* issue 11's options are parsed in a function of their own */
+		if (id == OPT_COLOR || (id >= OPT_LADDER && id <= OPT_STEP)) {
+			int drc = diagram_option(cmd, id, optarg, p);
+
+			if (drc != 0)
+				return drc;
+			continue;
+		}
 		switch (id) {
 		case '?':
 			if (optopt && optopt < 256 && optopt != 0)
@@ -422,24 +512,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		case OPT_WRITE: c->write_path = optarg; break;
 		case OPT_JSON: p->json = true; break;
 		case OPT_ABSOLUTE: p->ro.absolute_only = true; break;
-		case OPT_COLOR:
-			if (palette_parse_mode(optarg, &p->color_mode) != 0)
-				return usage_error(cmd, "--color takes auto, always or never, not '%s'", optarg);
-			break;
-		case OPT_LADDER: p->ladder = true; break;
-		case OPT_SVG:
-			if (!*optarg)
-				return usage_error(cmd, "--svg needs a file name%s", "");
-			p->svg_path = optarg;
-			break;
-		case OPT_ASCII: p->ro.ascii = true; p->ascii_set = true; break;
-		case OPT_WIDTH:
-			if (parse_uint(optarg, 60, 1000, &v))
-				return usage_error(cmd, "--width takes columns from 60 to 1000, not '%s'", optarg);
-			p->ro.width = (unsigned)v;
-			break;
-		case OPT_EVEN: p->ro.even = true; break;
-		case OPT_STEP: p->step = true; break;
+		case OPT_COLOR: p->ro.color = true; break;
 		case OPT_SUMMARY: p->rep.summary_only = true; p->ro.summary_only = true; break;
 		case OPT_CONN:
 			if (parse_uint(optarg, 1, UINT32_MAX, &v))
@@ -470,29 +543,31 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-/* True when the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8: the
- * ladder then draws with box-drawing characters.  The process's own
- * LC_CTYPE is put back as it was, so nothing else changes with it. */
-static bool locale_is_utf8(void)
-{
-	char saved[128];
-	const char *cur = setlocale(LC_CTYPE, NULL);
-	bool utf8 = false;
-
-	snprintf(saved, sizeof(saved), "%s", cur != NULL ? cur : "C");
-	if (setlocale(LC_CTYPE, "") != NULL) {
-		const char *cs = nl_langinfo(CODESET);
-
-		utf8 = cs != NULL && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
-	}
-	setlocale(LC_CTYPE, saved);
-	return utf8;
-}
-
 static struct renderer *make_renderer(const struct parsed *p)
 {
-	if (p->ladder && !p->json)
-		return render_ladder_new(stdout, &p->ro);
+	struct renderer *r;
+
+	if (p->ladder || p->svg || p->step) {
+		/* issue 11: the ladder instead of the text; the SVG beside the
+		 * terminal's trace; step mode in front of both */
+		r = p->ladder && !p->json ? render_ladder_new(stdout, &p->ro)
+			: p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
+		if (r != NULL && p->svg != NULL) {
+			struct renderer *t = render_tee_new(r, p->svg);
+
+			if (t == NULL)
+				render_destroy(r);
+			r = t;
+		}
+		if (r != NULL && p->step) {
+			struct renderer *s = step_renderer_new(r, stdin, stderr);
+
+			if (s == NULL)
+				render_destroy(r);
+			r = s;
+		}
+		return r;
+	}
 	return p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
 }
 
@@ -571,7 +646,7 @@ int main(int argc, char **argv)
 	static char stdout_buffer[64 << 10];
 	static struct parsed p;
 	const struct command *cmd = NULL;
-	struct renderer *r, *svg_r = NULL;
+	struct renderer *r;
 	char errbuf[SESSION_ERRBUF_SIZE > REPLAY_ERRBUF_SIZE ? SESSION_ERRBUF_SIZE : REPLAY_ERRBUF_SIZE];
 	int first = 1, rc, nops;
 	char **ops;
@@ -675,62 +750,13 @@ int main(int argc, char **argv)
 		p.ro.show_conn = true;
 	}
 
-	/* issue 11: colour, ladder, SVG, step */
-	p.ro.color = palette_color_wanted(p.color_mode, STDOUT_FILENO);
-	p.ro.monochrome = p.color_mode == COLOR_NEVER;
-	if (!p.ascii_set)
-		p.ro.ascii = !locale_is_utf8();
-	if (p.ladder && p.json) {
+	rc = diagram_setup(cmd->bit, &p);   /* issue 11 */
+	if (rc != 0) {
 		free(p.file_data);
-		return usage_error(cmd->bit, "--ladder and --json are two outputs: choose one%s", "");
-	}
-	if ((p.ladder || p.svg_path || p.step) && p.rep.summary_only) {
-		free(p.file_data);
-		return usage_error(cmd->bit, "--summary prints no segments: it cannot go with --ladder, --svg or --step%s", "");
-	}
-	if (p.step && !isatty(STDIN_FILENO)) {
-		free(p.file_data);
-		return usage_error(cmd->bit, "--step waits for Enter on standard input, which is not a terminal%s", "");
-	}
-	if (p.step)
-		p.rep.progress = false;   /* the prompt has stderr to itself */
-	if (p.step && cmd->bit != CMD_REPLAY) {
-		free(p.file_data);
-		return usage_error(cmd->bit, "--step works with replay for now; connect and listen come with the new send path%s", "");
+		return rc;
 	}
 
 	r = make_renderer(&p);
-	if (r && p.svg_path) {
-		char seb[RENDER_SVG_ERRBUF_SIZE];
-		struct renderer *svg = render_svg_new(p.svg_path, &p.ro, seb);
-		struct renderer *tee;
-
-		if (!svg) {
-			fprintf(stderr, "tcplab: %s\n", seb);
-			render_destroy(r);
-			free(p.file_data);
-			return TCPLAB_EXIT_ERROR;
-		}
-		tee = render_tee_new(r, svg);
-		if (!tee) {
-			render_destroy(svg);
-			render_destroy(r);
-			r = NULL;
-		} else {
-			svg_r = svg;
-			r = tee;
-		}
-	}
-	if (r && p.step) {
-		struct renderer *st = step_renderer_new(r, stdin, stderr);
-
-		if (!st) {
-			render_destroy(r);
-			r = NULL;
-		} else {
-			r = st;
-		}
-	}
 	if (!r) {
 		fprintf(stderr, "tcplab: out of memory\n");
 		free(p.file_data);
@@ -743,8 +769,8 @@ int main(int argc, char **argv)
 	default: rc = replay_run(&p.rep, r, errbuf); break;
 	}
 	render_finish(r);
-	if (svg_r && render_svg_failed(svg_r) && rc == TCPLAB_EXIT_OK)
-		rc = TCPLAB_EXIT_ERROR;
+	if (render_svg_failed(p.svg) && rc == TCPLAB_EXIT_OK)
+		rc = TCPLAB_EXIT_ERROR;   /* a diagram could not be written (said on stderr) */
 	render_destroy(r);
 	fflush(stdout);
 	if (errbuf[0])

@@ -30,13 +30,12 @@
  * are shown as \xNN so a hostile capture cannot drive the terminal.
  */
 #include "tcplab/render.h"
+#include "tcplab/palette.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "render_buf.h"
-#include "tcplab/palette.h"
-#include "tcplab/textwidth.h"
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
 #define TIME_WIDTH       10  /* "999.999999" */
@@ -110,8 +109,8 @@ static size_t safe_char_len(const unsigned char *p)
 
 /*
  * Columns `s` takes when written by put_text(): a safe character is one
- * column (two for East Asian wide ones, none for combining marks), any
- * other byte is shown as \xNN (four).
+ * column, any other byte is shown as \xNN (four).  East Asian wide
+ * characters count as one: tcplab's own sentences have none.
  */
 static int text_width(const char *s)
 {
@@ -124,12 +123,8 @@ static int text_width(const char *s)
 		size_t n = safe_char_len(p);
 
 		if (n > 0) {
-			uint32_t cp;
-
-			/* wide (CJK) characters take two columns (textwidth.h) */
-			(void)tw_decode((const char *)p, n, &cp);
-			w += tw_codepoint_width(cp);
 			p += n;
+			w++;
 		} else {
 			p++;
 			w += 4;
@@ -474,11 +469,11 @@ static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_show
 	return w > width ? w : width;
 }
 
-/* The SGR colour of a segment: what matters most to the reader wins
- * (the shared palette, palette.h); NULL for a plain ACK. */
-static const char *flags_color(uint8_t flags, uint32_t payload_len)
+/* The SGR colour of a flag set: what matters most to the reader wins. */
+static const char *flags_color(uint8_t flags)
 {
-	const char *sgr = palette_sgr_mark(palette_mark_of(flags, payload_len));
+	/* the palette every format shares (palette.h) */
+	const char *sgr = palette_sgr_mark(palette_mark_of(flags, 0));
 
 	return sgr[0] != '\0' ? sgr : NULL;
 }
@@ -511,7 +506,7 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	ln.col += put_time(p, ev->t_ns);
 	rbuf_puts(b, se->from == TL_CLIENT ? "  C → S  " : "  C ← S  ");
 	ln.col += 9;
-	sgr = flags_color(s->flags, s->payload_len);
+	sgr = flags_color(s->flags);
 	if (sgr != NULL)
 		color_on(p, sgr);
 	rbuf_write(b, flags, fsb.len);
@@ -624,7 +619,7 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_write(b, "  ", 2);
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
-	color_on(p, palette_sgr_phase(palette_phase_of(st->to)));
+	color_on(p, palette_sgr_phase(palette_phase_of(st->to)));   /* by phase, as every format */
 	rbuf_puts(b, to);
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {
@@ -768,11 +763,11 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 
 	summary_label(r, p, conn, "final states");
 	rbuf_puts(b, "client ");
-	color_on(p, palette_sgr_phase(palette_phase_of(c->final_state)));
+	color_on(p, SGR_CYAN);
 	rbuf_puts(b, tcp_state_name(c->final_state));
 	color_off(p);
 	rbuf_puts(b, ", server ");
-	color_on(p, palette_sgr_phase(palette_phase_of(s->final_state)));
+	color_on(p, SGR_CYAN);
 	rbuf_puts(b, tcp_state_name(s->final_state));
 	color_off(p);
 	rbuf_putc(b, '\n');
