@@ -156,6 +156,7 @@ static void pace(struct replay_run *rr, uint64_t ts)
 	now = mono_ns();
 	if (due > now) {
 		struct timespec d = { (time_t)((due - now) / 1000000000ull), (long)((due - now) % 1000000000ull) };
+		render_flush(rr->r);   /* the ladder's held row, before the wait */
 		fflush(rr->r->out);
 		while (nanosleep(&d, &d) != 0 && errno == EINTR && !live_signal)
 			;
