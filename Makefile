@@ -19,6 +19,8 @@ BUILD   ?= build
 PKG_CFLAGS := $(shell pkg-config --cflags libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --cflags 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libpcap libnftables libtracefs libtraceevent 2>/dev/null) $(shell libnet-config --libs 2>/dev/null) -lpthread -lz
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# render_svg.c: log10, atan2, sqrt
+PKG_LIBS   += -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS  ?= -O2 -g

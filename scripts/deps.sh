@@ -39,6 +39,7 @@ PKGS=(
 	libclang-rt-14-dev # make fuzz: libFuzzer and sanitizer runtimes for clang 14
 	libtracefs-dev    # ktrace: the kernel's own socket states (tracepoint sock:inet_sock_set_state)
 	libtraceevent-dev # ktrace: parses the tracepoint's records
+	librsvg2-bin      # integration tests: rsvg-convert renders --svg diagrams to PNG
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -483,6 +483,7 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 	kstates_poll(lv->ks);
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+	render_flush(lv->r);   /* about to sleep: show what a renderer holds back (the ladder's last row) */
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 		return -1;
 	if (live_signal)

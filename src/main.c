@@ -6,7 +6,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@
 #include "tcplab/replay.h"
 #include "tcplab/session.h"
 #include "tcplab/complete.h"
+#include "tcplab/palette.h"
 #include "tcplab/paths.h"
+#include "tcplab/step.h"
 #include "tcplab/version.h"
 
 enum cmd {
@@ -40,6 +44,7 @@ enum opt_id {
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION, OPT_VERBOSE,
 	OPT_KERNEL_STATES, OPT_NO_KERNEL_STATES,
+	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,   /* issue 11: contiguous */
 };
 
 struct option_spec {
@@ -74,7 +79,7 @@ static const struct option_spec options[] = {
 	{ "write", 'w', "FILE", CMD_LIVE, OPT_WRITE, "save every segment of the session to FILE (pcap)" },
 	{ "json", 0, NULL, CMD_TRACE, OPT_JSON, "JSON Lines output (schema in README)" },
 	{ "absolute", 'S', NULL, CMD_TRACE, OPT_ABSOLUTE, "show absolute sequence numbers only" },
-	{ "color", 0, NULL, CMD_TRACE, OPT_COLOR, "colour the text output" },
+	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "auto (a terminal without NO_COLOR), always or never; bare: always" },
 	{ "summary", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_SUMMARY, "one line per connection, printed as it ends" },
 	{ "conn", 'c', "N", CMD_REPLAY | CMD_WATCH, OPT_CONN, "show connection number N only" },
 	{ "realtime", 0, NULL, CMD_REPLAY, OPT_REALTIME, "pace the output by the capture's timestamps" },
@@ -86,6 +91,12 @@ static const struct option_spec options[] = {
 	{ "verbose", 'v', NULL, CMD_TRACE, OPT_VERBOSE, "text: every segment on its own line (default: a data flight is one line)" },
 	{ "kernel-states", 0, NULL, CMD_LIVE | CMD_WATCH, OPT_KERNEL_STATES, "show this machine's kernel's own socket states (tracepoint; default on for connect, listen)" },
 	{ "no-kernel-states", 0, NULL, CMD_LIVE | CMD_WATCH, OPT_NO_KERNEL_STATES, "do not read the kernel's socket states" },
+	{ "ladder", 0, NULL, CMD_TRACE, OPT_LADDER, "the trace as a ladder: time lines, arrows, states beside them" },
+	{ "svg", 0, "FILE", CMD_TRACE, OPT_SVG, "also an SVG diagram per connection (several: FILE-N.svg)" },
+	{ "ascii", 0, NULL, CMD_TRACE, OPT_ASCII, "ladder in ASCII only (default when the locale is not UTF-8)" },
+	{ "width", 0, "N", CMD_TRACE, OPT_WIDTH, "ladder width in columns, 60 to 1000 (default 100)" },
+	{ "even", 0, NULL, CMD_TRACE, OPT_EVEN, "SVG rows evenly spaced instead of by time" },
+	{ "step", 0, NULL, CMD_REPLAY | CMD_LIVE, OPT_STEP, "wait for Enter before each segment; q ends (stdin: a terminal)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -254,6 +265,11 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 
 struct parsed {
 	struct connect_options conn;
+	/* issue 11: ladder, SVG, step, colour (diagram_option) */
+	bool ladder, ascii_set, step;
+	const char *svg_path;
+	enum color_mode color_mode;
+	struct renderer *svg;      /* --svg's renderer, made before the others */
 	struct listen_options lis;
 	struct replay_options rep;
 	struct render_options ro;
@@ -271,6 +287,87 @@ static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, si
 	return 0;
 }
 
+/* --color[=WHEN], --ladder, --svg, --ascii, --width, --even, --step (issue 11). */
+static int diagram_option(unsigned cmd, int id, const char *arg, struct parsed *p)
+{
+	unsigned long long v;
+
+	switch (id) {
+	case OPT_COLOR:
+		if (palette_parse_mode(arg, &p->color_mode) != 0)
+			return usage_error(cmd, "--color takes auto, always or never, not '%s'", arg);
+		break;
+	case OPT_LADDER: p->ladder = true; break;
+	case OPT_SVG:
+		if (!*arg)
+			return usage_error(cmd, "--svg needs a file name%s", "");
+		p->svg_path = arg;
+		break;
+	case OPT_ASCII: p->ro.ascii = true; p->ascii_set = true; break;
+	case OPT_WIDTH:
+		if (parse_uint(arg, 60, 1000, &v))
+			return usage_error(cmd, "--width takes columns from 60 to 1000, not '%s'", arg);
+		p->ro.width = (unsigned)v;
+		break;
+	case OPT_EVEN: p->ro.even = true; break;
+	case OPT_STEP: p->step = true; break;
+	}
+	return 0;
+}
+
+/* True when the user's locale (LC_ALL, LC_CTYPE, LANG) writes UTF-8: the
+ * ladder then draws with box-drawing characters.  The process's own
+ * LC_CTYPE is put back as it was, so nothing else changes with it. */
+static bool locale_is_utf8(void)
+{
+	char saved[128];
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	bool utf8 = false;
+
+	snprintf(saved, sizeof(saved), "%s", cur != NULL ? cur : "C");
+	if (setlocale(LC_CTYPE, "") != NULL) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs != NULL && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+	}
+	setlocale(LC_CTYPE, saved);
+	return utf8;
+}
+
+/*
+ * After the command line: the colour decision, the ladder's character set,
+ * the combinations that make no sense (usage errors), and the SVG renderer
+ * (its file checked now, not after a live run).  0, or an exit code with
+ * the reason on stderr.
+ */
+static int diagram_setup(unsigned cmd, struct parsed *p)
+{
+	p->ro.color = palette_color_wanted(p->color_mode, STDOUT_FILENO);
+	p->ro.monochrome = p->color_mode == COLOR_NEVER;
+	if (!p->ascii_set)
+		p->ro.ascii = !locale_is_utf8();
+	if (p->ladder && p->json)
+		return usage_error(cmd, "--ladder and --json are two outputs: choose one%s", "");
+	if ((p->ladder || p->svg_path || p->step) && p->rep.summary_only)
+		return usage_error(cmd, "--summary prints no segments: it cannot go with --ladder, --svg or --step%s", "");
+	if (p->step && !isatty(STDIN_FILENO))
+		return usage_error(cmd, "--step waits for Enter on standard input, which is not a terminal%s", "");
+	if (p->step && cmd != CMD_REPLAY)
+		return usage_error(cmd, "--step works with replay for now; connect and listen come with the new send path%s", "");
+	if (p->step)
+		p->rep.progress = false;   /* the prompt has stderr to itself */
+	if (p->svg_path) {
+		char seb[RENDER_SVG_ERRBUF_SIZE];
+
+		p->svg = render_svg_new(p->svg_path, &p->ro, seb);
+		if (p->svg == NULL) {
+			fprintf(stderr, "tcplab: %s\n", seb);
+			return TCPLAB_EXIT_ERROR;
+		}
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int *first_operand)
 {
 	struct option longopts[N_OPTIONS + 1];
@@ -285,7 +382,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		if (!(options[i].cmds & cmd))
 			continue;
 		longopts[nl].name = options[i].name;
-		longopts[nl].has_arg = options[i].arg ? required_argument : no_argument;
+		longopts[nl].has_arg = options[i].arg ? (options[i].arg[0] == '[' ? optional_argument : required_argument) : no_argument;
 		longopts[nl].flag = NULL;
 		longopts[nl].val = options[i].short_name ? options[i].short_name : options[i].id;
 		nl++;
@@ -305,6 +402,14 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		for (size_t i = 0; i < N_OPTIONS; i++)
 			if (options[i].short_name && options[i].short_name == ch)
 				id = options[i].id;
+		/* issue 11's options are parsed in a function of their own */
+		if (id == OPT_COLOR || (id >= OPT_LADDER && id <= OPT_STEP)) {
+			int drc = diagram_option(cmd, id, optarg, p);
+
+			if (drc != 0)
+				return drc;
+			continue;
+		}
 		switch (id) {
 		case '?':
 			if (optopt && optopt < 256 && optopt != 0)
@@ -452,6 +557,29 @@ static int parse_port(const char *s, uint16_t *port)
 
 static struct renderer *make_renderer(const struct parsed *p)
 {
+	struct renderer *r;
+
+	if (p->ladder || p->svg || p->step) {
+		/* issue 11: the ladder instead of the text; the SVG beside the
+		 * terminal's trace; step mode in front of both */
+		r = p->ladder && !p->json ? render_ladder_new(stdout, &p->ro)
+			: p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
+		if (r != NULL && p->svg != NULL) {
+			struct renderer *t = render_tee_new(r, p->svg);
+
+			if (t == NULL)
+				render_destroy(r);
+			r = t;
+		}
+		if (r != NULL && p->step) {
+			struct renderer *s = step_renderer_new(r, stdin, stderr);
+
+			if (s == NULL)
+				render_destroy(r);
+			r = s;
+		}
+		return r;
+	}
 	return p->json ? render_json_new(stdout, &p->ro) : render_text_new(stdout, &p->ro);
 }
 
@@ -767,6 +895,12 @@ int main(int argc, char **argv)
 		p.ro.show_conn = true;
 	}
 
+	rc = diagram_setup(cmd->bit, &p);   /* issue 11 */
+	if (rc != 0) {
+		free(p.file_data);
+		return rc;
+	}
+
 	r = make_renderer(&p);
 	if (cmd->bit == CMD_WATCH && p.rep.kernel_states == KSTATES_AUTO)
 		p.rep.kernel_states = KSTATES_OFF;   /* watch: only when asked */
@@ -785,6 +919,8 @@ int main(int argc, char **argv)
 	default: rc = replay_run(&p.rep, r, errbuf); break;
 	}
 	render_finish(r);
+	if (render_svg_failed(p.svg) && rc == TCPLAB_EXIT_OK)
+		rc = TCPLAB_EXIT_ERROR;   /* a diagram could not be written (said on stderr) */
 	render_destroy(r);
 	fflush(stdout);
 	if (errbuf[0])

@@ -344,3 +344,10 @@ size_t utf8_str_seq_len(const unsigned char *p)
 		avail++;
 	return utf8_seq_len(p, avail);
 }
+
+/* Shows what r holds back; NULL-safe (contract in render.h). */
+void render_flush(struct renderer *r)
+{
+	if (r != NULL && r->flush != NULL)
+		r->flush(r);
+}

@@ -357,6 +357,8 @@ static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct
 	json_options(b, &s->opt);
 	rbuf_puts(b, ",\"retransmission\":");
 	json_bool(b, se->retransmission);
+	if (se->lost)
+		rbuf_puts(b, ",\"lost\":true");   /* only then: existing lines do not change */
 	if (s->payload_len > 0) {
 		size_t n = s->payload != NULL ? s->payload_captured : 0;
 

@@ -30,6 +30,7 @@
  * are shown as \xNN so a hostile capture cannot drive the terminal.
  */
 #include "tcplab/render.h"
+#include "tcplab/palette.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -597,13 +598,10 @@ static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
 /* The SGR colour of a flag set: what matters most to the reader wins. */
 static const char *flags_color(uint8_t flags)
 {
-	if (flags & TCP_FLAG_RST)
-		return SGR_RED;
-	if (flags & TCP_FLAG_SYN)
-		return SGR_GREEN;
-	if (flags & TCP_FLAG_FIN)
-		return SGR_YELLOW;
-	return NULL;
+	/* the palette every format shares (palette.h) */
+	const char *sgr = palette_sgr_mark(palette_mark_of(flags, 0));
+
+	return sgr[0] != '\0' ? sgr : NULL;
 }
 
 /* One segment: the main line and its continuation lines. */
@@ -954,7 +952,7 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_write(b, "  ", 2);
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
-	color_on(p, SGR_CYAN);
+	color_on(p, palette_sgr_phase(palette_phase_of(st->to)));   /* by phase, as every format */
 	rbuf_puts(b, to);
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {

@@ -23,6 +23,7 @@
 #include "tcplab/flow.h"
 #include "tcplab/kstates.h"
 #include "tcplab/replay.h"
+#include "tcplab/step.h"
 
 struct skip_count {
 	uint64_t n;
@@ -157,6 +158,7 @@ static void pace(struct replay_run *rr, uint64_t ts)
 	now = mono_ns();
 	if (due > now) {
 		struct timespec d = { (time_t)((due - now) / 1000000000ull), (long)((due - now) % 1000000000ull) };
+		render_flush(rr->r);   /* the ladder's held row, before the wait */
 		fflush(rr->r->out);
 		while (nanosleep(&d, &d) != 0 && errno == EINTR && !live_signal)
 			;
@@ -175,6 +177,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 			rr->fill = queue_acquire(rr->q);
 		seg = &rr->fill->segs[rr->fill->n];
 	}
+	if (step_quit_requested())
+		return;   /* --step: q was answered; the rest is not shown */
 	rr->packets++;
 	st = segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, seg, why);
 	switch (st) {
@@ -229,7 +233,7 @@ static int read_file(struct replay_run *rr, struct capture *cap, char errbuf[REP
 
 	for (;;) {
 		n = capture_dispatch(cap, 4096, on_packet, rr);
-		if (n == CAPTURE_EOF || live_signal)
+		if (n == CAPTURE_EOF || live_signal || step_quit_requested())
 			return TCPLAB_EXIT_OK;
 		if (n == CAPTURE_ERR_TRUNCATED) {
 			snprintf(errbuf, REPLAY_ERRBUF_SIZE,
@@ -601,6 +605,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 				rc = TCPLAB_EXIT_ERROR;
 				break;
 			}
+			render_flush(r);   /* the ladder's last row, before waiting again */
 			fflush(r->out);
 		}
 		if (live_signal) {

@@ -28,6 +28,14 @@ for f in captures/*.pcap captures/*.pcapng captures/bad/*; do
 	# --summary reads in a second thread (the batch queue)
 	check ./tcplab replay --summary "$f"
 done
+# the ladder and the SVG diagrams (issue 11): every capture, then files removed
+svgdir=$(mktemp -d /tmp/tcplab-valgrind-svg.XXXXXX)
+for f in captures/*.pcap; do
+	[ -f "$f" ] || continue
+	check ./tcplab replay --ladder --ascii --width 72 "$f"
+	check ./tcplab replay --svg "$svgdir/d.svg" "$f"
+done
+rm -rf "$svgdir"
 # the same from standard input, and a capture large enough for many batches
 STDIN=captures/many.pcap check ./tcplab replay --summary -
 if [ -x build/lab/gencap ]; then

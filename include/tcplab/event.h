@@ -57,6 +57,18 @@ struct tl_segment_event {
 	unsigned marks;               /* enum tl_mark bits (analysis.h): what the capture shows */
 	uint32_t dup_ack;             /* with TL_MARK_DUP_ACK: its number, from 1 */
 	bool state_changes;           /* TL_EV_STATE events caused by this segment follow it */
+	/* Lost on purpose (--lose): tcplab built the segment and did not put
+	 * it on the wire; the ladder and SVG draw an arrow that stops short of
+	 * the receiver, ending in a cross.  The tracker gives the receiver no
+	 * transition for it.  false for every captured segment. */
+	bool lost;
+	/* When the same segment was also seen at the far end's capture point
+	 * (a source with a capture at each endpoint): the time there, on the
+	 * t_ns clock.  t_ns is then the sender's side and far_t_ns the
+	 * receiver's; the SVG slants the arrow by the difference.  false with
+	 * one capture point (every source today). */
+	bool far_t_known;
+	uint64_t far_t_ns;
 };
 
 struct tl_state_event {
