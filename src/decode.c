@@ -21,6 +21,7 @@
  * checksum the NIC has not filled in yet.
  */
 #include "tcplab/decode.h"
+#include "tcplab/checksum.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -260,6 +261,13 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t seg_len, uint32_
 	out->payload_len = seg_len - hlen;
 	out->payload_captured = cap - hlen;
 	out->payload = out->payload_captured > 0 ? p + hlen : NULL;
+	/* issue 12: raw header and checksum verdict (--header, replay summary) */
+	out->tcp_hdr = p;
+	out->tcp_hdr_len = (uint16_t)hlen;
+	if (out->ip_hdr != NULL && p >= out->ip_hdr && p - out->ip_hdr <= 0xffff)
+		out->ip_hdr_len = (uint16_t)(p - out->ip_hdr);
+	out->csum_status = (uint8_t)checksum_classify(&out->src, &out->dst, p, seg_len, cap, fragment,
+						      &out->csum_expected);
 	return DECODE_OK;
 }
 
@@ -309,6 +317,10 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t cap, struct seg
 	memcpy(out->dst.bytes, p + 16, 4);
 	out->ttl = p[8];
 	out->ip_id = rd16(p + 4);
+	out->ip_hdr = p;
+	out->ip_version = 4;
+	out->ip_total_len = (uint16_t)total;
+	out->ip_df = (frag & 0x4000) != 0;
 	/* MF set on a first fragment: the TCP header may be there, the rest is not. */
 	return decode_tcp(p + ihl, total - ihl, min_u32(cap, total) - ihl, (frag & 0x2000) != 0,
 			  out, errbuf);
@@ -370,6 +382,9 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap, struct seg
 	memcpy(out->dst.bytes, p + 24, 16);
 	out->ttl = p[7];
 	out->ip_id = 0;
+	out->ip_hdr = p;
+	out->ip_version = 6;
+	out->ip_total_len = (uint16_t)(end > 0xffff ? 0xffff : end);
 
 	for (unsigned n = 0; nh != NH_TCP; n++) {
 		uint32_t hlen;

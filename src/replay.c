@@ -188,6 +188,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	if (rr->batching) {
 		seg->payload = NULL;
 		seg->payload_captured = 0;
+		seg->ip_hdr = NULL;
+		seg->tcp_hdr = NULL;
 		if (++rr->fill->n == BATCH_SEGMENTS) {
 			rr->fill->packets = rr->packets;
 			queue_publish(rr->q, false);
