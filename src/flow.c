@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "tcplab/tcp_fsm.h"
+#include "tcplab/checksum.h"
 
 /* How long (capture time) an ended connection keeps its entry, and how
  * many ended entries are kept at most (the oldest go first): in a dense
@@ -83,6 +84,9 @@ struct conn {
 	struct tl_side_summary side[2];     /* SYN facts; counters above */
 	struct tl_conn_begin info;
 	struct segment pending_syn;         /* (payload pointer cleared) */
+	/* checksum verdicts other than ok, by sender (issue 12): touched only
+	 * when a checksum is not ok, so the hot path stays in the lines above */
+	uint32_t csum_bad[2], csum_offloaded[2], csum_unchecked[2];
 };
 
 struct flow_table {
@@ -373,6 +377,11 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;
 	s->timestamps_ok = c->side[0].syn_options.has_timestamps && c->side[1].syn_options.has_timestamps;
 	s->midstream = c->info.midstream;
+	for (int i = 0; i < 2; i++) {
+		s->csum_bad[i] = c->csum_bad[i];
+		s->csum_offloaded[i] = c->csum_offloaded[i];
+		s->csum_checked[i] = c->segments[i] - c->csum_unchecked[i];
+	}
 	render_emit(ft->r, &ev);
 }
 
@@ -557,6 +566,14 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	uint8_t f = seg->flags;
 
 	c->segments[from]++;
+	if (seg->csum_status != TCP_CSUM_OK) {
+		if (seg->csum_status == TCP_CSUM_BAD)
+			c->csum_bad[from]++;
+		else if (seg->csum_status == TCP_CSUM_PARTIAL)
+			c->csum_offloaded[from]++;
+		else
+			c->csum_unchecked[from]++;
+	}
 	if (tx->retransmission)
 		c->retransmissions[from]++;
 	else
@@ -689,6 +706,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 			ev.u.segment.annotation = "data retransmitted";
 		else if (tr.unacceptable && !ts.changed && !held)
 			ev.u.segment.annotation = tr.reason;
+		ev.u.segment.sender_tx = &ts;
+		ev.u.segment.receiver_tx = held ? NULL : &tr;
 		render_emit(ft->r, &ev);
 	}
 

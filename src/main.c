@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tcplab/catalog.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/firewall.h"
 #include "tcplab/render.h"
@@ -38,6 +39,7 @@ enum opt_id {
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION,
+	OPT_EXPLAIN, OPT_HEADER, OPT_HEX, OPT_LANG,
 };
 
 struct option_spec {
@@ -81,6 +83,10 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+	{ "explain", 0, NULL, CMD_TRACE, OPT_EXPLAIN, "under each segment: what it is in the exchange, why the states changed, the RFC rule" },
+	{ "header", 'x', NULL, CMD_TRACE, OPT_HEADER, "under each segment: its TCP header field by field (RFC 9293 Figure 1), checksum verified" },
+	{ "hex", 0, NULL, CMD_TRACE, OPT_HEX, "with --header: the header's bytes beside each field (implies --header)" },
+	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -102,11 +108,11 @@ static const struct command commands[] = {
 
 static void usage(FILE *f, unsigned only)
 {
-	fprintf(f, "usage:\n");
+	fprintf(f, "%s", catalog_tr("usage:\n"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!only || commands[i].bit == only)
-			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, commands[i].what);
-	fprintf(f, "options:\n");
+			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, catalog_tr(commands[i].what));
+	fprintf(f, "%s", catalog_tr("options:\n"));
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_spec *o = &options[i];
 		char left[64];
@@ -116,10 +122,10 @@ static void usage(FILE *f, unsigned only)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-26s %s\n", left, o->help);
+		fprintf(f, "  %-26s %s\n", left, catalog_tr(o->help));
 	}
-	fprintf(f, "exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
-		   "            6 permission, 7 bad input, 8 network, 130 interrupted\n");
+	fprintf(f, "%s", catalog_tr("exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
+				    "            6 permission, 7 bad input, 8 network, 130 interrupted\n"));
 }
 
 /* Usage error: one sentence, then the command's usage, on stderr. */
@@ -129,7 +135,7 @@ static int usage_error(unsigned cmd, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "tcplab: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, catalog_tr(fmt), ap);
 	va_end(ap);
 	fprintf(stderr, "\n");
 	usage(stderr, cmd);
@@ -324,7 +330,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (p->file_data)
 				return usage_error(cmd, "--data-file may be given once%s", "");
 			if (read_file(optarg, &b, &n) != 0) {
-				fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
+				fprintf(stderr, catalog_tr("tcplab: cannot read %s: %s\n"), optarg, strerror(errno));
 				return TCPLAB_EXIT_USAGE;
 			}
 			p->file_data = b;
@@ -421,6 +427,16 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			break;
 		case OPT_IPV4: p->conn.family = 4; break;
 		case OPT_IPV6: p->conn.family = 6; break;
+		case OPT_EXPLAIN: p->ro.explain = true; break;
+		case OPT_HEADER: p->ro.header = true; break;
+		case OPT_HEX: p->ro.header = p->ro.hex = true; break;
+		case OPT_LANG: {
+			enum cat_lang l;
+			if (catalog_lang_parse(optarg, &l))
+				return usage_error(cmd, "--lang takes en or zh, not '%s'", optarg);
+			catalog_set_lang(l);
+			break;
+		}
 		default:
 			return usage_error(cmd, "unknown option %s", argv[optind - 1]);
 		}
@@ -458,10 +474,10 @@ static int cmd_cleanup(void)
 	unsigned removed = 0, kept = 0;
 	bool denied = false;
 	if (firewall_cleanup_stale(&removed, &kept, eb, &denied) != 0) {
-		fprintf(stderr, "tcplab: cleanup: %s\n", eb);
+		fprintf(stderr, catalog_tr("tcplab: cleanup: %s\n"), eb);
 		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
 	}
-	printf("removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
+	printf(catalog_tr("removed %u stale tcplab table%s; kept %u of running tcplab processes\n"), removed,
 	       removed == 1 ? "" : "s", kept);
 	return TCPLAB_EXIT_OK;
 }
@@ -479,11 +495,11 @@ static int cmd_demo(int argc, char **argv)
 	char *slash;
 
 	if (argc > 3) {
-		fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
+		fprintf(stderr, catalog_tr("tcplab: demo takes at most one scenario name\n"));
 		return TCPLAB_EXIT_USAGE;
 	}
 	if (n <= 0) {
-		fprintf(stderr, "tcplab: cannot find my own binary: %s\n", strerror(errno));
+		fprintf(stderr, catalog_tr("tcplab: cannot find my own binary: %s\n"), strerror(errno));
 		return TCPLAB_EXIT_ERROR;
 	}
 	self[n] = '\0';
@@ -501,12 +517,12 @@ static int cmd_demo(int argc, char **argv)
 			setenv("TCPLAB", self, 1);
 			setenv("SERVER", server, 1);
 			execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
-			fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+			fprintf(stderr, catalog_tr("tcplab: cannot run %s: %s\n"), script, strerror(errno));
 			return TCPLAB_EXIT_ERROR;
 		}
 	}
-	fprintf(stderr, "tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
-			"or installed in %s\n", TCPLAB_SHAREDIR);
+	fprintf(stderr, catalog_tr("tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
+			"or installed in %s\n"), TCPLAB_SHAREDIR);
 	return TCPLAB_EXIT_ERROR;
 }
 
@@ -525,6 +541,21 @@ int main(int argc, char **argv)
 
 	if (!isatty(STDOUT_FILENO))
 		(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+	/* The language first, so that usage errors and --help use it too:
+	 * --lang wins over LC_ALL / LC_MESSAGES / LANG (issue 12). */
+	catalog_set_lang(catalog_lang_from_env());
+	for (int i = 1; i < argc; i++) {
+		enum cat_lang l;
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			v = argv[i + 1];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			v = argv[i] + 7;
+		if (v != NULL && catalog_lang_parse(v, &l) == 0)
+			catalog_set_lang(l);
+	}
 	if (argc < 2) {
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
@@ -541,7 +572,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "tcplab: unknown command '%s'\n", argv[1]);
+		fprintf(stderr, catalog_tr("tcplab: unknown command '%s'\n"), argv[1]);
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
 	}
@@ -549,7 +580,7 @@ int main(int argc, char **argv)
 		return cmd_demo(argc, argv);
 	if (cmd->bit == 0) {
 		if (argc != 2) {
-			fprintf(stderr, "tcplab: cleanup takes no arguments\n");
+			fprintf(stderr, catalog_tr("tcplab: cleanup takes no arguments\n"));
 			return TCPLAB_EXIT_USAGE;
 		}
 		return cmd_cleanup();
@@ -624,7 +655,7 @@ int main(int argc, char **argv)
 
 	r = make_renderer(&p);
 	if (!r) {
-		fprintf(stderr, "tcplab: out of memory\n");
+		fprintf(stderr, catalog_tr("tcplab: out of memory\n"));
 		free(p.file_data);
 		return TCPLAB_EXIT_ERROR;
 	}
@@ -638,7 +669,7 @@ int main(int argc, char **argv)
 	render_destroy(r);
 	fflush(stdout);
 	if (errbuf[0])
-		fprintf(stderr, "tcplab: %s\n", errbuf);
+		fprintf(stderr, "tcplab: %s\n", catalog_tr(errbuf));
 	free(p.file_data);
 	return rc;
 }

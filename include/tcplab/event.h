@@ -48,6 +48,10 @@ struct tl_segment_event {
 	uint32_t rel_seq, rel_ack;    /* relative to the sender's / receiver's ISN */
 	bool retransmission;
 	const char *annotation;       /* e.g. "SYN retransmitted (RTO 2 s)"; NULL when none */
+	/* What this segment did to the machines, known before the state events
+	 * that follow it (for --explain); NULL when the tracker did not feed it
+	 * (a SYN held until the server answers).  Valid during the emit call. */
+	const struct tcp_transition *sender_tx, *receiver_tx;
 };
 
 struct tl_state_event {
@@ -80,6 +84,11 @@ struct tl_summary {
 	/* negotiated (RFC 7323, RFC 2018): only when both SYNs offered */
 	bool wscale_ok, sack_ok, timestamps_ok;
 	bool midstream;
+	/* TCP checksums seen wrong (issue 12), per sender (enum tl_role):
+	 * csum_bad really wrong, csum_offloaded holding only the pseudo-header
+	 * sum (captured on the sending host before the NIC filled it in),
+	 * csum_checked how many could be verified at all. */
+	uint32_t csum_bad[2], csum_offloaded[2], csum_checked[2];
 };
 
 struct tl_event {

@@ -15,6 +15,9 @@ struct render_options {
 	bool summary_only;    /* only TL_EV_SUMMARY (and the connection line it needs) */
 	bool show_conn;       /* tag every line with the connection number */
 	bool color;           /* ANSI colours (text on a terminal) */
+	bool explain;         /* --explain: what each segment is, why, which rule (explain.h) */
+	bool header;          /* --header/-x: the TCP header field by field (header_view.h) */
+	bool hex;             /* --hex: with the header, its bytes */
 };
 
 struct renderer {
