@@ -7,6 +7,7 @@
  */
 #include "tcplab/catalog.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,18 +270,51 @@ const char *catalog_tr_lang(enum cat_lang lang, const char *english)
 	e = find("", english);
 	if (e != NULL)
 		return e->zh != NULL ? e->zh : english;
-	/* text formatted from a c-format entry */
-	for (unsigned i = 0; i < catalog_entry_count; i++) {
-		const struct catalog_entry *c = &catalog_entries[i];
-		struct capture cap;
+	/* Text formatted from a c-format entry: of the formats it matches, the
+	 * most specific (most literal characters) wins, so that "unknown
+	 * option or missing argument: %s" beats "unknown option %s". */
+	{
+		const struct catalog_entry *best = NULL;
+		struct capture best_cap, cap;
+		size_t best_lit = 0;
 
-		if (!c->c_format || c->zh == NULL || c->ctxt[0] != '\0')
-			continue;
-		cap.count = 0;
-		if (match(c->id, english, &cap, 0)) {
+		best_cap.count = 0;
+		for (unsigned i = 0; i < catalog_entry_count; i++) {
+			const struct catalog_entry *c = &catalog_entries[i];
+			size_t lit;
+
+			if (!c->c_format || c->zh == NULL || c->ctxt[0] != '\0')
+				continue;
+			cap.count = 0;
+			if (!match(c->id, english, &cap, 0))
+				continue;
+			lit = strlen(english);
+			for (int k = 0; k < cap.count; k++)
+				lit -= cap.n[k];
+			if (best == NULL || lit > best_lit) {
+				best = c;
+				best_lit = lit;
+				best_cap = cap;
+			}
+		}
+		if (best != NULL) {
 			char *buf = ring[slot++ % 8];
+			char args[MAX_ARGS][256];
 
-			fill(c->zh, &cap, buf, sizeof(ring[0]));
+			/* an argument that is itself a catalog sentence is translated too */
+			for (int k = 0; k < best_cap.count; k++) {
+				const struct catalog_entry *a;
+				size_t n = best_cap.n[k] < sizeof(args[k]) - 1 ? best_cap.n[k] : sizeof(args[k]) - 1;
+
+				memcpy(args[k], best_cap.p[k], n);
+				args[k][n] = '\0';
+				if (memchr(args[k], ' ', n) != NULL && (a = find("", args[k])) != NULL && a->zh != NULL &&
+				    !a->c_format) {
+					best_cap.p[k] = a->zh;
+					best_cap.n[k] = strlen(a->zh);
+				}
+			}
+			fill(best->zh, &best_cap, buf, sizeof(ring[0]));
 			return buf;
 		}
 	}
@@ -412,4 +446,15 @@ int catalog_display_width(const char *s)
 		p += n;
 	}
 	return w;
+}
+
+int catalog_fprintf(FILE *f, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return fputs(catalog_tr(buf), f);
 }

@@ -133,11 +133,12 @@ __attribute__((format(printf, 2, 3)))
 static int usage_error(unsigned cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "tcplab: ");
+	char msg[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, catalog_tr(fmt), ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	/* translated after formatting: the catalog matches the text against fmt */
+	fprintf(stderr, "tcplab: %s\n", catalog_tr(msg));
 	usage(stderr, cmd);
 	return TCPLAB_EXIT_USAGE;
 }
@@ -330,7 +331,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (p->file_data)
 				return usage_error(cmd, "--data-file may be given once%s", "");
 			if (read_file(optarg, &b, &n) != 0) {
-				fprintf(stderr, catalog_tr("tcplab: cannot read %s: %s\n"), optarg, strerror(errno));
+				catalog_fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
 				return TCPLAB_EXIT_USAGE;
 			}
 			p->file_data = b;
@@ -474,10 +475,10 @@ static int cmd_cleanup(void)
 	unsigned removed = 0, kept = 0;
 	bool denied = false;
 	if (firewall_cleanup_stale(&removed, &kept, eb, &denied) != 0) {
-		fprintf(stderr, catalog_tr("tcplab: cleanup: %s\n"), eb);
+		catalog_fprintf(stderr, "tcplab: cleanup: %s\n", eb);
 		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
 	}
-	printf(catalog_tr("removed %u stale tcplab table%s; kept %u of running tcplab processes\n"), removed,
+	catalog_fprintf(stdout, "removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
 	       removed == 1 ? "" : "s", kept);
 	return TCPLAB_EXIT_OK;
 }
@@ -495,11 +496,11 @@ static int cmd_demo(int argc, char **argv)
 	char *slash;
 
 	if (argc > 3) {
-		fprintf(stderr, catalog_tr("tcplab: demo takes at most one scenario name\n"));
+		catalog_fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
 		return TCPLAB_EXIT_USAGE;
 	}
 	if (n <= 0) {
-		fprintf(stderr, catalog_tr("tcplab: cannot find my own binary: %s\n"), strerror(errno));
+		catalog_fprintf(stderr, "tcplab: cannot find my own binary: %s\n", strerror(errno));
 		return TCPLAB_EXIT_ERROR;
 	}
 	self[n] = '\0';
@@ -517,12 +518,12 @@ static int cmd_demo(int argc, char **argv)
 			setenv("TCPLAB", self, 1);
 			setenv("SERVER", server, 1);
 			execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
-			fprintf(stderr, catalog_tr("tcplab: cannot run %s: %s\n"), script, strerror(errno));
+			catalog_fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
 			return TCPLAB_EXIT_ERROR;
 		}
 	}
-	fprintf(stderr, catalog_tr("tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
-			"or installed in %s\n"), TCPLAB_SHAREDIR);
+	catalog_fprintf(stderr, "tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
+			"or installed in %s\n", TCPLAB_SHAREDIR);
 	return TCPLAB_EXIT_ERROR;
 }
 
@@ -572,7 +573,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, catalog_tr("tcplab: unknown command '%s'\n"), argv[1]);
+		catalog_fprintf(stderr, "tcplab: unknown command '%s'\n", argv[1]);
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
 	}
@@ -580,7 +581,7 @@ int main(int argc, char **argv)
 		return cmd_demo(argc, argv);
 	if (cmd->bit == 0) {
 		if (argc != 2) {
-			fprintf(stderr, catalog_tr("tcplab: cleanup takes no arguments\n"));
+			catalog_fprintf(stderr, "tcplab: cleanup takes no arguments\n");
 			return TCPLAB_EXIT_USAGE;
 		}
 		return cmd_cleanup();
@@ -655,7 +656,7 @@ int main(int argc, char **argv)
 
 	r = make_renderer(&p);
 	if (!r) {
-		fprintf(stderr, catalog_tr("tcplab: out of memory\n"));
+		catalog_fprintf(stderr, "tcplab: out of memory\n");
 		free(p.file_data);
 		return TCPLAB_EXIT_ERROR;
 	}

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum cat_lang { CAT_EN = 0, CAT_ZH = 1 };
 
@@ -80,6 +81,14 @@ size_t catalog_format(char *buf, size_t size, const char *tmpl, const char *cons
  * marks none, everything else one.  Invalid bytes count one each.
  */
 int catalog_display_width(const char *s);
+
+/*
+ * fprintf(f, fmt, ...) in the current language: the English text is
+ * formatted first, then translated as a whole through a c-format entry
+ * whose msgid is fmt (so the translation may drop or reorder arguments,
+ * e.g. an English plural "s").  Returns what fputs returns.
+ */
+int catalog_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Columns of one well-formed UTF-8 character whose code point is cp. */
 int catalog_char_width(unsigned cp);
