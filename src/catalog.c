@@ -376,13 +376,18 @@ size_t catalog_format(char *buf, size_t size, const char *tmpl, const char *cons
 			buf[o++] = *t++;
 		}
 	}
-	/* never end inside a UTF-8 sequence */
-	while (o > 0 && ((unsigned char)buf[o - 1] & 0xC0) == 0x80 && o + 1 >= size) {
+	/* never end inside a UTF-8 sequence: drop a last character left incomplete */
+	if (o > 0) {
 		size_t k = o - 1;
+		unsigned char lead;
+		size_t need;
 
 		while (k > 0 && ((unsigned char)buf[k] & 0xC0) == 0x80)
 			k--;
-		o = k;
+		lead = (unsigned char)buf[k];
+		need = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+		if (k + need > o)
+			o = k;
 	}
 	buf[o] = '\0';
 	return o;

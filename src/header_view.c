@@ -27,6 +27,7 @@ struct hv {
 };
 
 /* Appends one line "label  value  [hex of raw[off, off+n)]". */
+__attribute__((format(printf, 5, 6)))
 static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t nbytes, const char *fmt, ...)
 {
 	char value[HEADER_LINE_SIZE];
@@ -64,6 +65,7 @@ static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t 
 }
 
 /* Appends a line of free text (already translated). */
+__attribute__((format(printf, 2, 3)))
 static void text(struct hv *h, const char *fmt, ...)
 {
 	va_list ap;
@@ -198,14 +200,14 @@ unsigned header_view_format(const struct segment *s, int shift, bool hex, struct
 
 	/* the IP summary line */
 	if (s->ip_version == 4)
-		text(&h, "IPv4  %s %u  TTL %u  ID 0x%04x%s  %s %u  %s %u",
+		text(&h, "IPv4  %s %u  TTL %u  ID 0x%04x%s  %s %u %s  %s %u",
 		     catalog_tr("version"), 4u, s->ttl, s->ip_id, s->ip_df ? "  DF" : "",
 		     catalog_tr("header"), (unsigned)s->ip_hdr_len, catalog_tr("bytes"), catalog_tr("total length"),
 		     (unsigned)s->ip_total_len);
 	else if (s->ip_version == 6)
-		text(&h, "IPv6  %s %u  %s %u  %s %u  %s %u", catalog_tr("version"), 6u,
+		text(&h, "IPv6  %s %u  %s %u  %s %u %s  %s %u", catalog_tr("version"), 6u,
 		     catalog_tr("hop limit"), s->ttl, catalog_tr("header"), (unsigned)s->ip_hdr_len,
-		     catalog_tr("total length"), (unsigned)s->ip_total_len);
+		     catalog_tr("bytes"), catalog_tr("total length"), (unsigned)s->ip_total_len);
 	text(&h, "%s", catalog_tr("TCP header (RFC 9293 §3.1, Figure 1):"));
 
 	field(&h, "source port", at(&h, 0), 2, "%u", s->sport);
