@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tcplab/catalog.h"
+#include "tcplab/checksum.h"
 
 /* What the explainer remembers of one connection. */
 struct xconn {
@@ -27,7 +28,26 @@ struct xconn {
 	uint32_t dup_count[2];     /* duplicates of last_ack so far */
 	bool have_max[2];
 	uint32_t snd_max[2];       /* highest sequence number each side has sent, + 1 */
+	uint32_t told;             /* repeatable steps already explained in full (bit per step) */
 };
+
+/*
+ * Steps that recur many times in one connection: after the first, only
+ * their "what" line is given (the reason and the rule were said once).
+ */
+static const char *const repeatable[] = {
+	"data", "ack", "dup-ack", "half-close-data", "data-retransmitted", "zero-window", "window-update",
+	"syn-retransmitted", "synack-retransmitted", "fin-retransmitted",
+};
+
+/* Bit of a repeatable step, 0 for the others. */
+static uint32_t repeat_bit(const char *step)
+{
+	for (size_t i = 0; i < sizeof(repeatable) / sizeof(repeatable[0]); i++)
+		if (strcmp(step, repeatable[i]) == 0)
+			return 1u << i;
+	return 0;
+}
 
 struct explainer {
 	struct xconn *conns;       /* indexed by connection number */
@@ -80,6 +100,10 @@ static const char *classify(const struct xconn *xc, const struct tl_segment_even
 	uint8_t f = s->flags;
 	bool rexmit = se->retransmission;
 
+	/* RFC 9293 §3.1: a segment with a wrong checksum is discarded by its
+	 * receiver, whatever it carries (an offloaded one is not wrong on the wire) */
+	if (s->csum_status == TCP_CSUM_BAD)
+		return "bad-checksum";
 	if (f & TCP_FLAG_RST) {
 		if (moved(tr, TCP_SYN_SENT, TCP_CLOSED) || moved(tr, TCP_SYN_RECEIVED, TCP_CLOSED))
 			return "refused";
@@ -122,6 +146,8 @@ static const char *classify(const struct xconn *xc, const struct tl_segment_even
 		return "zero-window";
 	if (s->payload_len > 0)
 		return xc->fin_seen[to] ? "half-close-data" : "data";
+	if (xc->have_ack[from] && xc->last_win[from] == 0 && s->ack == xc->last_ack[from])
+		return "window-update";
 	/* RFC 5681 §2: a duplicate ACK carries no data, no SYN/FIN, the same
 	 * ack and window as the last, while the peer has data outstanding. */
 	if (xc->have_ack[from] && s->ack == xc->last_ack[from] && s->window == xc->last_win[from] &&
@@ -173,7 +199,7 @@ unsigned explain_event(struct explainer *x, const struct tl_event *ev, struct ex
 	const struct tl_segment_event *se;
 	const struct segment *s;
 	struct xconn *xc;
-	char seq[24], ack[24], len[24], next[24], win[24], rseq[24], rack[24], dup[24], mss[24];
+	char seq[24], ack[24], len[24], next[24], win[24], rseq[24], rack[24], dup[24], mss[24], expected[8];
 	char code[64];
 
 	if (out != NULL) {
@@ -199,6 +225,7 @@ unsigned explain_event(struct explainer *x, const struct tl_event *ev, struct ex
 		return 0;
 	}
 	out->step = classify(xc, se);
+	snprintf(expected, sizeof(expected), "0x%04x", (unsigned)s->csum_expected);
 	{
 		const char *who = catalog_tr(tl_role_name(se->from));
 		const char *peer = catalog_tr(tl_role_name((enum tl_role)!se->from));
@@ -214,10 +241,15 @@ unsigned explain_event(struct explainer *x, const struct tl_event *ev, struct ex
 			"win", num(win, s->window),
 			"dups", num(dup, (uint64_t)xc->dup_count[se->from] + 1),
 			"mss", s->opt.has_mss ? num(mss, s->opt.mss) : "?",
+			"expected", expected,
 			NULL, NULL,
 		};
 
-		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		uint32_t bit = repeat_bit(out->step);
+		size_t nparts = (bit != 0 && (xc->told & bit)) ? 1 : sizeof(parts) / sizeof(parts[0]);
+
+		xc->told |= bit;
+		for (size_t i = 0; i < nparts; i++) {
 			const char *tmpl;
 
 			snprintf(code, sizeof(code), "explain.%s.%s", out->step, parts[i]);

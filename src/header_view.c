@@ -18,7 +18,7 @@
 #include "tcplab/checksum.h"
 
 #define LABEL_COLS 16   /* display columns of the field name */
-#define VALUE_COLS 44   /* display columns of the value before the hex bytes */
+#define VALUE_COLS 34   /* display columns of the value before the hex bytes */
 
 struct hv {
 	struct header_view *out;
@@ -26,14 +26,21 @@ struct hv {
 	const uint8_t *raw;  /* TCP header bytes or NULL */
 };
 
-/* Appends one line "label  value  [hex of raw[off, off+n)]". */
+/*
+ * Appends one line "label  value  [hex of bytes]".  The hex column starts at
+ * VALUE_COLS; a value too long for the hex to follow within LINE_COLS puts
+ * the hex on a line of its own under that column.  At most HEX_MAX bytes
+ * are shown (a SACK option may hold 34), then "…".
+ */
+#define LINE_COLS 82    /* 100 minus the indentation the text renderer adds */
+#define HEX_MAX 10
 __attribute__((format(printf, 5, 6)))
 static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t nbytes, const char *fmt, ...)
 {
-	char value[HEADER_LINE_SIZE];
+	char value[HEADER_LINE_SIZE], hexs[64];
 	char *line;
-	size_t o = 0;
-	int w;
+	size_t o = 0, ho = 0;
+	int w, vw, lw;
 	va_list ap;
 
 	if (h->out->n >= HEADER_MAX_LINES)
@@ -44,24 +51,34 @@ static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t 
 	va_end(ap);
 	label = catalog_tr(label);
 	o += (size_t)snprintf(line + o, HEADER_LINE_SIZE - o, "%s", label);
-	for (w = catalog_display_width(label); w < LABEL_COLS && o + 1 < HEADER_LINE_SIZE; w++)
+	lw = catalog_display_width(label);
+	for (w = lw; w < LABEL_COLS && o + 1 < HEADER_LINE_SIZE; w++)
 		line[o++] = ' ';
 	line[o] = '\0';
 	o += (size_t)snprintf(line + o, HEADER_LINE_SIZE - o, "  %s", value);
 	if (o >= HEADER_LINE_SIZE)
 		o = HEADER_LINE_SIZE - 1;
-	if (h->hex && bytes != NULL && nbytes > 0) {
-		for (w = catalog_display_width(value) + 2; w < VALUE_COLS && o + 1 < HEADER_LINE_SIZE; w++)
-			line[o++] = ' ';
-		line[o] = '\0';
-		for (size_t i = 0; i < nbytes && o + 4 < HEADER_LINE_SIZE; i++) {
-			if (i == 12 && nbytes > 16) {
-				o += (size_t)snprintf(line + o, HEADER_LINE_SIZE - o, " …");
-				break;
-			}
-			o += (size_t)snprintf(line + o, HEADER_LINE_SIZE - o, "%s%02x", i ? " " : "  ", bytes[i]);
+	if (!h->hex || bytes == NULL || nbytes == 0)
+		return;
+	hexs[0] = '\0';
+	for (size_t i = 0; i < nbytes && ho + 8 < sizeof(hexs); i++) {
+		if (i == HEX_MAX) {
+			ho += (size_t)snprintf(hexs + ho, sizeof(hexs) - ho, " …");
+			break;
 		}
+		ho += (size_t)snprintf(hexs + ho, sizeof(hexs) - ho, "%s%02x", i ? " " : "", bytes[i]);
 	}
+	vw = (lw > LABEL_COLS ? lw : LABEL_COLS) + 2 + catalog_display_width(value);
+	if (vw + 2 + catalog_display_width(hexs) <= LINE_COLS) {
+		for (w = vw; w < LABEL_COLS + 2 + VALUE_COLS && o + 1 < HEADER_LINE_SIZE; w++)
+			line[o++] = ' ';
+		snprintf(line + o, HEADER_LINE_SIZE - o, "  %s", hexs);
+		return;
+	}
+	if (h->out->n >= HEADER_MAX_LINES)
+		return;
+	line = h->out->lines[h->out->n++];
+	snprintf(line, HEADER_LINE_SIZE, "%*s%s", LABEL_COLS + 2, "", hexs);
 }
 
 /* Appends a line of free text (already translated). */

@@ -497,6 +497,26 @@ static const char *flags_color(uint8_t flags)
 	return NULL;
 }
 
+/* Chinese line breaking (GB/T 15834 practice, JIS X 4051's kinsoku): a line
+ * does not start with closing punctuation nor end with opening punctuation. */
+static bool no_break_before(const unsigned char *q)
+{
+	static const char *const closing[] = { "，", "。", "、", "；", "：", "）", "”", "！", "？", "》" };
+
+	for (size_t i = 0; i < sizeof(closing) / sizeof(closing[0]); i++)
+		if (strncmp((const char *)q, closing[i], strlen(closing[i])) == 0)
+			return true;
+	return false;
+}
+
+/* True when the character just before q (a wide one) is opening punctuation. */
+static bool no_break_after(const unsigned char *q)
+{
+	return (q[-3] == 0xEF && q[-2] == 0xBC && q[-1] == 0x88) ||   /* （ */
+	       (q[-3] == 0xE2 && q[-2] == 0x80 && q[-1] == 0x9C) ||   /* “ */
+	       (q[-3] == 0xE3 && q[-2] == 0x80 && q[-1] == 0x8A);     /* 《 */
+}
+
 /*
  * Writes `text` as block lines under a segment: indent, then `mark`, then
  * the text wrapped to TEXT_COLS by display width — at the last blank for
@@ -530,15 +550,15 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 				break;
 			if (*q == ' ')
 				cut = q;
-			else if (n >= 3 && cw == 2)
-				cut = q;          /* before a wide character */
+			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
+				cut = q;          /* before a wide character (not before closing punctuation) */
 			w += cw;
 			q += n;
 		}
 		if (*q == '\0' || cut == NULL || cut == s)
 			cut = q;
 		if (cut == s)             /* one character wider than the room */
-			cut = q + 1;
+			cut = q + (safe_char_len(q) > 0 ? safe_char_len(q) : 1);
 		{
 			char line[512];
 			size_t len = (size_t)(cut - s) < sizeof(line) - 1 ? (size_t)(cut - s) : sizeof(line) - 1;
@@ -790,9 +810,9 @@ static void summary_label(struct renderer *r, struct text_priv *p, unsigned conn
 static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s)
 {
 	put_count(b, s->bytes, T("byte"), T("bytes"));
-	rbuf_write(b, ", ", 2);
+	rbuf_puts(b, T(", "));
 	put_count(b, s->segments, T("segment"), T("segments"));
-	rbuf_write(b, ", ", 2);
+	rbuf_puts(b, T(", "));
 	put_count(b, s->retransmissions, T("retransmission"), T("retransmissions"));
 	rbuf_putc(b, '\n');
 }

@@ -11,6 +11,9 @@
  * written in C: renderers (text, JSON, ladder, SVG) call explain_segment()
  * and print the lines they get.
  *
+ * A step that recurs in a connection (data, ACKs, retransmissions) is
+ * explained in full the first time only; later its "what" line alone.
+ *
  * It follows connections by the events it is fed (every event, in order),
  * keeping a few bytes per connection number; memory is released by the
  * connection's summary event.
