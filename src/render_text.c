@@ -1004,7 +1004,10 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 	summary_label(r, p, conn, T("duration"));
 	(void)rbuf_seconds(b, sm->duration_ns, 6);
 	rbuf_puts(b, T(" s\n"));
-	if (sm->csum_bad[0] + sm->csum_bad[1] + sm->csum_offloaded[0] + sm->csum_offloaded[1] > 0)
+	/* a wrong checksum always; offload (normal on loopback and veth, where
+	 * the capture sees segments before any NIC) only with --header */
+	if (sm->csum_bad[0] + sm->csum_bad[1] > 0 ||
+	    (r->opt.header && sm->csum_offloaded[0] + sm->csum_offloaded[1] > 0))
 		summary_checksums(r, p, conn, sm);
 	if (sm->midstream) {
 		summary_label(r, p, conn, T("mid-stream"));
