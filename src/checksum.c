@@ -9,14 +9,38 @@
 
 #include <string.h>
 
-/* Adds n bytes as big-endian 16-bit words (an odd last byte padded with 0). */
+/*
+ * Adds n bytes as big-endian 16-bit words (an odd last byte padded with 0).
+ * The bulk is summed 8 bytes at a time in the host's byte order with an
+ * end-around carry, folded, then byte-swapped on a little-endian host: the
+ * one's complement sum does not depend on byte order (RFC 1071 §2 (B)), and
+ * this runs for every segment decode sees.
+ */
 uint64_t checksum_add(uint64_t sum, const uint8_t *p, size_t n)
 {
+	uint64_t acc = 0;
 	size_t i = 0;
 
-	for (; i + 8 <= n; i += 8)
-		sum += ((uint32_t)p[i] << 8 | p[i + 1]) + ((uint32_t)p[i + 2] << 8 | p[i + 3]) +
-		       ((uint32_t)p[i + 4] << 8 | p[i + 5]) + ((uint32_t)p[i + 6] << 8 | p[i + 7]);
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		acc += w;
+		if (acc < w)
+			acc++;          /* end-around carry */
+	}
+	if (acc != 0) {
+		uint64_t t = (acc >> 32) + (acc & 0xffffffffu);
+		uint16_t f;
+
+		while (t >> 16)
+			t = (t >> 16) + (t & 0xffffu);
+		f = (uint16_t)t;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		f = (uint16_t)(f << 8 | f >> 8);
+#endif
+		sum += f;
+	}
 	for (; i + 2 <= n; i += 2)
 		sum += (uint32_t)p[i] << 8 | p[i + 1];
 	if (i < n)
