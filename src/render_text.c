@@ -565,6 +565,8 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 			int pw = put_prefix(r, p, conn);
 
 			memcpy(line, s, len);
+			while (len > 0 && line[len - 1] == ' ')
+				len--;
 			line[len] = '\0';
 			rbuf_spaces(&p->b, indent - pw);
 			if (first)

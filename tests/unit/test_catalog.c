@@ -329,7 +329,7 @@ static void explain_steps(void **state)
 	catalog_set_lang(CAT_ZH);
 	assert_string_equal(feed(&sc, S, TCP_FLAG_SYN | TCP_FLAG_ACK, 5000, 1001, 0, TCP_SYN_RECEIVED,
 				 TCP_SYN_RECEIVED, TCP_SYN_SENT, TCP_ESTABLISHED, false, &e), "handshake-2");
-	assert_non_null(strstr(e.lines[0], "第二次握手：服务器回复 SYN-ACK；确认号 ack = 客户端 ISN + 1 = 1001"));
+	assert_non_null(strstr(e.lines[0], "第二次握手：服务器的 SYN-ACK，ack = 客户端 ISN + 1 = 1001"));
 	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK, 1001, 5001, 0, TCP_ESTABLISHED, TCP_ESTABLISHED,
 				 TCP_SYN_RECEIVED, TCP_ESTABLISHED, false, &e), "handshake-3");
 	assert_non_null(strstr(e.lines[0], "第三次握手"));
