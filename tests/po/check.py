@@ -80,7 +80,7 @@ def main():
             b = sorted(set(re.findall(r'\{(\w+)\}', tr)))
             if not set(b) <= set(a):
                 problems.append(f'placeholders {b} not in the English {a}: {key!r}')
-        if 'c-format' in e['flags']:
+        if 'c-format' in e['flags'] or 'no-c-format' in e['flags']:
             src = conversions(e['msgid'])
             dst = conversions(tr)
             n = len(src)
@@ -146,6 +146,15 @@ def main():
                 step = c_unescape(g)
                 if f'explain.{step}.what' not in codes:
                     problems.append(f'explanation step without a catalog entry: explain.{step}.what')
+    # gettext's own checker, when installed (package gettext): what Poedit
+    # and other translators' tools will say about the file
+    import shutil
+    import subprocess
+    if shutil.which('msgfmt'):
+        r = subprocess.run(['msgfmt', '--check', '-o', os.devnull, os.path.join(ROOT, 'po', 'zh_CN.po')],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            problems.append('msgfmt --check: ' + r.stderr.strip().replace('\n', ' | '))
     for p in problems:
         print('po-check: ' + p)
     print(f'po-check: {len(entries)} entries, {len(problems)} problems')
