@@ -214,7 +214,7 @@ static void progress(struct replay_run *rr, uint64_t packets, bool final)
 		return;
 	rr->last_progress = now;
 	flow_table_stats(rr->ft, &fs);
-	fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)packets,
+	catalog_fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)packets,
 		(unsigned long long)fs.connections, final ? "\n" : "");
 }
 
