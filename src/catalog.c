@@ -109,6 +109,8 @@ struct capture {
 	const char *p[MAX_ARGS];
 	size_t n[MAX_ARGS];
 	int count;
+	unsigned budget;   /* match steps left: text may come from a capture (file
+			      names, decoder messages), so the backtracking is bounded */
 };
 
 /*
@@ -156,8 +158,9 @@ static size_t number_span(const char *t, char conv)
 /* True when text t matches format f entirely; arguments captured in cap. */
 static bool match(const char *f, const char *t, struct capture *cap, int depth)
 {
-	if (depth > 32)
+	if (depth > 32 || cap->budget == 0)
 		return false;
+	cap->budget--;
 	for (;;) {
 		if (*f == '\0')
 			return *t == '\0';
@@ -286,6 +289,7 @@ const char *catalog_tr_lang(enum cat_lang lang, const char *english)
 			if (!c->c_format || c->zh == NULL || c->ctxt[0] != '\0')
 				continue;
 			cap.count = 0;
+			cap.budget = 20000;
 			if (!match(c->id, english, &cap, 0))
 				continue;
 			lit = strlen(english);

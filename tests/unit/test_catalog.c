@@ -113,6 +113,16 @@ static void lookups(void **state)
 	/* an argument that is a catalog sentence is translated inside */
 	assert_string_equal(catalog_tr("tcplab: skipped 2 packets not IP (first: packet 7, x)\n"),
 			    "tcplab：跳过了 2 个数据包，原因：不是 IP 数据包（第一个：第 7 个包，x）\n");
+	/* text from a hostile capture cannot make the matching explode */
+	{
+		char *big = malloc(20001);
+
+		assert_non_null(big);
+		memset(big, ':', 20000);
+		big[20000] = '\0';
+		assert_ptr_equal(catalog_tr(big), big);
+		free(big);
+	}
 	/* codes */
 	assert_non_null(strstr(catalog_code("explain.handshake-2.what"), "第二次握手"));
 	assert_non_null(strstr(catalog_code_lang(CAT_EN, "explain.handshake-2.what"), "second handshake"));
