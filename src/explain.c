@@ -135,7 +135,7 @@ static const char *classify(const struct xconn *xc, const struct tl_segment_even
 	if (moved(tr, TCP_SYN_RECEIVED, TCP_ESTABLISHED))
 		return s->payload_len > 0 ? "handshake-3-data" : "handshake-3";
 	if (moved(tr, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2))
-		return "wave-2";
+		return s->payload_len > 0 ? "wave-2-data" : "wave-2";
 	if (moved(tr, TCP_LAST_ACK, TCP_CLOSED))
 		return "wave-4";
 	if (moved(tr, TCP_CLOSING, TCP_TIME_WAIT))
