@@ -99,3 +99,27 @@ def test_live_connect_explain_header_zh(lab, tcplab_bin):
     # the SYN-ACK came from the kernel over a veth: its checksum is verified
     assert "校验和            0x" in out
     assert "错误：应为" not in out, out
+
+
+def test_live_listen_explain_json_zh(lab, tcplab_bin):
+    """tcplab listen --json --explain --lang zh: every segment it crafts or
+    sniffs carries an explanation with a stable step; the handshake and the
+    teardown steps are all there, in Chinese; keys stay English."""
+    from test_listen import Listener
+    srv = Listener(lab, tcplab_bin, ["--echo", "--count", "1", "--explain", "--lang", "zh", "-x"], port=PORT)
+    r, recs = lab.client(PORT, send="ping\n", extra=["--expect-echo"])
+    assert recs[0]["connected"] and recs[0]["received"] == "ping\n", recs
+    assert srv.wait() == 0, srv.stderr
+    segs = srv.segments()
+    assert segs and all("explain" in s and s["explain"]["lines"] for s in segs), segs
+    steps = [s["explain"]["step"] for s in segs]
+    for step in ("handshake-1", "handshake-2", "handshake-3", "wave-1"):
+        assert step in steps, steps
+    assert segs[0]["explain"]["lines"][0].startswith("第一次握手"), segs[0]
+    # the kernel client's segments cross a veth: ok, or offloaded, never bad
+    assert all(s["checksum"] in ("ok", "offloaded") for s in segs), [s["checksum"] for s in segs]
+    for e in srv.lines:
+        if e["event"] == "state":
+            assert e["to"] in ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
+                               "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK",
+                               "TIME-WAIT"), e
