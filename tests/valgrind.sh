@@ -28,6 +28,11 @@ for f in captures/*.pcap captures/*.pcapng captures/bad/*; do
 	# --summary reads in a second thread (the batch queue)
 	check ./tcplab replay --summary "$f"
 done
+# --explain, --header/--hex and the Chinese catalog on every capture (issue 12)
+for f in captures/*.pcap; do
+	check ./tcplab replay --explain --hex --lang zh "$f"
+done
+check ./tcplab replay --explain --json -x captures/header-options.pcap
 # the same from standard input, and a capture large enough for many batches
 STDIN=captures/many.pcap check ./tcplab replay --summary -
 if [ -x build/lab/gencap ]; then
