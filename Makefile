@@ -38,12 +38,16 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san-tests/%)
+# The message catalog (issue 12): po/zh_CN.po compiled into a C table at build time.
+LIB_OBJS  += $(BUILD)/obj/catalog_data.o
+SAN_LIB_OBJS_GEN := $(BUILD)/san/catalog_data.o
 LAB_SRCS  := $(wildcard tests/lab/*.c)
 LAB_BINS  := $(LAB_SRCS:tests/lab/%.c=$(BUILD)/lab/%)
 
 .SECONDARY:
 .PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps install-caps deb
 .PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps fuzz fuzz-build fuzz-regress
+.PHONY: all check unit unit-san golden integration demo bench install uninstall clean lab deps pot po-check
 
 # everything tcplab's own commands need: the binary and the lab helpers
 # its demos run
@@ -74,13 +78,34 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtcplab.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libtcplab.a $(CMOCKA_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD)/san-tests/%: tests/unit/%.c $(SAN_LIB_OBJS)
+$(BUILD)/san-tests/%: tests/unit/%.c $(SAN_LIB_OBJS) $(SAN_LIB_OBJS_GEN)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $< $(SAN_LIB_OBJS) $(CMOCKA_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $< $(SAN_LIB_OBJS) $(SAN_LIB_OBJS_GEN) $(CMOCKA_LIBS) $(PKG_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/lab/%: tests/lab/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lpthread $(LDFLAGS)
+
+$(BUILD)/gen/catalog_data.c: po/zh_CN.po scripts/po2c.py
+	@mkdir -p $(@D)
+	python3 scripts/po2c.py $@ po/zh_CN.po
+
+$(BUILD)/obj/catalog_data.o: $(BUILD)/gen/catalog_data.c src/catalog_data.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
+
+$(BUILD)/san/catalog_data.o: $(BUILD)/gen/catalog_data.c src/catalog_data.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -c -o $@ $<
+
+# po/tcplab.pot: the English template translators start a new language from.
+pot:
+	python3 scripts/po2c.py --pot po/tcplab.pot po/zh_CN.po
+
+# every catalog string has a Chinese translation, and every reason in the
+# sources is in the catalog
+po-check: tcplab
+	python3 tests/po/check.py
 
 lab: $(LAB_BINS)
 

@@ -33,6 +33,7 @@
  * so a crafted frame cannot make the decoder recurse without end.
  */
 #include "tcplab/decode.h"
+#include "tcplab/checksum.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -410,6 +411,13 @@ static enum decode_status decode_tcp(struct dctx *c, const uint8_t *p, uint32_t 
 	tcp_options_decode(p + TCP_MIN_HDR, hlen - TCP_MIN_HDR, &out->opt);
 	out->payload_captured = cap - hlen;
 	out->payload = out->payload_captured > 0 ? p + hlen : NULL;
+	/* issue 12: raw header and checksum verdict (--header, replay summary) */
+	out->tcp_hdr = p;
+	out->tcp_hdr_len = (uint16_t)hlen;
+	if (out->ip_hdr != NULL && p >= out->ip_hdr && p - out->ip_hdr <= 0xffff)
+		out->ip_hdr_len = (uint16_t)(p - out->ip_hdr);
+	out->csum_status = (uint8_t)checksum_classify(&out->src, &out->dst, p, seg_len, cap, c->fragment,
+						      &out->csum_expected);
 	return DECODE_OK;
 }
 
@@ -687,6 +695,10 @@ static enum decode_status decode_ipv4(struct dctx *c, const uint8_t *p, uint32_t
 	memcpy(out->dst.bytes, p + 16, 4);
 	out->ttl = p[8];
 	out->ip_id = rd16(p + 4);
+	out->ip_hdr = p;
+	out->ip_version = 4;
+	out->ip_total_len = (uint16_t)total;
+	out->ip_df = (frag & 0x4000) != 0;
 	/* MF set on a first fragment: the TCP header may be there, the rest is not. */
 	if (frag & 0x2000)
 		c->fragment = true;
@@ -810,6 +822,9 @@ static enum decode_status decode_ipv6(struct dctx *c, const uint8_t *p, uint32_t
 	memcpy(out->dst.bytes, p + 24, 16);
 	out->ttl = p[7];
 	out->ip_id = 0;
+	out->ip_hdr = p;
+	out->ip_version = 6;
+	out->ip_total_len = (uint16_t)(end > 0xffff ? 0xffff : end);
 
 	for (unsigned n = 0;; n++) {
 		uint32_t hlen;

@@ -32,6 +32,7 @@
 
 #include "tcplab/analysis.h"
 #include "tcplab/tcp_fsm.h"
+#include "tcplab/checksum.h"
 
 /* How long (capture time) an ended connection keeps its entry, and how
  * many ended entries are kept at most (the oldest go first): in a dense
@@ -90,6 +91,9 @@ struct conn {
 	/* one direction only (issue 13): the capture holds one side's segments;
 	 * the other side's are inferred from its acknowledgments */
 	bool one_way, inferring;
+	/* checksum verdicts other than ok, by sender (issue 12): touched only
+	 * when a checksum is not ok, so the hot path stays in the lines above */
+	uint32_t csum_bad[2], csum_offloaded[2], csum_unchecked[2];
 };
 
 struct flow_table {
@@ -467,6 +471,11 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 		s->ended_how = "one direction only: the capture holds one side's segments; the other's were "
 			       "inferred from its acknowledgments, and its FIN cannot be seen";
 	}
+	for (int i = 0; i < 2; i++) {
+		s->csum_bad[i] = c->csum_bad[i];
+		s->csum_offloaded[i] = c->csum_offloaded[i];
+		s->csum_checked[i] = c->segments[i] - c->csum_unchecked[i];
+	}
 	render_emit(ft->r, &ev);
 }
 
@@ -654,6 +663,14 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	uint8_t f = seg->flags;
 
 	c->segments[from]++;
+	if (seg->csum_status != TCP_CSUM_OK) {
+		if (seg->csum_status == TCP_CSUM_BAD)
+			c->csum_bad[from]++;
+		else if (seg->csum_status == TCP_CSUM_PARTIAL)
+			c->csum_offloaded[from]++;
+		else
+			c->csum_unchecked[from]++;
+	}
 	if (tx->retransmission)
 		c->retransmissions[from]++;
 	else
@@ -814,6 +831,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ev.u.segment.marks = marks;
 		ev.u.segment.dup_ack = dup_ack;
 		ev.u.segment.state_changes = tp.changed || revived || ts.changed || tr.changed;
+		ev.u.segment.sender_tx = &ts;
+		ev.u.segment.receiver_tx = held ? NULL : &tr;
 		render_emit(ft->r, &ev);
 	}
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tcplab/catalog.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/firewall.h"
 #include "tcplab/kstates.h"
@@ -45,6 +46,7 @@ enum opt_id {
 	OPT_HELP, OPT_VERSION, OPT_VERBOSE,
 	OPT_KERNEL_STATES, OPT_NO_KERNEL_STATES,
 	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,   /* issue 11: contiguous */
+	OPT_EXPLAIN, OPT_HEADER, OPT_HEX, OPT_LANG,
 };
 
 struct option_spec {
@@ -97,6 +99,10 @@ static const struct option_spec options[] = {
 	{ "width", 0, "N", CMD_TRACE, OPT_WIDTH, "ladder width in columns, 60 to 1000 (default 100)" },
 	{ "even", 0, NULL, CMD_TRACE, OPT_EVEN, "SVG rows evenly spaced instead of by time" },
 	{ "step", 0, NULL, CMD_REPLAY | CMD_LIVE, OPT_STEP, "wait for Enter before each segment; q ends (stdin: a terminal)" },
+	{ "explain", 0, NULL, CMD_TRACE, OPT_EXPLAIN, "under each segment: what it is in the exchange, why the states changed, the RFC rule" },
+	{ "header", 'x', NULL, CMD_TRACE, OPT_HEADER, "under each segment: its TCP header field by field (RFC 9293 Figure 1), checksum verified" },
+	{ "hex", 0, NULL, CMD_TRACE, OPT_HEX, "with --header: the header's bytes beside each field (implies --header)" },
+	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -118,11 +124,11 @@ static const struct command commands[] = {
 
 static void usage(FILE *f, unsigned only)
 {
-	fprintf(f, "usage:\n");
+	fprintf(f, "%s", catalog_tr("usage:\n"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!only || commands[i].bit == only)
-			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, commands[i].what);
-	fprintf(f, "options:\n");
+			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, catalog_tr(commands[i].what));
+	fprintf(f, "%s", catalog_tr("options:\n"));
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_spec *o = &options[i];
 		char left[64];
@@ -132,10 +138,10 @@ static void usage(FILE *f, unsigned only)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-26s %s\n", left, o->help);
+		fprintf(f, "  %-26s %s\n", left, catalog_tr(o->help));
 	}
-	fprintf(f, "exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
-		   "            6 permission, 7 bad input, 8 network, 130 interrupted\n");
+	fprintf(f, "%s", catalog_tr("exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
+				    "            6 permission, 7 bad input, 8 network, 130 interrupted\n"));
 }
 
 /* Usage error: one sentence, then the command's usage, on stderr. */
@@ -143,11 +149,12 @@ __attribute__((format(printf, 2, 3)))
 static int usage_error(unsigned cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "tcplab: ");
+	char msg[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	/* translated after formatting: the catalog matches the text against fmt */
+	fprintf(stderr, "tcplab: %s\n", catalog_tr(msg));
 	usage(stderr, cmd);
 	return TCPLAB_EXIT_USAGE;
 }
@@ -434,7 +441,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (p->file_data)
 				return usage_error(cmd, "--data-file may be given once%s", "");
 			if (read_file(optarg, &b, &n) != 0) {
-				fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
+				catalog_fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
 				return TCPLAB_EXIT_USAGE;
 			}
 			p->file_data = b;
@@ -538,6 +545,16 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 		case OPT_NO_KERNEL_STATES:
 			p->conn.c.kernel_states = p->lis.c.kernel_states = p->rep.kernel_states = KSTATES_OFF;
 			break;
+		case OPT_EXPLAIN: p->ro.explain = true; break;
+		case OPT_HEADER: p->ro.header = true; break;
+		case OPT_HEX: p->ro.header = p->ro.hex = true; break;
+		case OPT_LANG: {
+			enum cat_lang l;
+			if (catalog_lang_parse(optarg, &l))
+				return usage_error(cmd, "--lang takes en or zh, not '%s'", optarg);
+			catalog_set_lang(l);
+			break;
+		}
 		default:
 			return usage_error(cmd, "unknown option %s", argv[optind - 1]);
 		}
@@ -598,10 +615,10 @@ static int cmd_cleanup(void)
 	unsigned removed = 0, kept = 0;
 	bool denied = false;
 	if (firewall_cleanup_stale(&removed, &kept, eb, &denied) != 0) {
-		fprintf(stderr, "tcplab: cleanup: %s\n", eb);
+		catalog_fprintf(stderr, "tcplab: cleanup: %s\n", eb);
 		return denied ? TCPLAB_EXIT_PERMISSION : TCPLAB_EXIT_ERROR;
 	}
-	printf("removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
+	catalog_fprintf(stdout, "removed %u stale tcplab table%s; kept %u of running tcplab processes\n", removed,
 	       removed == 1 ? "" : "s", kept);
 	{
 		char keb[KTRACE_ERRBUF_SIZE];
@@ -791,6 +808,21 @@ int main(int argc, char **argv)
 
 	if (!isatty(STDOUT_FILENO))
 		(void)setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+	/* The language first, so that usage errors and --help use it too:
+	 * --lang wins over LC_ALL / LC_MESSAGES / LANG (issue 12). */
+	catalog_set_lang(catalog_lang_from_env());
+	for (int i = 1; i < argc; i++) {
+		enum cat_lang l;
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--lang") && i + 1 < argc)
+			v = argv[i + 1];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			v = argv[i] + 7;
+		if (v != NULL && catalog_lang_parse(v, &l) == 0)
+			catalog_set_lang(l);
+	}
 	if (argc < 2) {
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
@@ -807,7 +839,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "tcplab: unknown command '%s'\n", argv[1]);
+		catalog_fprintf(stderr, "tcplab: unknown command '%s'\n", argv[1]);
 		usage(stderr, 0);
 		return TCPLAB_EXIT_USAGE;
 	}
@@ -815,7 +847,7 @@ int main(int argc, char **argv)
 		return cmd_demo(argc, argv);
 	if (cmd->bit == 0) {
 		if (argc != 2) {
-			fprintf(stderr, "tcplab: cleanup takes no arguments\n");
+			catalog_fprintf(stderr, "tcplab: cleanup takes no arguments\n");
 			return TCPLAB_EXIT_USAGE;
 		}
 		return cmd_cleanup();
@@ -908,7 +940,7 @@ int main(int argc, char **argv)
 					: cmd->bit == CMD_WATCH && p.rep.kernel_states != KSTATES_OFF))
 		r = kcheck_new(r);   /* says whether inferred and kernel states agree */
 	if (!r) {
-		fprintf(stderr, "tcplab: out of memory\n");
+		catalog_fprintf(stderr, "tcplab: out of memory\n");
 		free(p.file_data);
 		return TCPLAB_EXIT_ERROR;
 	}
@@ -924,7 +956,7 @@ int main(int argc, char **argv)
 	render_destroy(r);
 	fflush(stdout);
 	if (errbuf[0])
-		fprintf(stderr, "tcplab: %s\n", errbuf);
+		fprintf(stderr, "tcplab: %s\n", catalog_tr(errbuf));
 	free(p.file_data);
 	return rc;
 }

@@ -19,12 +19,17 @@
 
 #include "render_buf.h"
 #include "tcplab/decode.h"
+#include "tcplab/catalog.h"
+#include "tcplab/checksum.h"
+#include "tcplab/explain.h"
 
 /* Longest payload preview, in captured bytes. */
 #define JSON_PAYLOAD_PREVIEW 64
 
 struct json_priv {
 	struct rbuf b;
+	struct explainer *x;          /* --explain; NULL otherwise */
+	struct explanation expl;      /* the current segment's, filled by json_emit */
 };
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -312,7 +317,8 @@ static void json_marks(struct rbuf *b, const struct tl_segment_event *se)
 }
 
 /* {"event":"segment",...}: one segment. */
-static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct render_options *opt)
+static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct render_options *opt,
+			 const struct explanation *expl)
 {
 	const struct tl_segment_event *se = &ev->u.segment;
 	const struct segment *s = se->seg;
@@ -371,7 +377,23 @@ static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct
 	}
 	if (se->annotation != NULL) {
 		rbuf_puts(b, ",\"note\":");
-		json_text(b, se->annotation);
+		json_text(b, catalog_tr(se->annotation));
+	}
+	if (opt->header) {
+		rbuf_puts(b, ",\"checksum\":\"");
+		rbuf_puts(b, checksum_status_name((enum tcp_csum_status)s->csum_status));
+		rbuf_putc(b, '"');
+	}
+	if (expl != NULL && expl->step != NULL) {
+		rbuf_puts(b, ",\"explain\":{\"step\":");
+		json_text(b, expl->step);
+		rbuf_puts(b, ",\"lines\":[");
+		for (unsigned i = 0; i < expl->nlines; i++) {
+			if (i)
+				rbuf_putc(b, ',');
+			json_text(b, expl->lines[i]);
+		}
+		rbuf_puts(b, "]}");
 	}
 	if (se->marks != 0)
 		json_marks(b, se);
@@ -396,7 +418,7 @@ static void json_state(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"to\":");
 	json_text(b, tcp_state_name(st->to));
 	rbuf_puts(b, ",\"reason\":");
-	json_text(b, st->reason);
+	json_text(b, catalog_tr(st->reason));
 	if (st->correction)
 		rbuf_puts(b, ",\"correction\":true");
 	rbuf_puts(b, "}\n");
@@ -426,7 +448,7 @@ static void json_note(struct rbuf *b, const struct tl_event *ev)
 	json_head(b, "note", ev->conn);
 	json_t(b, ev->t_ns);
 	rbuf_puts(b, ",\"text\":");
-	json_text(b, ev->u.note);
+	json_text(b, catalog_tr(ev->u.note));
 	rbuf_puts(b, "}\n");
 }
 
@@ -526,7 +548,7 @@ static void json_summary(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"outcome\":\"");
 	rbuf_puts(b, tl_outcome_name(sm->outcome));
 	rbuf_puts(b, "\",\"ended\":");
-	json_text(b, sm->ended_how);
+	json_text(b, catalog_tr(sm->ended_how));
 	rbuf_puts(b, ",\"start\":");
 	(void)rbuf_seconds(b, sm->start_ns, 6);
 	rbuf_puts(b, ",\"duration\":");
@@ -547,6 +569,21 @@ static void json_summary(struct rbuf *b, const struct tl_event *ev)
 	json_bool(b, sm->timestamps_ok);
 	rbuf_puts(b, "},\"midstream\":");
 	json_bool(b, sm->midstream);
+	/* only when some checksum was wrong (issue 12), so clean captures keep
+	 * their lines: {"client":{"bad":N,"offloaded":N,"checked":N},"server":...} */
+	if (sm->csum_bad[0] + sm->csum_bad[1] + sm->csum_offloaded[0] + sm->csum_offloaded[1] > 0) {
+		rbuf_puts(b, ",\"bad_checksums\":{");
+		for (int i = 0; i < 2; i++) {
+			rbuf_puts(b, i ? ",\"server\":{\"bad\":" : "\"client\":{\"bad\":");
+			rbuf_u64(b, sm->csum_bad[i]);
+			rbuf_puts(b, ",\"offloaded\":");
+			rbuf_u64(b, sm->csum_offloaded[i]);
+			rbuf_puts(b, ",\"checked\":");
+			rbuf_u64(b, sm->csum_checked[i]);
+			rbuf_putc(b, '}');
+		}
+		rbuf_putc(b, '}');
+	}
 	rbuf_puts(b, "}\n");
 }
 
@@ -558,6 +595,8 @@ static void json_emit(struct renderer *r, const struct tl_event *ev)
 
 	if (r->opt.summary_only && ev->kind != TL_EV_SUMMARY)
 		return;
+	if (p->x != NULL && ev->kind != TL_EV_SEGMENT)
+		(void)explain_event(p->x, ev, NULL);
 	switch (ev->kind) {
 	case TL_EV_CONN_BEGIN:
 		json_conn_begin(b, ev);
@@ -565,7 +604,8 @@ static void json_emit(struct renderer *r, const struct tl_event *ev)
 	case TL_EV_SEGMENT:
 		if (ev->u.segment.seg == NULL)
 			return;
-		json_segment(b, ev, &r->opt);
+		json_segment(b, ev, &r->opt,
+			     explain_event(p->x, ev, &p->expl) > 0 || p->expl.step ? &p->expl : NULL);
 		break;
 	case TL_EV_STATE:
 		json_state(b, ev);
@@ -597,6 +637,10 @@ static void json_finish(struct renderer *r)
 /* renderer.destroy: frees the renderer, writes nothing. */
 static void json_destroy(struct renderer *r)
 {
+	struct json_priv *p = r->priv;
+
+	if (p != NULL)
+		explainer_free(p->x);
 	free(r->priv);
 	free(r);
 }
@@ -620,6 +664,14 @@ struct renderer *render_json_new(FILE *out, const struct render_options *opt)
 		return NULL;
 	}
 	rbuf_init(&p->b, out);
+	p->x = NULL;
+	p->expl.step = NULL;
+	p->expl.nlines = 0;
+	if (opt != NULL && opt->explain && (p->x = explainer_new()) == NULL) {
+		free(r);
+		free(p);
+		return NULL;
+	}
 	r->emit = json_emit;
 	r->finish = json_finish;
 	r->destroy = json_destroy;

@@ -33,12 +33,22 @@
 #include "tcplab/palette.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcplab/analysis.h"
 #include "render_buf.h"
 #include "tcplab/decode.h"
+#include "tcplab/catalog.h"
+#include "tcplab/explain.h"
+#include "tcplab/header_view.h"
+
+/* Human text goes through the catalog (issue 12).  English, the common
+ * case, costs one predictable branch: this runs for every line of a replay
+ * (text_zh is set from the catalog's language when a renderer is made). */
+static bool text_zh;
+#define T(s) (text_zh ? catalog_tr(s) : (s))
 
 #define TEXT_COLS        100 /* the terminal width the layout aims at */
 #define TIME_WIDTH       10  /* "999.999999" */
@@ -104,6 +114,8 @@ struct text_priv {
 	bool wrote_any;     /* something was printed: separate blocks by a blank line */
 	bool have_last_t;
 	uint64_t last_t;    /* time shown (or implied) by the last timed line */
+	struct explainer *x;        /* --explain; NULL otherwise */
+	struct header_shifts *hs;   /* --header: window shifts per connection */
 };
 
 /* A line under construction, for the extras' packing rule. */
@@ -163,8 +175,16 @@ static int text_width(const char *s)
 		size_t n = safe_char_len(p);
 
 		if (n > 0) {
+			/* East Asian wide characters take two columns (issue 12) */
+			if (n >= 3) {
+				unsigned cp = n == 3 ? (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+						     : (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
+						       (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+				w += catalog_char_width(cp);
+			} else {
+				w++;
+			}
 			p += n;
-			w++;
 		} else {
 			p++;
 			w += 4;
@@ -604,6 +624,120 @@ static const char *flags_color(uint8_t flags)
 	return sgr[0] != '\0' ? sgr : NULL;
 }
 
+/* Chinese line breaking (GB/T 15834 practice, JIS X 4051's kinsoku): a line
+ * does not start with closing punctuation nor end with opening punctuation. */
+static bool no_break_before(const unsigned char *q)
+{
+	static const char *const closing[] = { "，", "。", "、", "；", "：", "）", "”", "！", "？", "》" };
+
+	for (size_t i = 0; i < sizeof(closing) / sizeof(closing[0]); i++)
+		if (strncmp((const char *)q, closing[i], strlen(closing[i])) == 0)
+			return true;
+	return false;
+}
+
+/* True when the character just before q (a wide one) is opening punctuation. */
+static bool no_break_after(const unsigned char *q)
+{
+	return (q[-3] == 0xEF && q[-2] == 0xBC && q[-1] == 0x88) ||   /* （ */
+	       (q[-3] == 0xE2 && q[-2] == 0x80 && q[-1] == 0x9C) ||   /* “ */
+	       (q[-3] == 0xE3 && q[-2] == 0x80 && q[-1] == 0x8A);     /* 《 */
+}
+
+/*
+ * Writes `text` as block lines under a segment: indent, then `mark`, then
+ * the text wrapped to TEXT_COLS by display width — at the last blank for
+ * English, anywhere between two wide characters for Chinese (which has no
+ * blanks between words).
+ */
+static void put_block(const struct renderer *r, struct text_priv *p, unsigned conn, int indent,
+		      const char *mark, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int room = TEXT_COLS - indent - text_width(mark);
+	bool first = true;
+
+	if (room < 20)
+		room = 20;
+	while (*s != '\0') {
+		const unsigned char *q = s, *cut = NULL;
+		int w = 0;
+
+		/* the longest prefix that fits; remember the last good break */
+		while (*q != '\0') {
+			size_t n = safe_char_len(q);
+			char one[5] = { 0 };
+			int cw;
+
+			if (n == 0)
+				n = 1;
+			memcpy(one, q, n);
+			cw = text_width(one);
+			if (w + cw > room)
+				break;
+			if (*q == ' ')
+				cut = q;
+			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
+				cut = q;          /* before a wide character (not before closing punctuation) */
+			w += cw;
+			q += n;
+		}
+		if (*q == '\0' || cut == NULL || cut == s)
+			cut = q;
+		if (cut == s)             /* one character wider than the room */
+			cut = q + (safe_char_len(q) > 0 ? safe_char_len(q) : 1);
+		{
+			char line[512];
+			size_t len = (size_t)(cut - s) < sizeof(line) - 1 ? (size_t)(cut - s) : sizeof(line) - 1;
+			int pw = put_prefix(r, p, conn);
+
+			memcpy(line, s, len);
+			while (len > 0 && line[len - 1] == ' ')
+				len--;
+			line[len] = '\0';
+			rbuf_spaces(&p->b, indent - pw);
+			if (first)
+				rbuf_puts(&p->b, mark);
+			else
+				rbuf_spaces(&p->b, text_width(mark));
+			color_on(p, SGR_DIM);
+			put_text(&p->b, line);
+			color_off(p);
+			rbuf_putc(&p->b, '\n');
+		}
+		first = false;
+		s = cut;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+/* --explain and --header lines under a segment (issue 12). */
+static void text_segment_extras(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
+{
+	const struct tl_segment_event *se = &ev->u.segment;
+	int indent = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2;
+
+	if (p->x != NULL) {
+		struct explanation ex;
+
+		explain_event(p->x, ev, &ex);
+		for (unsigned i = 0; i < ex.nlines; i++)
+			put_block(r, p, ev->conn, indent, i == 0 ? "» " : "  ", ex.lines[i]);
+	}
+	if (p->hs != NULL) {
+		struct header_view *hv = malloc(sizeof(*hv));
+
+		header_shift_note(p->hs, ev->conn, (int)se->from, se->seg);
+		if (hv == NULL)
+			return;
+		header_view_format(se->seg, header_shift(p->hs, ev->conn, (int)se->from, se->seg), r->opt.hex, hv);
+		for (unsigned i = 0; i < hv->n; i++)
+			put_block(r, p, ev->conn, indent, i < 2 ? "| " : "|   ", hv->lines[i]);
+		free(hv);
+	}
+}
+
 /* One segment: the main line and its continuation lines. */
 static void text_segment(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
 {
@@ -710,11 +844,13 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		rbuf_puts(b, "(TCP Fast Open: SYN data)");
 	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
-		place_extra(&ln, 2 + text_width(se->annotation));
+		place_extra(&ln, 2 + text_width(T(se->annotation)));
 		rbuf_puts(b, "— ");
-		put_text(b, se->annotation);
+		put_text(b, T(se->annotation));
 	}
 	rbuf_putc(b, '\n');
+	if (p->x != NULL || p->hs != NULL)
+		text_segment_extras(r, p, ev);
 }
 
 /* ---- flight collapse --------------------------------------------------- */
@@ -725,7 +861,7 @@ static bool collapsible(const struct renderer *r, const struct tl_event *ev)
 	const struct tl_segment_event *se = &ev->u.segment;
 	const struct segment *s = se->seg;
 
-	if (r->opt.verbose || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
+	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
 		return false;
 	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
 		return false;
@@ -912,15 +1048,15 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 		rbuf_putc(b, '\n');
 	(void)put_prefix(r, p, ev->conn);
 	color_on(p, SGR_BOLD);
-	rbuf_puts(b, "conn ");
+	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, ev->conn);
 	color_off(p);
-	rbuf_puts(b, ": client ");
+	rbuf_puts(b, T(": client "));
 	rbuf_puts(b, client);
-	rbuf_puts(b, " → server ");
+	rbuf_puts(b, T(" → server "));
 	rbuf_puts(b, server);
 	if (c->midstream)
-		rbuf_puts(b, "  (joined mid-stream: roles guessed from ports)");
+		rbuf_puts(b, T("  (joined mid-stream: roles guessed from ports)"));
 	if (c->encap_count > 0) {
 		struct segment t;
 		char names[128];
@@ -929,7 +1065,7 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 		memset(&t, 0, sizeof(t));
 		t.encap_count = c->encap_count;
 		memcpy(t.encap, c->encap, sizeof(t.encap));
-		rbuf_puts(b, "  (tunnel: ");
+		rbuf_puts(b, T("  (tunnel: "));
 		rbuf_puts(b, segment_tunnel_format(&t, "/", names, sizeof(names)));
 		rbuf_putc(b, ')');
 	}
@@ -948,8 +1084,8 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, tl_role_name(st->endpoint));
-	rbuf_write(b, "  ", 2);
+	rbuf_puts(b, T(tl_role_name(st->endpoint)));
+	rbuf_spaces(b, 8 - (text_zh ? text_width(T(tl_role_name(st->endpoint))) : (int)strlen(tl_role_name(st->endpoint))));
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
 	color_on(p, palette_sgr_phase(palette_phase_of(st->to)));   /* by phase, as every format */
@@ -957,9 +1093,9 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {
 		rbuf_spaces(b, STATE_PAIR_WIDTH - w);
-		rbuf_write(b, "  (", 3);
-		put_text(b, st->reason);
-		rbuf_putc(b, ')');
+		rbuf_puts(b, T("  ("));
+		put_text(b, T(st->reason));
+		rbuf_puts(b, T(")"));
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1001,8 +1137,8 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_DIM);
-	rbuf_puts(b, "note: ");
-	put_text(b, ev->u.note);
+	rbuf_puts(b, T("note: "));
+	put_text(b, T(ev->u.note));
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
@@ -1039,11 +1175,11 @@ static void summary_label(struct renderer *r, struct text_priv *p, unsigned conn
 static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s,
 			    const struct tl_side_analysis *an)
 {
-	put_count(b, s->bytes, "byte", "bytes");
-	rbuf_write(b, ", ", 2);
-	put_count(b, s->segments, "segment", "segments");
-	rbuf_write(b, ", ", 2);
-	put_count(b, s->retransmissions, "retransmission", "retransmissions");
+	put_count(b, s->bytes, T("byte"), T("bytes"));
+	rbuf_puts(b, T(", "));
+	put_count(b, s->segments, T("segment"), T("segments"));
+	rbuf_puts(b, T(", "));
+	put_count(b, s->retransmissions, T("retransmission"), T("retransmissions"));
 	/* the causes, when the analysis accounted for every retransmission */
 	if (s->retransmissions > 0 &&
 	    an->retrans_rto + an->retrans_fast + an->retrans_other == s->retransmissions) {
@@ -1214,21 +1350,62 @@ static void summary_not_negotiated(struct rbuf *b, const struct tl_summary *sm, 
 {
 	bool c_seen = sm->side[TL_CLIENT].syn_seen, s_seen = sm->side[TL_SERVER].syn_seen;
 
-	rbuf_puts(b, "not negotiated");
+	rbuf_puts(b, T("not negotiated"));
 	if (!c_seen && !s_seen) {
-		rbuf_puts(b, " (no SYN seen from either side)");
+		rbuf_puts(b, T(" (no SYN seen from either side)"));
 	} else if (!s_seen) {
-		rbuf_puts(b, " (no SYN-ACK seen from the server)");
+		rbuf_puts(b, T(" (no SYN-ACK seen from the server)"));
 	} else if (!c_seen) {
-		rbuf_puts(b, " (no SYN seen from the client)");
+		rbuf_puts(b, T(" (no SYN seen from the client)"));
 	} else if (c_offered != s_offered) {
-		rbuf_puts(b, c_offered ? " (only the client offered " : " (only the server offered ");
+		rbuf_puts(b, c_offered ? T(" (only the client offered ") : T(" (only the server offered "));
 		rbuf_puts(b, what);
-		rbuf_putc(b, ')');
+		rbuf_puts(b, T(")"));
 	} else if (!c_offered) {
-		rbuf_puts(b, " (neither side offered ");
+		rbuf_puts(b, T(" (neither side offered "));
 		rbuf_puts(b, what);
-		rbuf_putc(b, ')');
+		rbuf_puts(b, T(")"));
+	}
+	rbuf_putc(b, '\n');
+}
+
+/*
+ * "checksums  client → server 3 of 3 offloaded on the capturing host, ...":
+ * only printed when a checksum was wrong.  A side whose every checked
+ * segment holds just the pseudo-header sum was captured on its own host
+ * with checksum offload (the NIC fills the field after the tap): not
+ * corruption.  Segments with a really wrong sum are counted as bad.
+ */
+static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned conn,
+			      const struct tl_summary *sm)
+{
+	struct rbuf *b = &p->b;
+	const char *sep = "";
+
+	summary_label(r, p, conn, T("checksums"));
+	for (int i = 0; i < 2; i++) {
+		char line[320];
+		uint32_t bad = sm->csum_bad[i], off = sm->csum_offloaded[i], chk = sm->csum_checked[i];
+
+		if (bad == 0 && off == 0)
+			continue;
+		rbuf_puts(b, sep);
+		sep = "; ";
+		rbuf_puts(b, i == 0 ? T("client → server") : T("server → client"));
+		rbuf_putc(b, ' ');
+		if (off > 0 && bad == 0 && off == chk)
+			snprintf(line, sizeof(line), T("all %u offloaded: captured on the sending host, not corruption"),
+				 (unsigned)off);
+		else if (off > 0 && bad == 0)
+			snprintf(line, sizeof(line), T("%u of %u offloaded (captured on the sending host)"),
+				 (unsigned)off, (unsigned)chk);
+		else if (off > 0)
+			snprintf(line, sizeof(line), T("%u of %u wrong, %u of them offloaded on the sending host"),
+				 (unsigned)(bad + off), (unsigned)chk, (unsigned)off);
+		else
+			snprintf(line, sizeof(line), T("%u of %u wrong: corrupted on the way (or by the capture)"),
+				 (unsigned)bad, (unsigned)chk);
+		put_text(b, line);
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1245,115 +1422,120 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 		rbuf_putc(b, '\n');
 	(void)put_prefix(r, p, conn);
 	color_on(p, SGR_BOLD);
-	rbuf_puts(b, "conn ");
+	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, conn);
-	rbuf_puts(b, " summary: ");
+	rbuf_puts(b, T(" summary: "));
 	color_off(p);
 	color_on(p, outcome_color(sm->outcome));
-	rbuf_puts(b, tl_outcome_name(sm->outcome));
+	rbuf_puts(b, T(tl_outcome_name(sm->outcome)));
 	color_off(p);
 	if (sm->ended_how != NULL && sm->ended_how[0] != '\0') {
-		rbuf_puts(b, " — ");
-		put_text(b, sm->ended_how);
+		rbuf_puts(b, T(" — "));
+		put_text(b, T(sm->ended_how));
 	}
 	rbuf_putc(b, '\n');
 
-	summary_label(r, p, conn, "handshake");
+	summary_label(r, p, conn, T("handshake"));
 	if (sm->rtt_known) {
-		rbuf_puts(b, "RTT ");
+		rbuf_puts(b, T("RTT "));
 		put_duration(b, sm->rtt_ns, true);
-		rbuf_puts(b, " (SYN → SYN-ACK)");
+		rbuf_puts(b, T(" (SYN → SYN-ACK)"));
 	} else {
-		rbuf_puts(b, "RTT unknown");
+		rbuf_puts(b, T("RTT unknown"));
 	}
 	if (sm->reaction_known) {
-		rbuf_puts(b, ", reaction ");
+		rbuf_puts(b, T(", reaction "));
 		put_duration(b, sm->reaction_ns, true);
-		rbuf_puts(b, " (SYN-ACK → ACK)");
+		rbuf_puts(b, T(" (SYN-ACK → ACK)"));
 	} else {
-		rbuf_puts(b, ", reaction unknown");
+		rbuf_puts(b, T(", reaction unknown"));
 	}
 	rbuf_putc(b, '\n');
 
-	summary_label(r, p, conn, "client → server");
+	summary_label(r, p, conn, T("client → server"));
 	summary_traffic(b, c, &sm->an[TL_CLIENT]);
 	summary_side_analysis(r, p, conn, &sm->an[TL_CLIENT]);
-	summary_label(r, p, conn, "server → client");
+	summary_label(r, p, conn, T("server → client"));
 	summary_traffic(b, s, &sm->an[TL_SERVER]);
 	summary_side_analysis(r, p, conn, &sm->an[TL_SERVER]);
 
-	summary_label(r, p, conn, "final states");
-	rbuf_puts(b, "client ");
+	summary_label(r, p, conn, T("final states"));
+	rbuf_puts(b, T("client "));
 	color_on(p, SGR_CYAN);
 	rbuf_puts(b, tcp_state_name(c->final_state));
 	color_off(p);
-	rbuf_puts(b, ", server ");
+	rbuf_puts(b, T(", server "));
 	color_on(p, SGR_CYAN);
 	rbuf_puts(b, tcp_state_name(s->final_state));
 	color_off(p);
 	rbuf_putc(b, '\n');
 
-	summary_label(r, p, conn, "initial seq");
-	rbuf_puts(b, "client ");
+	summary_label(r, p, conn, T("initial seq"));
+	rbuf_puts(b, T("client "));
 	if (c->isn_known)
 		rbuf_u64(b, c->isn);
 	else
-		rbuf_puts(b, "unknown");
-	rbuf_puts(b, ", server ");
+		rbuf_puts(b, T("unknown"));
+	rbuf_puts(b, T(", server "));
 	if (s->isn_known)
 		rbuf_u64(b, s->isn);
 	else
-		rbuf_puts(b, "unknown");
+		rbuf_puts(b, T("unknown"));
 	rbuf_putc(b, '\n');
 
 	/* MSS is announced, not negotiated (RFC 9293 §3.7.1): each side's own. */
-	summary_label(r, p, conn, "MSS");
+	summary_label(r, p, conn, T("MSS"));
 	for (int i = 0; i < 2; i++) {
 		const struct tl_side_summary *sd = &sm->side[i];
 
-		rbuf_puts(b, i == 0 ? "client " : ", server ");
+		rbuf_puts(b, i == 0 ? T("client ") : T(", server "));
 		if (!sd->syn_seen)
-			rbuf_puts(b, "not seen");
+			rbuf_puts(b, T("not seen"));
 		else if (sd->syn_options.has_mss)
 			rbuf_u64(b, sd->syn_options.mss);
 		else
-			rbuf_puts(b, "none");
+			rbuf_puts(b, T("none"));
 	}
 	rbuf_putc(b, '\n');
 
-	summary_label(r, p, conn, "window scale");
+	summary_label(r, p, conn, T("window scale"));
 	if (sm->wscale_ok) {
-		rbuf_puts(b, "client ");
+		rbuf_puts(b, T("client "));
 		rbuf_u64(b, c->syn_options.wscale);
-		rbuf_puts(b, ", server ");
+		rbuf_puts(b, T(", server "));
 		rbuf_u64(b, s->syn_options.wscale);
 		rbuf_putc(b, '\n');
 	} else {
 		summary_not_negotiated(b, sm, c->syn_seen && c->syn_options.has_wscale,
-				       s->syn_seen && s->syn_options.has_wscale, "it");
+				       s->syn_seen && s->syn_options.has_wscale, T("it"));
 	}
-	summary_label(r, p, conn, "SACK");
+	summary_label(r, p, conn, T("SACK"));
 	if (sm->sack_ok)
-		rbuf_puts(b, "negotiated\n");
+		rbuf_puts(b, T("negotiated\n"));
 	else
 		summary_not_negotiated(b, sm, c->syn_seen && c->syn_options.has_sack_perm,
-				       s->syn_seen && s->syn_options.has_sack_perm, "it");
-	summary_label(r, p, conn, "timestamps");
+				       s->syn_seen && s->syn_options.has_sack_perm, T("it"));
+	summary_label(r, p, conn, T("timestamps"));
 	if (sm->timestamps_ok)
-		rbuf_puts(b, "negotiated\n");
+		rbuf_puts(b, T("negotiated\n"));
 	else
 		summary_not_negotiated(b, sm, c->syn_seen && c->syn_options.has_timestamps,
-				       s->syn_seen && s->syn_options.has_timestamps, "them");
+				       s->syn_seen && s->syn_options.has_timestamps, T("them"));
 
-	summary_label(r, p, conn, "started");
+	summary_label(r, p, conn, T("started"));
 	rbuf_iso8601(b, sm->start_ns);
 	rbuf_putc(b, '\n');
-	summary_label(r, p, conn, "duration");
+	summary_label(r, p, conn, T("duration"));
 	(void)rbuf_seconds(b, sm->duration_ns, 6);
-	rbuf_puts(b, " s\n");
+	rbuf_puts(b, T(" s\n"));
+	/* a wrong checksum always; offload (normal on loopback and veth, where
+	 * the capture sees segments before any NIC) only with --header */
+	if (sm->csum_bad[0] + sm->csum_bad[1] > 0 ||
+	    (r->opt.header && sm->csum_offloaded[0] + sm->csum_offloaded[1] > 0))
+		summary_checksums(r, p, conn, sm);
 	if (sm->midstream) {
-		summary_label(r, p, conn, "mid-stream");
-		rbuf_puts(b, "the handshake is not in the capture; roles guessed from ports\n");
+		summary_label(r, p, conn, T("mid-stream"));
+		rbuf_puts(b, T("the handshake is not in the capture; roles guessed from ports\n"));
 	}
 }
 
@@ -1490,6 +1672,8 @@ static void text_emit(struct renderer *r, const struct tl_event *ev)
 	} else {
 		run_flush(r, p);
 	}
+	if (p->x != NULL && ev->kind != TL_EV_SEGMENT)
+		(void)explain_event(p->x, ev, NULL);
 	switch (ev->kind) {
 	case TL_EV_CONN_BEGIN:
 		text_conn_begin(r, p, ev);
@@ -1541,6 +1725,12 @@ static void text_idle(struct renderer *r)
 /* renderer.destroy: frees the renderer, writes nothing. */
 static void text_destroy(struct renderer *r)
 {
+	struct text_priv *p = r->priv;
+
+	if (p != NULL) {
+		explainer_free(p->x);
+		header_shifts_free(p->hs);
+	}
 	free(r->priv);
 	free(r);
 }
@@ -1573,6 +1763,14 @@ struct renderer *render_text_new(FILE *out, const struct render_options *opt)
 	if (opt != NULL)
 		r->opt = *opt;
 	p->color = r->opt.color;
+	text_zh = catalog_lang() != CAT_EN;
+	if ((r->opt.explain && (p->x = explainer_new()) == NULL) ||
+	    (r->opt.header && (p->hs = header_shifts_new()) == NULL)) {
+		explainer_free(p->x);
+		free(p);
+		free(r);
+		return NULL;
+	}
 	r->priv = p;
 	return r;
 }

@@ -18,6 +18,7 @@
 
 #include "live.h"
 #include "tcplab/capture.h"
+#include "tcplab/catalog.h"
 #include "tcplab/decode.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/flow.h"
@@ -194,6 +195,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	if (rr->batching) {
 		seg->payload = NULL;
 		seg->payload_captured = 0;
+		seg->ip_hdr = NULL;
+		seg->tcp_hdr = NULL;
 		if (++rr->fill->n == BATCH_SEGMENTS) {
 			rr->fill->packets = rr->packets;
 			queue_publish(rr->q, false);
@@ -217,7 +220,7 @@ static void progress(struct replay_run *rr, uint64_t packets, bool final)
 		return;
 	rr->last_progress = now;
 	flow_table_stats(rr->ft, &fs);
-	fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)packets,
+	catalog_fprintf(stderr, "\r%llu packets, %llu connections%s", (unsigned long long)packets,
 		(unsigned long long)fs.connections, final ? "\n" : "");
 }
 
@@ -342,12 +345,12 @@ static void report(struct replay_run *rr)
 		const struct skip_count *s = rows[i].s;
 		if (!s->n || (rows[i].s == &rr->not_ip) || (rows[i].s == &rr->not_tcp))
 			continue;
-		fprintf(stderr, "tcplab: skipped %llu packet%s %s (first: packet %llu, %s)\n",
+		catalog_fprintf(stderr, "tcplab: skipped %llu packet%s %s (first: packet %llu, %s)\n",
 			(unsigned long long)s->n, s->n == 1 ? "" : "s", rows[i].what,
 			(unsigned long long)s->first_packet, s->first_reason);
 	}
 	if (rr->not_ip.n + rr->not_tcp.n > 0 && rr->opt->progress)
-		fprintf(stderr, "tcplab: %llu non-TCP packet%s skipped\n",
+		catalog_fprintf(stderr, "tcplab: %llu non-TCP packet%s skipped\n",
 			(unsigned long long)(rr->not_ip.n + rr->not_tcp.n),
 			rr->not_ip.n + rr->not_tcp.n == 1 ? "" : "s");
 }
@@ -611,7 +614,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		if (live_signal) {
 			uint64_t rx = 0, drop = 0;
 			if (capture_kernel_stats(cap, &rx, &drop) == 0 && drop > 0)
-				fprintf(stderr, "tcplab: the kernel dropped %llu packets the capture could not keep up with\n",
+				catalog_fprintf(stderr, "tcplab: the kernel dropped %llu packets the capture could not keep up with\n",
 					(unsigned long long)drop);
 		}
 	}
@@ -624,7 +627,7 @@ int replay_run(const struct replay_options *opt, struct renderer *r, char errbuf
 		struct flow_stats fs;
 		flow_table_stats(rr.ft, &fs);
 		if (opt->only_conn > fs.connections)
-			fprintf(stderr, "tcplab: there is no connection %u: the input holds %llu\n", opt->only_conn,
+			catalog_fprintf(stderr, "tcplab: there is no connection %u: the input holds %llu\n", opt->only_conn,
 				(unsigned long long)fs.connections);
 	}
 	flow_table_free(rr.ft);

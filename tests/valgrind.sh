@@ -36,6 +36,11 @@ for f in captures/*.pcap; do
 	check ./tcplab replay --svg "$svgdir/d.svg" "$f"
 done
 rm -rf "$svgdir"
+# --explain, --header/--hex and the Chinese catalog on every capture (issue 12)
+for f in captures/*.pcap; do
+	check ./tcplab replay --explain --hex --lang zh "$f"
+done
+check ./tcplab replay --explain --json -x captures/header-options.pcap
 # the same from standard input, and a capture large enough for many batches
 STDIN=captures/many.pcap check ./tcplab replay --summary -
 if [ -x build/lab/gencap ]; then

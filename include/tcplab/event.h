@@ -69,6 +69,10 @@ struct tl_segment_event {
 	 * one capture point (every source today). */
 	bool far_t_known;
 	uint64_t far_t_ns;
+	/* What this segment did to the machines, known before the state events
+	 * that follow it (for --explain); NULL when the tracker did not feed it
+	 * (a SYN held until the server answers).  Valid during the emit call. */
+	const struct tcp_transition *sender_tx, *receiver_tx;
 };
 
 struct tl_state_event {
@@ -116,6 +120,11 @@ struct tl_summary {
 	bool wscale_ok, sack_ok, timestamps_ok;
 	bool midstream;
 	struct tl_side_analysis an[2];  /* by role: goodput, RTT samples, retransmissions by cause, ... */
+	/* TCP checksums seen wrong (issue 12), per sender (enum tl_role):
+	 * csum_bad really wrong, csum_offloaded holding only the pseudo-header
+	 * sum (captured on the sending host before the NIC filled it in),
+	 * csum_checked how many could be verified at all. */
+	uint32_t csum_bad[2], csum_offloaded[2], csum_checked[2];
 };
 
 struct tl_event {

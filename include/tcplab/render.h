@@ -21,6 +21,9 @@ struct render_options {
 	unsigned width;       /* --width N: columns of the ladder (0: 100) */
 	bool even;            /* --even: SVG rows evenly spaced, not by time */
 	bool monochrome;      /* --color=never: the SVG in black and grey */
+	bool explain;         /* --explain: what each segment is, why, which rule (explain.h) */
+	bool header;          /* --header/-x: the TCP header field by field (header_view.h) */
+	bool hex;             /* --hex: with the header, its bytes */
 };
 
 struct renderer {

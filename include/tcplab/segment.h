@@ -99,6 +99,19 @@ struct segment {
 	 * past the array are not kept. */
 	uint8_t encap_count;
 	uint8_t encap[SEGMENT_MAX_ENCAP];
+	/* Raw headers for --header/--hex and the checksum check (issue 12).
+	 * ip_hdr and tcp_hdr point into the caller's packet buffer like
+	 * payload (NULL when the source does not keep them); tcp_hdr is
+	 * followed by the payload_captured bytes of payload. */
+	const uint8_t *ip_hdr;
+	const uint8_t *tcp_hdr;
+	uint16_t ip_hdr_len;     /* IPv4 header with options; IPv6 40 + extension headers */
+	uint16_t tcp_hdr_len;    /* data offset x 4 */
+	uint16_t ip_total_len;   /* IPv4 total length; IPv6 40 + payload length */
+	uint8_t ip_version;      /* 4 or 6; 0 when unknown */
+	bool ip_df;              /* IPv4 don't-fragment bit */
+	uint8_t csum_status;     /* enum tcp_csum_status (checksum.h), set by decode */
+	uint16_t csum_expected;  /* with TCP_CSUM_BAD: the value the checksum field should hold */
 };
 
 /* Sequence-space comparisons modulo 2^32 (RFC 9293 §3.4). */

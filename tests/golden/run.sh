@@ -27,7 +27,8 @@ cd "$(dirname "$0")/../.." || exit 1
 VALGRIND_TESTS=(tcplab-echo tcplab-echo-json tcplab-echo-pcapng tcplab-echo-stdin
 	many-summary many-c5-json many-filter sll2 ipv6 final-ack-lost
 	bad-not-a-capture bad-truncated bad-truncated-stdin bad-ip-header-length-lies
-	bad-zero-length bad-snaplen-60 ladder-echo ladder-many-c5-ascii ladder-final-ack-lost)
+	bad-zero-length bad-snaplen-60 ladder-echo ladder-many-c5-ascii ladder-final-ack-lost
+	explain-echo-zh explain-echo-json header-options-hex checksum-json lang-zh-usage-error)
 VG_CMD="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
 if [ ! -x "$TCPLAB" ]; then

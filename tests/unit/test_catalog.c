@@ -1,0 +1,412 @@
+/*
+ * test_catalog.c — the message catalog, --explain, --header and the TCP
+ * checksum (issue 12).
+ *
+ * The first test is the translators' gate: it fails when any catalog entry
+ * has no Chinese translation, and runs tests/po/check.py (placeholders,
+ * and every human-facing string in the sources present in the catalog).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/catalog_data.h"
+#include "tcplab/catalog.h"
+#include "tcplab/checksum.h"
+#include "tcplab/decode.h"
+#include "tcplab/event.h"
+#include "tcplab/explain.h"
+#include "tcplab/header_view.h"
+
+/* ---- the catalog --------------------------------------------------------- */
+
+static void every_entry_is_translated(void **state)
+{
+	unsigned missing = 0;
+
+	(void)state;
+	assert_true(catalog_entry_count > 300);
+	for (unsigned i = 0; i < catalog_entry_count; i++) {
+		const struct catalog_entry *e = &catalog_entries[i];
+
+		if (e->zh == NULL || e->zh[0] == '\0') {
+			fprintf(stderr, "no Chinese translation: [%s] %s\n", e->ctxt, e->id);
+			missing++;
+		}
+		if (i > 0) {
+			int c = strcmp(catalog_entries[i - 1].ctxt, e->ctxt);
+
+			if (c == 0)
+				c = strcmp(catalog_entries[i - 1].id, e->id);
+			assert_true(c < 0);   /* sorted, no duplicates: bsearch relies on it */
+		}
+	}
+	assert_int_equal(missing, 0);
+}
+
+static void sources_and_placeholders(void **state)
+{
+	(void)state;
+	if (system("command -v python3 >/dev/null 2>&1") != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(system("python3 tests/po/check.py >/dev/null"), 0);
+}
+
+static void language_selection(void **state)
+{
+	enum cat_lang l = CAT_EN;
+
+	(void)state;
+	assert_int_equal(catalog_lang_parse("zh", &l), 0);
+	assert_int_equal(l, CAT_ZH);
+	assert_int_equal(catalog_lang_parse("en", &l), 0);
+	assert_int_equal(l, CAT_EN);
+	assert_int_equal(catalog_lang_parse("fr", &l), -1);
+	assert_int_equal(catalog_lang_parse(NULL, &l), -1);
+
+	unsetenv("LC_ALL");
+	unsetenv("LC_MESSAGES");
+	setenv("LANG", "zh_CN.UTF-8", 1);
+	assert_int_equal(catalog_lang_from_env(), CAT_ZH);
+	setenv("LC_MESSAGES", "en_US.UTF-8", 1);       /* LC_MESSAGES before LANG */
+	assert_int_equal(catalog_lang_from_env(), CAT_EN);
+	setenv("LC_ALL", "zh_TW.UTF-8", 1);            /* LC_ALL before both */
+	assert_int_equal(catalog_lang_from_env(), CAT_ZH);
+	setenv("LC_ALL", "", 1);                       /* empty counts as unset */
+	assert_int_equal(catalog_lang_from_env(), CAT_EN);
+	unsetenv("LC_ALL");
+	unsetenv("LC_MESSAGES");
+	setenv("LANG", "C.UTF-8", 1);
+	assert_int_equal(catalog_lang_from_env(), CAT_EN);
+	unsetenv("LANG");
+	assert_int_equal(catalog_lang_from_env(), CAT_EN);
+}
+
+static void lookups(void **state)
+{
+	const char *reason = "received SYN: answer SYN-ACK";
+
+	(void)state;
+	catalog_set_lang(CAT_EN);
+	assert_ptr_equal(catalog_tr(reason), reason);          /* English costs nothing */
+	catalog_set_lang(CAT_ZH);
+	assert_string_equal(catalog_tr(reason), "收到 SYN：回复 SYN-ACK");
+	assert_string_equal(catalog_tr("no such sentence"), "no such sentence");
+	assert_null(catalog_tr(NULL));
+	/* text formatted from a c-format entry; the most specific format wins */
+	assert_string_equal(catalog_tr("unknown option or missing argument: --bogus"),
+			    "未知选项或缺少参数：--bogus");
+	assert_string_equal(catalog_tr("unknown option -Q"), "未知选项 -Q");
+	/* reordered and dropped arguments (%2$u, the English plural %s left out) */
+	assert_string_equal(catalog_tr("2 of 5 offloaded (captured on the sending host)"),
+			    "5 个中有 2 个是校验和卸载（在发送主机上捕获）");
+	assert_string_equal(catalog_tr("removed 3 stale tcplab tables; kept 1 of running tcplab processes\n"),
+			    "删除了 3 个遗留的 tcplab 表；保留了 1 个仍在运行的 tcplab 进程的表\n");
+	/* an argument that is a catalog sentence is translated inside */
+	assert_string_equal(catalog_tr("tcplab: skipped 2 packets not IP (first: packet 7, x)\n"),
+			    "tcplab：跳过了 2 个数据包，原因：不是 IP 数据包（第一个：第 7 个包，x）\n");
+	/* text from a hostile capture cannot make the matching explode */
+	{
+		char *big = malloc(20001);
+
+		assert_non_null(big);
+		memset(big, ':', 20000);
+		big[20000] = '\0';
+		assert_ptr_equal(catalog_tr(big), big);
+		free(big);
+	}
+	/* codes */
+	assert_non_null(strstr(catalog_code("explain.handshake-2.what"), "第二次握手"));
+	assert_non_null(strstr(catalog_code_lang(CAT_EN, "explain.handshake-2.what"), "second handshake"));
+	assert_null(catalog_code("explain.no-such-step.what"));
+	catalog_set_lang(CAT_EN);
+}
+
+static void formatting_and_width(void **state)
+{
+	char buf[64];
+	const char *pairs[] = { "who", "客户端", "ack", "1001", NULL, NULL };
+
+	(void)state;
+	assert_int_equal(catalog_format(buf, sizeof(buf), "{who}: ack={ack} {unknown}", pairs),
+			 strlen("客户端: ack=1001 {unknown}"));
+	assert_string_equal(buf, "客户端: ack=1001 {unknown}");
+	/* cut at the size, never inside a UTF-8 sequence */
+	catalog_format(buf, 8, "{who}{who}", pairs);
+	assert_string_equal(buf, "客户");
+	assert_int_equal(catalog_display_width("SYN-ACK"), 7);
+	assert_int_equal(catalog_display_width("第一次握手"), 10);
+	assert_int_equal(catalog_display_width("→ µs"), 4);
+	assert_int_equal(catalog_display_width("（）：，"), 8);   /* fullwidth punctuation */
+	assert_int_equal(catalog_display_width(NULL), 0);
+}
+
+/* ---- checksum ------------------------------------------------------------ */
+
+/* A SYN from 198.18.0.1:40002 to 198.18.0.2:7000 with an MSS option, in an
+ * IPv4 header; the TCP checksum is computed by the slow reference below. */
+static uint8_t frame[20 + 24];
+
+static uint16_t reference_sum(const uint8_t *tcp, size_t n)
+{
+	uint32_t sum = 0;
+	uint8_t pseudo[12] = { 198, 18, 0, 1, 198, 18, 0, 2, 0, 6, 0, (uint8_t)n };
+
+	for (size_t i = 0; i < 12; i += 2)
+		sum += (uint32_t)pseudo[i] << 8 | pseudo[i + 1];
+	for (size_t i = 0; i < n; i += 2)
+		sum += (uint32_t)tcp[i] << 8 | (i + 1 < n ? tcp[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void build_frame(void)
+{
+	static const uint8_t ip[20] = { 0x45, 0, 0, 44, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,
+					198, 18, 0, 1, 198, 18, 0, 2 };
+	static const uint8_t tcp[24] = { 0x9c, 0x42, 0x1b, 0x58, 0, 0x1e, 0x84, 0x80, 0, 0, 0, 0,
+					 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0, 2, 4, 0x05, 0xb4 };
+	uint16_t ck;
+
+	memcpy(frame, ip, 20);
+	memcpy(frame + 20, tcp, 24);
+	ck = reference_sum(frame + 20, 24);
+	frame[36] = (uint8_t)(ck >> 8);
+	frame[37] = (uint8_t)ck;
+}
+
+static void checksum_verdicts(void **state)
+{
+	struct segment s;
+	char eb[DECODE_ERRBUF_SIZE];
+	uint8_t f[sizeof(frame)];
+	uint16_t good;
+
+	(void)state;
+	build_frame();
+	good = (uint16_t)(frame[36] << 8 | frame[37]);
+	assert_int_equal(segment_decode(LINK_RAW, frame, sizeof(frame), sizeof(frame), 0, &s, eb), DECODE_OK);
+	assert_int_equal(s.csum_status, TCP_CSUM_OK);
+	assert_int_equal(s.ip_version, 4);
+	assert_true(s.ip_df);
+	assert_int_equal(s.ip_total_len, 44);
+	assert_int_equal(s.ip_hdr_len, 20);
+	assert_int_equal(s.tcp_hdr_len, 24);
+	assert_ptr_equal(s.tcp_hdr, frame + 20);
+
+	/* one flipped payload bit: bad, and the right value is the original */
+	memcpy(f, frame, sizeof(f));
+	f[23] ^= 0x01;
+	assert_int_equal(segment_decode(LINK_RAW, f, sizeof(f), sizeof(f), 0, &s, eb), DECODE_OK);
+	assert_int_equal(s.csum_status, TCP_CSUM_BAD);
+	{
+		uint8_t z[24];
+
+		memcpy(z, f + 20, 24);
+		z[16] = z[17] = 0;
+		assert_int_equal(s.csum_expected, reference_sum(z, 24));
+		assert_int_not_equal(s.csum_expected, good);
+	}
+	{
+		/* the expected value makes the segment verify */
+		f[36] = (uint8_t)(s.csum_expected >> 8);
+		f[37] = (uint8_t)s.csum_expected;
+		assert_int_equal(segment_decode(LINK_RAW, f, sizeof(f), sizeof(f), 0, &s, eb), DECODE_OK);
+		assert_int_equal(s.csum_status, TCP_CSUM_OK);
+	}
+
+	/* checksum offload: the field holds the folded pseudo-header sum */
+	memcpy(f, frame, sizeof(f));
+	{
+		uint16_t ps = checksum_fold(checksum_pseudo(&s.src, &s.dst, 24));
+
+		f[36] = (uint8_t)(ps >> 8);
+		f[37] = (uint8_t)ps;
+	}
+	assert_int_equal(segment_decode(LINK_RAW, f, sizeof(f), sizeof(f), 0, &s, eb), DECODE_OK);
+	assert_int_equal(s.csum_status, TCP_CSUM_PARTIAL);
+
+	/* cut by the snapshot length: not checked */
+	assert_int_equal(segment_decode(LINK_RAW, frame, 42, sizeof(frame), 0, &s, eb), DECODE_TRUNCATED);
+	memcpy(f, frame, sizeof(f));
+	f[3] = 48;   /* IP says 4 more bytes than were captured: payload cut */
+	assert_int_equal(segment_decode(LINK_RAW, f, sizeof(f), 48, 0, &s, eb), DECODE_OK);
+	assert_int_equal(s.csum_status, TCP_CSUM_CUT);
+	assert_string_equal(checksum_status_name(TCP_CSUM_PARTIAL), "offloaded");
+	(void)good;
+}
+
+/* ---- header view ----------------------------------------------------------- */
+
+static void header_fields(void **state)
+{
+	struct segment s;
+	char eb[DECODE_ERRBUF_SIZE];
+	struct header_view hv;
+	uint8_t f[sizeof(frame)];
+
+	(void)state;
+	build_frame();
+	catalog_set_lang(CAT_EN);
+	assert_int_equal(segment_decode(LINK_RAW, frame, sizeof(frame), sizeof(frame), 0, &s, eb), DECODE_OK);
+	header_view_format(&s, -1, false, &hv);
+	assert_int_equal(hv.n, 13);
+	assert_string_equal(hv.lines[0], "IPv4  version 4  TTL 64  ID 0x1234  DF  header 20 bytes  total length 44");
+	assert_string_equal(hv.lines[2], "source port       40002");
+	assert_string_equal(hv.lines[6], "data offset       6 words = 24 bytes");
+	assert_string_equal(hv.lines[8], "flags             CWR 0 ECE 0 URG 0 ACK 0 PSH 0 RST 0 SYN 1 FIN 0");
+	assert_string_equal(hv.lines[9], "window            64240 (never scaled on a SYN)");
+	assert_non_null(strstr(hv.lines[10], " ok"));
+	assert_string_equal(hv.lines[12], "option            kind 2 maximum segment size, length 4: 1460");
+	/* hex column and a wrong checksum */
+	memcpy(f, frame, sizeof(f));
+	f[37] ^= 0xff;
+	assert_int_equal(segment_decode(LINK_RAW, f, sizeof(f), sizeof(f), 0, &s, eb), DECODE_OK);
+	header_view_format(&s, -1, true, &hv);
+	assert_non_null(strstr(hv.lines[10], "bad: should be 0x"));
+	assert_non_null(strstr(hv.lines[2], "  9c 42"));
+	/* Chinese labels keep the value column aligned by display width */
+	catalog_set_lang(CAT_ZH);
+	header_view_format(&s, -1, false, &hv);
+	assert_string_equal(hv.lines[2], "源端口            40002");
+	assert_int_equal(catalog_display_width(hv.lines[2]) - 5, catalog_display_width(hv.lines[3]) - 4);
+	catalog_set_lang(CAT_EN);
+}
+
+/* ---- explain --------------------------------------------------------------- */
+
+struct script {
+	struct explainer *x;
+	unsigned conn;
+};
+
+/* Feeds one segment event with the given transitions; returns the step. */
+static const char *feed(struct script *sc, enum tl_role from, uint8_t flags, uint32_t seq, uint32_t ack,
+			uint32_t len, enum tcp_state sf, enum tcp_state st, enum tcp_state rf, enum tcp_state rt,
+			bool rexmit, struct explanation *out)
+{
+	struct segment s;
+	struct tcp_transition ts, tr;
+	struct tl_event ev;
+
+	memset(&s, 0, sizeof(s));
+	s.flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.payload_len = len;
+	s.window = 100;
+	memset(&ts, 0, sizeof(ts));
+	memset(&tr, 0, sizeof(tr));
+	ts.from = sf, ts.to = st, ts.changed = sf != st, ts.retransmission = rexmit;
+	tr.from = rf, tr.to = rt, tr.changed = rf != rt;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_SEGMENT;
+	ev.conn = sc->conn;
+	ev.u.segment.from = from;
+	ev.u.segment.seg = &s;
+	ev.u.segment.retransmission = rexmit;
+	ev.u.segment.sender_tx = &ts;
+	ev.u.segment.receiver_tx = &tr;
+	explain_event(sc->x, &ev, out);
+	return out->step;
+}
+
+static void explain_steps(void **state)
+{
+	struct script sc = { explainer_new(), 1 };
+	struct explanation e;
+	const enum tl_role C = TL_CLIENT, S = TL_SERVER;
+
+	(void)state;
+	assert_non_null(sc.x);
+	catalog_set_lang(CAT_EN);
+	assert_string_equal(feed(&sc, C, TCP_FLAG_SYN, 1000, 0, 0, TCP_CLOSED, TCP_SYN_SENT, TCP_LISTEN,
+				 TCP_LISTEN, false, &e), "handshake-1");
+	assert_int_equal(e.nlines, 3);
+	assert_non_null(strstr(e.lines[0], "first handshake"));
+	assert_non_null(strstr(e.lines[2], "RFC 9293 §3.4.1"));
+	assert_string_equal(feed(&sc, C, TCP_FLAG_SYN, 1000, 0, 0, TCP_SYN_SENT, TCP_SYN_SENT, TCP_LISTEN,
+				 TCP_LISTEN, true, &e), "syn-retransmitted");
+	catalog_set_lang(CAT_ZH);
+	assert_string_equal(feed(&sc, S, TCP_FLAG_SYN | TCP_FLAG_ACK, 5000, 1001, 0, TCP_SYN_RECEIVED,
+				 TCP_SYN_RECEIVED, TCP_SYN_SENT, TCP_ESTABLISHED, false, &e), "handshake-2");
+	assert_non_null(strstr(e.lines[0], "第二次握手：服务器的 SYN-ACK，ack = 客户端 ISN + 1 = 1001"));
+	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK, 1001, 5001, 0, TCP_ESTABLISHED, TCP_ESTABLISHED,
+				 TCP_SYN_RECEIVED, TCP_ESTABLISHED, false, &e), "handshake-3");
+	assert_non_null(strstr(e.lines[0], "第三次握手"));
+	catalog_set_lang(CAT_EN);
+	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK | TCP_FLAG_PSH, 1001, 5001, 10, TCP_ESTABLISHED,
+				 TCP_ESTABLISHED, TCP_ESTABLISHED, TCP_ESTABLISHED, false, &e), "data");
+	assert_non_null(strstr(e.lines[0], "ack = 1011"));
+	/* the server has 10 bytes outstanding... the client repeats its ACK */
+	assert_string_equal(feed(&sc, S, TCP_FLAG_ACK | TCP_FLAG_PSH, 5001, 1011, 20, TCP_ESTABLISHED,
+				 TCP_ESTABLISHED, TCP_ESTABLISHED, TCP_ESTABLISHED, false, &e), "data");
+	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK, 1011, 5001, 0, TCP_ESTABLISHED, TCP_ESTABLISHED,
+				 TCP_ESTABLISHED, TCP_ESTABLISHED, false, &e), "ack");
+	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK, 1011, 5001, 0, TCP_ESTABLISHED, TCP_ESTABLISHED,
+				 TCP_ESTABLISHED, TCP_ESTABLISHED, false, &e), "dup-ack");
+	assert_non_null(strstr(e.lines[0], "duplicate ACK #1"));
+	/* four waves, then a three-segment close on another connection */
+	assert_string_equal(feed(&sc, C, TCP_FLAG_FIN | TCP_FLAG_ACK, 1011, 5021, 0, TCP_ESTABLISHED,
+				 TCP_FIN_WAIT_1, TCP_ESTABLISHED, TCP_CLOSE_WAIT, false, &e), "wave-1");
+	assert_string_equal(feed(&sc, S, TCP_FLAG_ACK, 5021, 1012, 0, TCP_CLOSE_WAIT, TCP_CLOSE_WAIT,
+				 TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, false, &e), "wave-2");
+	assert_string_equal(feed(&sc, S, TCP_FLAG_FIN | TCP_FLAG_ACK, 5021, 1012, 0, TCP_CLOSE_WAIT,
+				 TCP_LAST_ACK, TCP_FIN_WAIT_2, TCP_TIME_WAIT, false, &e), "wave-3");
+	assert_string_equal(feed(&sc, C, TCP_FLAG_ACK, 1012, 5022, 0, TCP_TIME_WAIT, TCP_TIME_WAIT,
+				 TCP_LAST_ACK, TCP_CLOSED, false, &e), "wave-4");
+	assert_non_null(strstr(e.lines[1], "Linux waits a fixed 60 s"));
+	sc.conn = 2;
+	assert_string_equal(feed(&sc, S, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 1, 0, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
+				 TCP_ESTABLISHED, TCP_CLOSE_WAIT, false, &e), "wave-1");
+	assert_string_equal(feed(&sc, C, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 2, 0, TCP_CLOSE_WAIT, TCP_LAST_ACK,
+				 TCP_FIN_WAIT_1, TCP_TIME_WAIT, false, &e), "wave-2+3");
+	sc.conn = 3;
+	assert_string_equal(feed(&sc, C, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 1, 0, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
+				 TCP_ESTABLISHED, TCP_CLOSE_WAIT, false, &e), "wave-1");
+	assert_string_equal(feed(&sc, S, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 1, 0, TCP_CLOSE_WAIT, TCP_CLOSING,
+				 TCP_FIN_WAIT_1, TCP_CLOSING, false, &e), "simultaneous-close");
+	sc.conn = 4;
+	assert_string_equal(feed(&sc, S, TCP_FLAG_RST | TCP_FLAG_ACK, 0, 1001, 0, TCP_CLOSED, TCP_CLOSED,
+				 TCP_SYN_SENT, TCP_CLOSED, false, &e), "refused");
+	assert_string_equal(feed(&sc, S, TCP_FLAG_RST, 0, 0, 0, TCP_ESTABLISHED, TCP_CLOSED, TCP_ESTABLISHED,
+				 TCP_CLOSED, false, &e), "reset");
+	assert_string_equal(feed(&sc, S, TCP_FLAG_ACK, 7, 7, 0, TCP_ESTABLISHED, TCP_ESTABLISHED,
+				 TCP_ESTABLISHED, TCP_ESTABLISHED, false, &e), "ack");
+	/* a summary forgets the connection; other events are only recorded */
+	{
+		struct tl_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = TL_EV_SUMMARY;
+		ev.conn = 4;
+		assert_int_equal(explain_event(sc.x, &ev, &e), 0);
+		assert_null(e.step);
+	}
+	explainer_free(sc.x);
+	explainer_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_entry_is_translated),
+		cmocka_unit_test(sources_and_placeholders),
+		cmocka_unit_test(language_selection),
+		cmocka_unit_test(lookups),
+		cmocka_unit_test(formatting_and_width),
+		cmocka_unit_test(checksum_verdicts),
+		cmocka_unit_test(header_fields),
+		cmocka_unit_test(explain_steps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
