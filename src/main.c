@@ -96,7 +96,7 @@ static const struct command commands[] = {
 	{ "listen", CMD_LISTEN, "listen [OPTIONS] [ADDR] PORT", "server role: answer SYNs with a crafted SYN-ACK" },
 	{ "replay", CMD_REPLAY, "replay [OPTIONS] FILE|- [FILTER]", "the same trace for every connection in a capture" },
 	{ "watch", CMD_WATCH, "watch -i IFACE [OPTIONS] [FILTER]", "the replay engine on a live interface (sends nothing)" },
-	{ "demo", 0, "demo [NAME]", "a teaching scenario in namespaces of its own (hello, server-close, refused, lost-syn, reset, all)" },
+	{ "demo", 0, "demo [NAME|all|--list] [--json]", "a teaching scenario in namespaces of its own (tcplab demo --list names them)" },
 	{ "cleanup", 0, "cleanup", "remove nftables tables left by a tcplab killed with SIGKILL" },
 };
 
@@ -467,21 +467,23 @@ static int cmd_cleanup(void)
 }
 
 /*
- * `tcplab demo [NAME]`: runs scripts/demo.sh, found next to the binary (the
- * build tree) or in the installed share directory, with this binary as the
- * tcplab it drives.
+ * `tcplab demo [NAME|all|--list] [--json] [OPTIONS...]`: runs scripts/demo.sh,
+ * found next to the binary (the build tree) or in the installed share
+ * directory, with this binary as the tcplab it drives and every argument
+ * after "demo" passed on (the script parses them: --json, and tcplab
+ * options such as --color for every trace it prints).  The demos
+ * themselves live in scripts/demos/, one file each; the lab programs they
+ * run (tcpserver, synflood) in build/lab or the share directory.
  */
 static int cmd_demo(int argc, char **argv)
 {
-	char self[PATH_MAX], dir[PATH_MAX], script[PATH_MAX + 32], server[PATH_MAX + 32];
+	char self[PATH_MAX], dir[PATH_MAX], script[PATH_MAX + 32], labdir[PATH_MAX + 32];
+	char server[PATH_MAX + 48];
 	const char *candidates[2];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
+	char **args;
 
-	if (argc > 3) {
-		fprintf(stderr, "tcplab: demo takes at most one scenario name\n");
-		return TCPLAB_EXIT_USAGE;
-	}
 	if (n <= 0) {
 		fprintf(stderr, "tcplab: cannot find my own binary: %s\n", strerror(errno));
 		return TCPLAB_EXIT_ERROR;
@@ -494,16 +496,29 @@ static int cmd_demo(int argc, char **argv)
 	candidates[0] = dir;
 	candidates[1] = TCPLAB_SHAREDIR;
 	for (int i = 0; i < 2; i++) {
-		const char *sub = i == 0 ? "/scripts/demo.sh" : "/demo.sh";
-		snprintf(script, sizeof(script), "%s%s", candidates[i], sub);
-		snprintf(server, sizeof(server), "%s%s", candidates[i], i == 0 ? "/build/lab/tcpserver" : "/tcpserver");
-		if (access(script, R_OK) == 0 && access(server, X_OK) == 0) {
-			setenv("TCPLAB", self, 1);
-			setenv("SERVER", server, 1);
-			execl("/bin/bash", "bash", script, argc == 3 ? argv[2] : "hello", (char *)NULL);
-			fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+		snprintf(script, sizeof(script), "%s%s", candidates[i], i == 0 ? "/scripts/demo.sh" : "/demo.sh");
+		snprintf(labdir, sizeof(labdir), "%s%s", candidates[i], i == 0 ? "/build/lab" : "");
+		snprintf(server, sizeof(server), "%s/tcpserver", labdir);
+		if (access(script, R_OK) != 0 || access(server, X_OK) != 0)
+			continue;
+		/* bash script ARGS...: argv[2..] passed as they are */
+		args = calloc((size_t)argc + 2, sizeof(*args));
+		if (!args) {
+			fprintf(stderr, "tcplab: out of memory\n");
 			return TCPLAB_EXIT_ERROR;
 		}
+		args[0] = "bash";
+		args[1] = script;
+		for (int k = 2; k < argc; k++)
+			args[k] = argv[k];
+		args[argc] = NULL;
+		setenv("TCPLAB", self, 1);
+		setenv("SERVER", server, 1);
+		setenv("TCPLAB_LABDIR", labdir, 1);
+		execv("/bin/bash", args);
+		fprintf(stderr, "tcplab: cannot run %s: %s\n", script, strerror(errno));
+		free(args);
+		return TCPLAB_EXIT_ERROR;
 	}
 	fprintf(stderr, "tcplab: the demo needs scripts/demo.sh and the lab server (make lab) next to tcplab, "
 			"or installed in %s\n", TCPLAB_SHAREDIR);
