@@ -316,26 +316,63 @@ run_connect() {
 }
 
 # watch_start client|server [FILTER...]: `tcplab watch` on that namespace's
-# veth end, in the background.  The JSON is kept (WATCH_JSON); in text mode
-# a second, text watch prints the trace at watch_stop.
+# veth end, in the background, until watch_stop.  Several may run at once
+# (both ends of the veth).  The JSON is always kept; in text mode a second,
+# text watch (with the pass-through options) makes the trace printed at
+# watch_stop.  Returns once the captures are on.
+_W=()              # one entry per running watch: "where|cmd|json|text|pids"
+_WN=0
 watch_start() {
-	local where=$1 ns iface
+	local where=$1 ns iface pids=() base
 	shift
 	ns=$(ns_of "$where")
 	[ "$where" = client ] && iface=$IF_C || iface=$IF_S
-	_run_begin "$where" "tcplab watch -i $iface $*"
-	WATCH_JSON="$WORK/run$RUN.jsonl"
-	WATCH_TEXT="$WORK/run$RUN.txt"
-	WATCH_PIDS=()
-	ip netns exec "$ns" "$TCPLAB" watch -i "$iface" --json "$@" >"$WATCH_JSON" 2>"$WORK/run$RUN.err" &
-	WATCH_PIDS+=($!)
+	_WN=$((_WN + 1))
+	base="$WORK/watch$_WN"
+	ip netns exec "$ns" "$TCPLAB" watch -i "$iface" --json "$@" >"$base.jsonl" 2>"$base.err" &
+	pids+=($!)
 	_PIDS+=($!)
 	if [ "$JSON" = 0 ]; then
-		ip netns exec "$ns" "$TCPLAB" watch -i "$iface" "${PASS[@]}" "$@" >"$WATCH_TEXT" 2>/dev/null &
-		WATCH_PIDS+=($!)
+		ip netns exec "$ns" "$TCPLAB" watch -i "$iface" "${PASS[@]}" "$@" >"$base.txt" 2>/dev/null &
+		pids+=($!)
 		_PIDS+=($!)
 	fi
-	_wait_capturing "$ns"
+	_W+=("$where|tcplab watch -i $iface $*|$base.jsonl|$base.txt|${pids[*]}")
+	WATCH_PIDS=("${pids[@]}")
+	_wait_capturing
+	WATCH_JSON=$base.jsonl
+}
+
+# watch_stop [--discard]: SIGINT ends every running watch (each prints its
+# summaries); then, in the order they were started, each is shown as a run
+# (banner, trace, exit code) — unless --discard.  WATCH_JSONS lists their
+# JSON files in that order; LAST_JSON is the last one.
+watch_stop() {
+	local w where cmd json text pids pid rc
+	sleep 0.2   # the last segments reach the captures
+	for w in "${_W[@]}"; do
+		IFS='|' read -r where cmd json text pids <<<"$w"
+		for pid in $pids; do kill -INT "$pid" 2>/dev/null || true; done
+	done
+	WATCH_JSONS=()
+	for w in "${_W[@]}"; do
+		IFS='|' read -r where cmd json text pids <<<"$w"
+		LAST_RC=0
+		for pid in $pids; do
+			set +e
+			wait "$pid"
+			rc=$?
+			set -e
+			[ "$rc" != 0 ] && LAST_RC=$rc
+		done
+		WATCH_JSONS+=("$json")
+		LAST_JSON=$json
+		[ "${1:-}" = --discard ] && continue
+		_run_begin "$where" "$cmd"
+		if [ "$JSON" = 1 ]; then cat "$json"; else cat "$text"; fi
+		_run_end
+	done
+	_W=()
 }
 
 # Waits until every watch of this run has its packet socket open (the
@@ -361,27 +398,9 @@ _socket_inodes() {
 	ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' | tr '\n' ' '
 }
 
-# watch_stop: SIGINT ends the watches (they print their summaries); prints
-# the trace (text or JSON) on stdout.
-watch_stop() {
-	local pid
-	sleep 0.2
-	for pid in "${WATCH_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-	LAST_RC=0
-	for pid in "${WATCH_PIDS[@]}"; do
-		set +e
-		wait "$pid"
-		local rc=$?
-		set -e
-		[ "$rc" != 0 ] && LAST_RC=$rc
-	done
-	LAST_JSON=$WATCH_JSON
-	if [ "$JSON" = 1 ]; then cat "$WATCH_JSON"; else cat "$WATCH_TEXT"; fi
-	_run_end
-}
-
-# q FILE PYTHON-EXPRESSION: evaluates an expression over the events of a
-# JSON Lines file (ev: the list of dicts; helpers below) and prints it.
+# q FILE PYTHON: evaluates an expression over the events of a JSON Lines file
+# (ev: the list of dicts, segs: its segments; helpers below) and prints it
+# (JSON for dicts, lists, booleans); statements that set r work too.
 q() {
 	"$PY" - "$1" "$2" <<-'PY'
 	import json, sys
@@ -398,7 +417,19 @@ q() {
 	    return ",".join(e["flags"])
 	def summary(conn=1):
 	    return next((e for e in ev if e.get("event") == "summary" and e["conn"] == conn), {})
-	r = eval(sys.argv[2])
+	def state_at(endpoint, i, conn=None):
+	    """the endpoint's state just before event index i"""
+	    st = None
+	    for e in ev[:i]:
+	        if e.get("event") == "state" and e["endpoint"] == endpoint and (conn is None or e["conn"] == conn):
+	            st = e["to"]
+	    return st
+	try:
+	    r = eval(sys.argv[2])
+	except SyntaxError:
+	    g = dict(globals())
+	    exec(sys.argv[2], g)
+	    r = g["r"]
 	print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)
 	PY
 }

@@ -1,6 +1,7 @@
 /*
  * simclose.c — a simultaneous close (RFC 9293 §3.6, case 2; Figure 13)
- * between two real kernel TCP sockets, for scripts/make-captures.sh.
+ * between two real kernel TCP sockets, for scripts/make-captures.sh and the
+ * simultaneous-close demo.
  *
  *   simclose CLIENT_NETNS SERVER_NETNS SERVER_ADDR PORT
  *
