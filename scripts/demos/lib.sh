@@ -382,16 +382,18 @@ _wait_capturing() {
 	for pid in "${WATCH_PIDS[@]}"; do
 		for _ in $(seq 200); do
 			# libpcap's packet socket appears in /proc/PID/net/packet
-			# (the namespace's list) under one of the process's inodes
+			# (the namespace's list) under one of the process's inodes;
+			# it receives once bound to a protocol: column R is 1 (it
+			# is 0 while libpcap still allocates its ring)
 			ino=$(_socket_inodes "$pid")
-			if [ -n "$ino" ] && awk -v ino=" $ino " 'NR > 1 && index(ino, " " $NF " ") { f = 1 }
+			if [ -n "$ino" ] && awk -v ino=" $ino " 'NR > 1 && $6 == 1 && index(ino, " " $NF " ") { f = 1 }
 				END { exit !f }' "/proc/$pid/net/packet" 2>/dev/null; then
 				break
 			fi
 			sleep 0.025
 		done
 	done
-	sleep 0.1   # the ring and the filter are set up after the socket appears
+	sleep 0.05  # the BPF filter is attached just after
 }
 
 _socket_inodes() {
