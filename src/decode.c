@@ -36,6 +36,7 @@ enum {
 	IPV6_HDR_LEN  = 40,
 	TCP_MIN_HDR   = 20,
 	IPPROTO_TCP_NUM = 6,
+	IPPROTO_UDP_NUM = 17,
 
 	ETHERTYPE_IPV4 = 0x0800,
 	ETHERTYPE_IPV6 = 0x86dd,
@@ -66,6 +67,7 @@ enum {
 	NH_MOBILITY = 135,
 	NH_HIP      = 139,
 	NH_SHIM6    = 140,
+	NH_UDP      = 17,
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -263,6 +265,33 @@ static enum decode_status decode_tcp(const uint8_t *p, uint32_t seg_len, uint32_
 	return DECODE_OK;
 }
 
+/* ---- UDP (the flag: out->udp) --------------------------------------------- */
+
+/*
+ * A UDP datagram (RFC 768) of seg_len bytes by its IP header, cap of them
+ * captured.  Fills ports and payload lengths and sets out->udp when the
+ * 8-byte header is there and its length field agrees with the IP header
+ * (at most seg_len, at least 8); leaves out->udp false otherwise.  The
+ * caller still returns DECODE_NOT_TCP: the TCP pipeline skips datagrams as
+ * before, and a caller that wants them (replay/watch --udp) checks the flag.
+ */
+static void decode_udp(const uint8_t *p, uint32_t seg_len, uint32_t cap, struct segment *out)
+{
+	uint32_t ulen;
+
+	if (seg_len < 8 || cap < 8)
+		return;
+	ulen = rd16(p + 4);
+	if (ulen < 8 || ulen > seg_len)
+		return;
+	out->sport = rd16(p);
+	out->dport = rd16(p + 2);
+	out->payload_len = ulen - 8;
+	out->payload_captured = min_u32(cap, ulen) - 8;
+	out->payload = out->payload_captured > 0 ? p + 8 : NULL;
+	out->udp = true;
+}
+
 /* ---- IPv4 --------------------------------------------------------------- */
 
 /*
@@ -300,15 +329,16 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t cap, struct seg
 		return fail(errbuf, DECODE_NOT_TCP,
 			    "IPv4 fragment at offset %u is not the first one and holds no TCP header",
 			    (frag & 0x1fff) * 8u);
-	if (p[9] != IPPROTO_TCP_NUM)
-		return fail(errbuf, DECODE_NOT_TCP, "IPv4 packet carries protocol %u, not TCP", p[9]);
-
 	out->src.family = 4;
 	memcpy(out->src.bytes, p + 12, 4);
 	out->dst.family = 4;
 	memcpy(out->dst.bytes, p + 16, 4);
 	out->ttl = p[8];
 	out->ip_id = rd16(p + 4);
+	if (p[9] == IPPROTO_UDP_NUM)
+		decode_udp(p + ihl, total - ihl, min_u32(cap, total) - ihl, out);
+	if (p[9] != IPPROTO_TCP_NUM)
+		return fail(errbuf, DECODE_NOT_TCP, "IPv4 packet carries protocol %u, not TCP", p[9]);
 	/* MF set on a first fragment: the TCP header may be there, the rest is not. */
 	return decode_tcp(p + ihl, total - ihl, min_u32(cap, total) - ihl, (frag & 0x2000) != 0,
 			  out, errbuf);
@@ -392,6 +422,8 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap, struct seg
 		case NH_ESP:
 			return fail(errbuf, DECODE_NOT_TCP, "IPv6 packet is encrypted with ESP");
 		default:
+			if (nh == NH_UDP)
+				decode_udp(p + off, end - off, capend - off, out);
 			return fail(errbuf, DECODE_NOT_TCP, "IPv6 packet carries protocol %u, not TCP", nh);
 		}
 		/* Every extension header starts with next header and a length byte. */

@@ -38,6 +38,7 @@ enum opt_id {
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
 	OPT_HELP, OPT_VERSION,
+	OPT_UDP,
 };
 
 struct option_spec {
@@ -81,6 +82,7 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -419,6 +421,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (parse_seconds(optarg, 0.001, 1000000, &p->rep.speed))
 				return usage_error(cmd, "--speed takes a positive factor, not '%s'", optarg);
 			break;
+		case OPT_UDP: p->rep.udp = true; break;
 		case OPT_IPV4: p->conn.family = 4; break;
 		case OPT_IPV6: p->conn.family = 6; break;
 		default:

@@ -22,6 +22,7 @@ enum tl_event_kind {
 	TL_EV_STATE,       /* one endpoint changed state */
 	TL_EV_NOTE,        /* a sentence for the reader (timer, firewall, linger, ...) */
 	TL_EV_SUMMARY,     /* the connection is over, or input ended */
+	TL_EV_DATAGRAM,    /* a UDP datagram (replay/watch --udp): no connection, conn 0 */
 };
 
 /* How a connection ended, as the summary reports it. */
@@ -82,6 +83,12 @@ struct tl_summary {
 	bool midstream;
 };
 
+/* One datagram: no handshake, no state, no acknowledgement (RFC 768). */
+struct tl_datagram_event {
+	const struct segment *seg;   /* addresses, ports, payload (seg->udp is true) */
+	const char *protocol;        /* "udp" */
+};
+
 struct tl_event {
 	enum tl_event_kind kind;
 	unsigned conn;            /* connection number, from 1 */
@@ -93,6 +100,7 @@ struct tl_event {
 		struct tl_state_event state;
 		const char *note;
 		struct tl_summary summary;
+		struct tl_datagram_event datagram;
 	} u;
 };
 

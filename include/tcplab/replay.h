@@ -21,6 +21,7 @@ struct replay_options {
 	bool realtime;             /* --realtime: pace by capture timestamps */
 	double speed;              /* --speed X (with realtime), default 1 */
 	bool progress;             /* show progress on stderr (a terminal) */
+	bool udp;                  /* --udp: trace UDP datagrams too, one event each */
 };
 
 /* Runs replay or watch.  Returns an enum tcplab_exit value; errbuf holds the

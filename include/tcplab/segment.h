@@ -60,6 +60,8 @@ struct segment {
 	uint8_t ttl;             /* IPv4 TTL or IPv6 hop limit */
 	uint16_t ip_id;          /* IPv4 identification (0 for IPv6) */
 	uint32_t wire_len;       /* whole frame length on the wire */
+	bool udp;                /* decode: a UDP datagram (RFC 768), returned as DECODE_NOT_TCP:
+				    addresses, ports and payload* are set, TCP fields are zero */
 };
 
 /* Sequence-space comparisons modulo 2^32 (RFC 9293 §3.4). */
