@@ -352,3 +352,13 @@ def test_synflood_sends_its_bounded_count(lab):
     syns = [x for x in pk if x["fl"] == "S"]
     assert len(syns) == 30
     assert all(x["src"].startswith("198.19.5.") and x["dst"] == lab.server_ip for x in syns)
+
+
+def test_udp(demo_all):
+    (run,) = demo_all.demo("udp")["runs"]
+    d = [e for e in run["events"] if e.get("event") == "datagram"]
+    assert len(d) == 6 and all(e["protocol"] == "udp" and e["conn"] == 0 for e in d)
+    assert [e["dst_port"] == 9999 for e in d] == [True, False] * 3   # message, answer, ...
+    assert d[2]["payload"] == "hello" and d[3]["payload"] == "got: hello"
+    # no handshake, no state, no acknowledgement: nothing but the datagrams
+    assert [e for e in run["events"] if e.get("event") != "datagram"] == []
