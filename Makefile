@@ -101,6 +101,9 @@ install: tcplab lab
 	install -m 0644 man/tcplab.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
 	install -m 0644 scripts/demo.sh $(DESTDIR)$(PREFIX)/share/tcplab/demo.sh
 	install -m 0755 $(BUILD)/lab/tcpserver $(DESTDIR)$(PREFIX)/share/tcplab/tcpserver
+	install -d $(DESTDIR)$(PREFIX)/share/tcplab/demos
+	install -m 0644 scripts/demos/*.sh scripts/demos/*.py $(DESTDIR)$(PREFIX)/share/tcplab/demos/
+	install -m 0755 $(BUILD)/lab/synflood $(BUILD)/lab/simclose $(DESTDIR)$(PREFIX)/share/tcplab/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tcplab $(DESTDIR)$(PREFIX)/share/man/man1/tcplab.1
