@@ -49,6 +49,7 @@ for _ in $(seq 200); do [ "$(qlen)" = 6 ] && break; sleep 0.02; done
 client 8
 sleep 3.6    # client 6's SYN-ACK is resent after 1 s and 3 s; client 8's SYN every second
 
+linear=$(ip netns exec "$NS_C" sysctl -n net.ipv4.tcp_syn_linear_timeouts 2>/dev/null || true)
 ss_s=$(ip netns exec "$NS_S" ss -tan "( sport = :$PORT )")
 ss_c=$(ip netns exec "$NS_C" ss -tan "( dport = :$PORT )")
 netstat_s=$(ip netns exec "$NS_S" cat /proc/net/netstat | awk '
@@ -83,8 +84,9 @@ $s_est completed connections that no accept() ever took — clients 1–5 and 7:
 Client 6 sent $acks6 ACKs and the server sent it $synacks6 SYN-ACKs (at $t6 s: the \
 SYN-ACK timer doubles from 1 s): the client's kernel lists \
 $c_est connections as ESTAB, but the server's kernel keeps $s_synrecv in SYN-RECV because \
-there was no room to complete it. Client 8 sent $syns8 SYNs (at $t8 s: Linux 6.5+ retransmits a SYN every second at first, \
-net.ipv4.tcp_syn_linear_timeouts) and got $answers8 answers \
+there was no room to complete it. Client 8 sent $syns8 SYNs (at $t8 s$([ -n "$linear" ] && [ "$linear" != 0 ] &&
+	echo ": this kernel resends a SYN every second the first $linear times, net.ipv4.tcp_syn_linear_timeouts, \
+then doubles")) and got $answers8 answers \
 ($c_synsent connection still in SYN-SENT); the kernel counted ${overflows:-?} listen \
 overflows. So listen(5) bounds the queue of connections waiting for accept(), not \
 half-open ones: when it is full Linux drops new SYNs and final ACKs and lets the \
