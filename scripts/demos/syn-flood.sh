@@ -38,7 +38,8 @@ tcplab gives up (exit code 5). Step 3: cookies on (tcp_syncookies=1: used when t
 overflows; 2 would use them always): the server answers at once without keeping any state — \
 the whole half-open connection is encoded in the SYN-ACK, in its ISN (a keyed hash with a \
 minute counter and an MSS index) and in the low 6 bits of its TS value (the client's window \
-scale, SACK and ECN) — and the client gets in."
+scale, SACK and ECN; the demo sets net.ipv4.tcp_timestamps=2 in the server's namespace so that \
+no random per-connection offset hides them) — and the client gets in."
 
 flood=$(ip netns exec "$NS_C" "$LABDIR/synflood" --dst "$S_ADDR" --port "$PORT" \
 	--src-net "$FLOOD_NET" --count 200 --seconds 1)

@@ -362,3 +362,11 @@ def test_udp(demo_all):
     assert d[2]["payload"] == "hello" and d[3]["payload"] == "got: hello"
     # no handshake, no state, no acknowledgement: nothing but the datagrams
     assert [e for e in run["events"] if e.get("event") != "datagram"] == []
+
+
+def test_demo_passes_options_to_tcplab(tcplab_bin):
+    # -S (absolute numbers only) reaches the tcplab run: no rel_seq keys
+    r = L.run([tcplab_bin, "demo", "refused", "--json", "-S"], timeout=60)
+    assert r.returncode == 0, r
+    s = [e for e in r.json_lines() if e["event"] == "segment"]
+    assert s and all("rel_seq" not in e for e in s)
