@@ -256,7 +256,7 @@ say_result() {
 }
 
 # say TEXT: a line of commentary between runs (text mode only).
-say() { [ "$JSON" = 1 ] || _paragraph "$1"; }
+say() { [ "$JSON" = 1 ] || { echo; _paragraph "$1"; }; }
 
 # observe SOURCE TEXT: a kernel-side observation (ss, nstat, a lab
 # program's log) printed as it is.
