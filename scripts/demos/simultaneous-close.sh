@@ -8,7 +8,7 @@ demo_init simultaneous-close "$@"
 lab_up
 
 say_intro "Two kernel sockets exchange a line each, then both call shutdown(SHUT_WR) at the same \
-instant (two threads on two CPUs spinning on one flag). tcplab watches at both ends of the \
+instant (two threads, one on each CPU, meet at a spin barrier and close at real-time priority). tcplab watches at both ends of the \
 veth, so each trace sees its own end's segments leave and the other's arrive exactly as that \
 kernel did. Look for each side sending its FIN before it has received the other's: then each \
 goes FIN-WAIT-1 → CLOSING (a FIN arrives that does not acknowledge ours) → TIME-WAIT (the \
