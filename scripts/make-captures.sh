@@ -353,12 +353,12 @@ EOF
 	keep "$WORK/c.pcap" final-ack-lost.pcap
 }
 
-# Both ends call shutdown(SHUT_WR) at the same instant (scripts/simclose.c);
+# Both ends call shutdown(SHUT_WR) at the same instant (tests/lab/simclose.c);
 # repeated until the capture shows the two FINs crossing: each FIN's ACK
 # field does not cover the other FIN.
 cap_simultaneous_close() {
 	local try crossed
-	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simclose" "$ROOT/scripts/simclose.c" -lpthread
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$WORK/simclose" "$ROOT/tests/lab/simclose.c" -lpthread
 	for ((try = 1; try <= 50; try++)); do
 		lab_up
 		cap_start "$WORK/c.pcap"

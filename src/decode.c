@@ -50,6 +50,7 @@ enum {
 	TCP_MIN_HDR   = 20,
 	UDP_HDR_LEN   = 8,
 	IPPROTO_TCP_NUM = 6,
+	IPPROTO_UDP_NUM = 17,
 
 	ETHERTYPE_IPV4 = 0x0800,
 	ETHERTYPE_IPV6 = 0x86dd,
@@ -435,6 +436,34 @@ static enum decode_status decode_mpls(struct dctx *c, const uint8_t *p, uint32_t
 static enum decode_status decode_ppp(struct dctx *c, const uint8_t *p, uint32_t cap, uint32_t len,
 				     bool exact);
 
+/* ---- UDP datagrams (the flag: out->udp) ----------------------------------- */
+
+/*
+ * A UDP datagram (RFC 768) of seg_len bytes by its IP header, cap of them
+ * captured.  Fills ports and payload lengths and sets out->udp when the
+ * 8-byte header is there and its length field agrees with the IP header
+ * (at most seg_len, at least 8); leaves out->udp false otherwise.  The
+ * caller (decode_udp, for a port that is not a tunnel's) still returns
+ * DECODE_NOT_TCP: the TCP pipeline skips datagrams as before, and a caller
+ * that wants them (replay/watch --udp) checks the flag.
+ */
+static void udp_datagram_fill(const uint8_t *p, uint32_t seg_len, uint32_t cap, struct segment *out)
+{
+	uint32_t ulen;
+
+	if (seg_len < 8 || cap < 8)
+		return;
+	ulen = rd16(p + 4);
+	if (ulen < 8 || ulen > seg_len)
+		return;
+	out->sport = rd16(p);
+	out->dport = rd16(p + 2);
+	out->payload_len = ulen - 8;
+	out->payload_captured = min_u32(cap, ulen) - 8;
+	out->payload = out->payload_captured > 0 ? p + 8 : NULL;
+	out->udp = true;
+}
+
 /* ---- UDP tunnels -------------------------------------------------------- */
 
 /*
@@ -452,9 +481,11 @@ static enum decode_status decode_udp(struct dctx *c, const uint8_t *p, uint32_t 
 	if ((st = need(c, UDP_HDR_LEN, cap, seg_len, "UDP")) != DECODE_OK)
 		return st;
 	dport = rd16(p + 2);
-	if (dport != UDP_PORT_VXLAN && dport != UDP_PORT_VXLAN_GPE && dport != UDP_PORT_GENEVE)
+	if (dport != UDP_PORT_VXLAN && dport != UDP_PORT_VXLAN_GPE && dport != UDP_PORT_GENEVE) {
+		udp_datagram_fill(p, seg_len, cap, c->out);     /* replay/watch --udp */
 		return fail(c->errbuf, DECODE_NOT_TCP,
 			    "%s carries protocol 17 (UDP to port %u), not TCP or a tunnel", what, dport);
+	}
 	ulen = rd16(p + 4);
 	if (ulen < UDP_HDR_LEN || ulen > seg_len) {
 		if (c->fragment && ulen > seg_len)

@@ -1196,3 +1196,22 @@ int flow_table_kernel_state(struct flow_table *ft, const struct segment *tuple, 
 	render_emit(ft->r, &ev);
 	return 0;
 }
+
+/* Contract in flow.h. */
+void flow_table_datagram(struct flow_table *ft, const struct segment *dgram)
+{
+	struct tl_event ev;
+
+	if (!dgram || !dgram->udp)
+		return;
+	if (!ft->have_first) {
+		ft->have_first = true;
+		ft->first_ns = dgram->ts_ns;
+	}
+	if (ft->opt.only_conn || ft->opt.summary_only)
+		return;      /* datagrams belong to no connection and have no summary */
+	event_init(&ev, ft, NULL, TL_EV_DATAGRAM, dgram->ts_ns);
+	ev.u.datagram.seg = dgram;
+	ev.u.datagram.protocol = "udp";
+	render_emit(ft->r, &ev);
+}

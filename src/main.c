@@ -47,6 +47,7 @@ enum opt_id {
 	OPT_KERNEL_STATES, OPT_NO_KERNEL_STATES,
 	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,   /* issue 11: contiguous */
 	OPT_EXPLAIN, OPT_HEADER, OPT_HEX, OPT_LANG,
+	OPT_UDP,
 };
 
 struct option_spec {
@@ -103,6 +104,7 @@ static const struct option_spec options[] = {
 	{ "header", 'x', NULL, CMD_TRACE, OPT_HEADER, "under each segment: its TCP header field by field (RFC 9293 Figure 1), checksum verified" },
 	{ "hex", 0, NULL, CMD_TRACE, OPT_HEX, "with --header: the header's bytes beside each field (implies --header)" },
 	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
+	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -118,7 +120,7 @@ static const struct command commands[] = {
 	{ "listen", CMD_LISTEN, "listen [OPTIONS] [ADDR] PORT", "server role: answer SYNs with a crafted SYN-ACK" },
 	{ "replay", CMD_REPLAY, "replay [OPTIONS] FILE|- [FILTER]", "the same trace for every connection in a capture" },
 	{ "watch", CMD_WATCH, "watch -i IFACE [OPTIONS] [FILTER]", "the replay engine on a live interface (sends nothing)" },
-	{ "demo", 0, "demo [NAME]", "a teaching scenario in namespaces of its own (hello, server-close, refused, lost-syn, reset, all)" },
+	{ "demo", 0, "demo [NAME|all|--list] [--json]", "a teaching scenario in namespaces of its own (tcplab demo --list names them)" },
 	{ "cleanup", 0, "cleanup", "remove nftables tables left by a tcplab killed with SIGKILL" },
 };
 
@@ -537,6 +539,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (parse_seconds(optarg, 0.001, 1000000, &p->rep.speed))
 				return usage_error(cmd, "--speed takes a positive factor, not '%s'", optarg);
 			break;
+		case OPT_UDP: p->rep.udp = true; break;
 		case OPT_IPV4: p->conn.family = 4; break;
 		case OPT_IPV6: p->conn.family = 6; break;
 		case OPT_KERNEL_STATES:

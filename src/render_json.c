@@ -587,6 +587,37 @@ static void json_summary(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, "}\n");
 }
 
+/* {"event":"datagram","protocol":"udp",...}: one UDP datagram (--udp). */
+static void json_datagram(struct rbuf *b, const struct tl_event *ev)
+{
+	const struct segment *s = ev->u.datagram.seg;
+	size_t n = s->payload != NULL ? s->payload_captured : 0;
+
+	rbuf_puts(b, "{\"event\":\"datagram\",\"protocol\":");
+	json_text(b, ev->u.datagram.protocol);
+	rbuf_puts(b, ",\"conn\":0");
+	json_t(b, ev->t_ns);
+	json_endpoint(b, ",\"src\":", &s->src, s->sport);
+	json_endpoint(b, ",\"dst\":", &s->dst, s->dport);
+	json_addr(b, ",\"src_addr\":", &s->src);
+	rbuf_puts(b, ",\"src_port\":");
+	rbuf_u64(b, s->sport);
+	json_addr(b, ",\"dst_addr\":", &s->dst);
+	rbuf_puts(b, ",\"dst_port\":");
+	rbuf_u64(b, s->dport);
+	rbuf_puts(b, ",\"len\":");
+	rbuf_u64(b, s->payload_len);
+	if (s->payload_len > 0) {
+		if (n > s->payload_len)
+			n = s->payload_len;
+		if (n > JSON_PAYLOAD_PREVIEW)
+			n = JSON_PAYLOAD_PREVIEW;
+		rbuf_puts(b, ",\"payload\":");
+		json_bytes(b, s->payload, n);
+	}
+	rbuf_puts(b, "}\n");
+}
+
 /* renderer.emit: writes one line for ev (summaries only with summary_only). */
 static void json_emit(struct renderer *r, const struct tl_event *ev)
 {
@@ -618,6 +649,9 @@ static void json_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_KERNEL_STATE:
 		json_kernel_state(b, ev);
+		break;
+	case TL_EV_DATAGRAM:
+		json_datagram(b, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

@@ -1652,6 +1652,40 @@ static void text_summary_line(struct text_priv *p, const struct tl_event *ev)
 
 /* ---- the renderer ------------------------------------------------------ */
 
+/*
+ * "[-]     0.000123  UDP    198.18.77.1:40000 → 198.18.77.2:9999  len=5  "hello"": one
+ * line a datagram (replay/watch --udp); no states: UDP has none.
+ */
+static void text_datagram(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
+{
+	const struct segment *s = ev->u.datagram.seg;
+	char src[ENDPOINT_TEXT_SIZE], dst[ENDPOINT_TEXT_SIZE];
+	char text[4 * PREVIEW_COLS + 16];
+	struct sbuf sb = { text, sizeof(text), 0 };
+	struct rbuf *b = &p->b;
+
+	text[0] = '\0';
+	endpoint_format(&s->src, s->sport, src);
+	endpoint_format(&s->dst, s->dport, dst);
+	(void)put_prefix(r, p, 0);
+	(void)put_time(p, ev->t_ns);
+	rbuf_puts(b, "  ");
+	color_on(p, SGR_BOLD);
+	rbuf_puts(b, "UDP");
+	color_off(p);
+	rbuf_puts(b, "    ");
+	rbuf_puts(b, src);
+	rbuf_puts(b, " → ");
+	rbuf_puts(b, dst);
+	rbuf_puts(b, "  len=");
+	rbuf_u64(b, s->payload_len);
+	if (format_preview(s, &sb) > 0) {
+		rbuf_puts(b, "  ");
+		rbuf_write(b, sb.s, sb.len);
+	}
+	rbuf_putc(b, '\n');
+}
+
 /* renderer.emit: prints ev (only summaries, one line each, with summary_only). */
 static void text_emit(struct renderer *r, const struct tl_event *ev)
 {
@@ -1694,6 +1728,9 @@ static void text_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_KERNEL_STATE:
 		text_kernel_state(r, p, ev);
+		break;
+	case TL_EV_DATAGRAM:
+		text_datagram(r, p, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

@@ -186,7 +186,17 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	case DECODE_OK:
 		break;
 	case DECODE_NOT_IP: count(&rr->not_ip, rr->packets, why); return;
-	case DECODE_NOT_TCP: count(&rr->not_tcp, rr->packets, why); return;
+	case DECODE_NOT_TCP:
+		/* --udp: a datagram is one event, straight to the renderers (not
+		 * in --summary's batched reader: datagrams have no summary) */
+		if (rr->opt->udp && seg->udp && !rr->batching) {
+			if (rr->opt->realtime)
+				pace(rr, seg->ts_ns);
+			flow_table_datagram(rr->ft, seg);
+			return;
+		}
+		count(&rr->not_tcp, rr->packets, why);
+		return;
 	case DECODE_TRUNCATED: count(&rr->truncated, rr->packets, why); return;
 	case DECODE_MALFORMED: count(&rr->malformed, rr->packets, why); return;
 	case DECODE_BAD_LINK: count(&rr->bad_link, rr->packets, why); return;

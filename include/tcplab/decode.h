@@ -55,7 +55,9 @@ enum decode_status {
  * On DECODE_OK, *out is filled; out->payload points into bytes.
  * On any other status, *out is unspecified and errbuf (may be NULL) holds one
  * sentence saying what was wrong, e.g. "IPv4 header length 60 exceeds the 40
- * captured bytes".
+ * captured bytes" — except that on DECODE_NOT_TCP with out->udp true, out
+ * holds a UDP datagram whose header was whole and consistent (addresses,
+ * ports, payload_len, payload_captured, payload, ts_ns, ttl).
  */
 enum decode_status segment_decode(int link, const uint8_t *bytes, uint32_t caplen,
 				  uint32_t wirelen, uint64_t ts_ns, struct segment *out,

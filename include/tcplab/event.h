@@ -24,6 +24,7 @@ enum tl_event_kind {
 	TL_EV_NOTE,        /* a sentence for the reader (timer, firewall, linger, ...) */
 	TL_EV_SUMMARY,     /* the connection is over, or input ended */
 	TL_EV_KERNEL_STATE,/* this machine's kernel changed a socket's state (tracepoint; see kstates.h) */
+	TL_EV_DATAGRAM,    /* a UDP datagram (replay/watch --udp): no connection, conn 0 */
 };
 
 /* How a connection ended, as the summary reports it. */
@@ -127,6 +128,12 @@ struct tl_summary {
 	uint32_t csum_bad[2], csum_offloaded[2], csum_checked[2];
 };
 
+/* One datagram: no handshake, no state, no acknowledgement (RFC 768). */
+struct tl_datagram_event {
+	const struct segment *seg;   /* addresses, ports, payload (seg->udp is true) */
+	const char *protocol;        /* "udp" */
+};
+
 struct tl_event {
 	enum tl_event_kind kind;
 	unsigned conn;            /* connection number, from 1 */
@@ -139,6 +146,7 @@ struct tl_event {
 		const char *note;
 		struct tl_summary summary;
 		struct tl_kernel_state_event kstate;
+		struct tl_datagram_event datagram;
 	} u;
 };
 

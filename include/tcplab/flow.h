@@ -79,6 +79,15 @@ void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_
  * order of their first segment, and empties the table. */
 void flow_table_finish(struct flow_table *ft);
 
+/*
+ * Emits one TL_EV_DATAGRAM event (conn 0) for a decoded UDP datagram
+ * (dgram->udp true), timed on the run's clock like every other event
+ * (the first packet of the run, TCP or not, is time 0).  The flow table
+ * keeps no state for it.  Contract: dgram valid during the call only;
+ * nothing is emitted for a segment whose udp flag is false.
+ */
+void flow_table_datagram(struct flow_table *ft, const struct segment *dgram);
+
 /* Counters. */
 void flow_table_stats(const struct flow_table *ft, struct flow_stats *out);
 

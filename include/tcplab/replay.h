@@ -26,6 +26,7 @@ struct replay_options {
 	const char *const *paths;
 	int npaths;
 	int kernel_states;         /* watch: enum kstates_mode (main sets KSTATES_OFF unless asked) */
+	bool udp;                  /* --udp: trace UDP datagrams too, one event each */
 };
 
 /* True when path names an existing file that is not a directory, or does

@@ -112,6 +112,8 @@ struct segment {
 	bool ip_df;              /* IPv4 don't-fragment bit */
 	uint8_t csum_status;     /* enum tcp_csum_status (checksum.h), set by decode */
 	uint16_t csum_expected;  /* with TCP_CSUM_BAD: the value the checksum field should hold */
+	bool udp;                /* decode: a UDP datagram (RFC 768), returned as DECODE_NOT_TCP:
+				    addresses, ports and payload* are set, TCP fields are zero */
 };
 
 /* Sequence-space comparisons modulo 2^32 (RFC 9293 §3.4). */

@@ -18,6 +18,9 @@
  *               close(): an abortive close, the kernel sends RST (§3.10.7.x).
  *   silent      accept, never read or write; the connection stays open
  *               until the server is stopped.
+ *   no-accept   listen and never call accept(): completed handshakes pile
+ *               up in the accept queue (listen(2)'s backlog, --backlog N,
+ *               default 128) until the server is stopped.  Logs nothing.
  *
  * For every connection one JSON line is written to --log (default stdout),
  * flushed at once:
@@ -64,7 +67,7 @@
 
 #define LATE_DATA "late data after your FIN\n"
 
-enum mode { MODE_ECHO, MODE_CLOSE_FIRST, MODE_HALF_CLOSE, MODE_RST, MODE_SILENT };
+enum mode { MODE_ECHO, MODE_CLOSE_FIRST, MODE_HALF_CLOSE, MODE_RST, MODE_SILENT, MODE_NO_ACCEPT };
 
 static const char *const mode_names[] = {
 	[MODE_ECHO] = "echo",
@@ -72,6 +75,7 @@ static const char *const mode_names[] = {
 	[MODE_HALF_CLOSE] = "half-close",
 	[MODE_RST] = "rst",
 	[MODE_SILENT] = "silent",
+	[MODE_NO_ACCEPT] = "no-accept",
 };
 
 struct options {
@@ -82,6 +86,7 @@ struct options {
 	const char *log;  /* NULL = stdout */
 	long delay_ms;    /* -1 = the mode's default */
 	const char *greeting;
+	long backlog;     /* listen(2)'s backlog */
 };
 
 /* One accepted connection, owned by its thread. */
@@ -97,7 +102,8 @@ struct conn {
 };
 
 static struct options opt = { .addr = "0.0.0.0", .port = NULL, .mode = MODE_ECHO,
-			      .count = 1, .log = NULL, .delay_ms = -1, .greeting = NULL };
+			      .count = 1, .log = NULL, .delay_ms = -1, .greeting = NULL,
+			      .backlog = 128 };
 
 static FILE *log_fp;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,8 +118,8 @@ static int done_wr = -1;
 static void usage(FILE *fp)
 {
 	fputs("usage: tcpserver --addr A --port P --mode MODE [--count N] [--log FILE]\n"
-	      "                 [--delay-ms N] [--greeting TEXT]\n"
-	      "  MODE: echo | close-first | half-close | rst | silent\n"
+	      "                 [--delay-ms N] [--greeting TEXT] [--backlog N]\n"
+	      "  MODE: echo | close-first | half-close | rst | silent | no-accept\n"
 	      "  --port 0 picks a free port and prints \"port N\" before \"ready\".\n"
 	      "  --count 0 serves until SIGTERM.\n", fp);
 }
@@ -417,6 +423,7 @@ static void *conn_main(void *arg)
 		break;
 	}
 	case MODE_SILENT:
+	case MODE_NO_ACCEPT:   /* never accepts: no connection gets here */
 		wait_stop();
 		break;
 	}
@@ -489,6 +496,11 @@ static bool parse_args(int argc, char **argv, bool *help)
 			}
 		} else if (strcmp(a, "--greeting") == 0) {
 			opt.greeting = v;
+		} else if (strcmp(a, "--backlog") == 0) {
+			if (!parse_long(v, 65535, &opt.backlog)) {
+				fprintf(stderr, "tcpserver: bad backlog %s\n", v);
+				return false;
+			}
 		} else {
 			fprintf(stderr, "tcpserver: unknown option %s\n", a);
 			return false;
@@ -517,7 +529,7 @@ static int open_listener(void)
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, (int)opt.backlog) < 0) {
 		fprintf(stderr, "tcpserver: listen on %s port %s: %s\n", opt.addr, opt.port,
 			strerror(errno));
 		if (fd >= 0)
@@ -662,7 +674,8 @@ int main(int argc, char **argv)
 					 { .fd = done_pipe[0], .events = POLLIN },
 					 { .fd = lfd, .events = POLLIN } };
 
-		if (poll(pfd, lfd >= 0 ? 3 : 2, -1) < 0) {
+		/* no-accept: the listener is never polled, so never accepted */
+		if (poll(pfd, lfd >= 0 && opt.mode != MODE_NO_ACCEPT ? 3 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "tcpserver: poll: %s\n", strerror(errno));

@@ -1,6 +1,7 @@
 /*
  * simclose.c — a simultaneous close (RFC 9293 §3.6, case 2; Figure 13)
- * between two real kernel TCP sockets, for scripts/make-captures.sh.
+ * between two real kernel TCP sockets, for scripts/make-captures.sh and the
+ * simultaneous-close demo.
  *
  *   simclose CLIENT_NETNS SERVER_NETNS SERVER_ADDR PORT
  *
@@ -11,7 +12,7 @@
  * the packets still cross the veth pair between the namespaces.
  *
  * The client sends "hello\n", the server reads it and answers "bye\n", and
- * then two threads, one pinned to each of two CPUs, spin on one shared flag
+ * then two threads, one pinned to each of two CPUs, meet at a spin barrier
  * and call shutdown(SHUT_WR) at the same instant.  On a veth pair a FIN
  * arrives a few microseconds after it leaves, so whether the FINs cross
  * (each sent before the other is received: FIN-WAIT-1 → CLOSING on both
@@ -44,7 +45,15 @@ struct end {
 	bool ok;            /* read a clean end of file after its shutdown */
 };
 
-static atomic_int go;
+static atomic_int arrived, realtime;   /* the closers' two spin barriers */
+
+/* Counts this thread in and spins until both closers are in. */
+static void barrier(atomic_int *count)
+{
+	atomic_fetch_add_explicit(count, 1, memory_order_acq_rel);
+	while (atomic_load_explicit(count, memory_order_acquire) < 2)
+		;
+}
 
 /* Enters the network namespace /run/netns/name.  0 ok, -1 with a message. */
 static int enter_netns(const char *name)
@@ -118,10 +127,22 @@ static void *closer(void *arg)
 		CPU_SET(e->cpu, &set);
 		(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	/* Spin rather than block: a futex wake-up would put tens of
-	 * microseconds between the two shutdown() calls. */
-	while (!atomic_load_explicit(&go, memory_order_acquire))
-		;
+	/* Two spin barriers, no main thread involved: both closers arrive
+	 * (time-shared), both switch to real-time priority so that no other
+	 * process preempts them between the barrier and the FIN (on a busy
+	 * machine that spoilt the race: the other FIN arrived first), both
+	 * arrive again, and both call shutdown() within the ~100 ns a cache
+	 * line takes to cross.  Spin rather than block: a futex wake-up
+	 * would put tens of microseconds between the two shutdown() calls.
+	 * The real-time spin lasts as long as the other thread's
+	 * sched_setscheduler(): microseconds.  Best effort without
+	 * CAP_SYS_NICE. */
+	barrier(&arrived);
+	{
+		struct sched_param sp = { .sched_priority = 10 };
+		(void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
+	barrier(&realtime);
 	if (shutdown(e->fd, SHUT_WR) < 0) {
 		fprintf(stderr, "simclose: %s: shutdown: %s\n", e->name, strerror(errno));
 		return NULL;
@@ -197,8 +218,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "simclose: pthread_create failed\n");
 			return 1;
 		}
-	nanosleep(&settle, NULL);   /* both threads spinning on their CPUs */
-	atomic_store_explicit(&go, 1, memory_order_release);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	close(ends[0].fd);
