@@ -18,6 +18,7 @@
 #include "tcplab/flow.h"
 #include "tcplab/segment.h"
 #include "tcplab/session.h"
+#include "tcplab/tcb.h"
 #include "tcplab/tcp_fsm.h"
 
 #define NS_PER_MS 1000000ull
@@ -42,16 +43,18 @@ void live_timer_start(struct live_timer *t, uint64_t now);
 /* t expired and its segment is sent again: count it, double the RTO. */
 void live_timer_backoff(struct live_timer *t, uint64_t now);
 
-/* One driven endpoint and what it negotiated. */
+/* One driven endpoint and what it negotiated.  tcb.fsm is its state
+ * machine; tcb owns its queues and timers (include/tcplab/tcb.h). */
 struct live_conn {
-	struct tcp_endpoint tcb;
+	struct tcb tcb;
 	struct ip_addr local, remote;
 	uint16_t lport, rport;
 	struct tcp_options peer_syn_opt;   /* options on the peer's SYN / SYN-ACK */
 	bool ts_ok, sack_ok, wscale_ok;    /* negotiated (RFC 7323 §2.2, §3.2; RFC 2018) */
 	uint32_t ts_recent;                /* last TSval from the peer (RFC 7323 §4.3) */
 	uint8_t local_wscale;
-	uint16_t mss;
+	uint16_t mss;                      /* the MSS our SYN / SYN-ACK offers */
+	uint16_t route_mss;                /* route MTU - IP - TCP headers (0: = mss) */
 };
 
 struct live_sender;
@@ -71,6 +74,10 @@ struct live {
 	uint64_t captured_own;             /* of ours, seen back on the capture */
 	bool warmed;                       /* live_prepare_ack sent the warm-up segment */
 	const char *write_path;
+	bool send_failed;                  /* a send call failed: the run ends with exit 1 */
+	uint32_t snaplen;                  /* capture snaplen (0: 262144); set before live_open */
+	bool pump_more;                    /* live_pump stopped at its budget: call it again soon */
+	char send_error[384];              /* the sentence for stderr */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -169,5 +176,66 @@ void live_learn_peer(struct live_conn *c, const struct segment *seg, bool we_off
 
 /* Formats options for a header note ("mss 1460, SACK, timestamps, wscale 7"). */
 void live_format_options(const struct tcp_options *o, char *buf, size_t len);
+
+/* ---- the driven endpoint's data (include/tcplab/tcb.h) ---- */
+
+/* Sets c->tcb up (TCP_CLOSED or TCP_LISTEN) with this run's options:
+ * receive buffer = --window, --iw, --retries, the MSS cap (route and --mss). */
+void live_tcb_init(const struct live *lv, struct live_conn *c, enum tcp_state initial);
+
+/* After live_learn_peer: tells c->tcb what the SYNs negotiated. */
+void live_tcb_negotiated(struct live_conn *c);
+
+/* Segments one live_pump call sends at most: the capture ring (which sees
+ * our own segments too) must not overflow while the window is large. */
+#define LIVE_PUMP_BUDGET 64
+
+/* Sends the segments c->tcb has due now, synchronously, at most
+ * LIVE_PUMP_BUDGET (lv->pump_more then tells that more are due).  0 ok;
+ * -1 when a send call failed (lv->send_failed and lv->send_error set). */
+int live_pump(struct live *lv, struct live_conn *c);
+
+/* True (lv->send_error set) when a send call failed, also one made by the
+ * sender thread. */
+bool live_send_failed(struct live *lv);
+
+/* Turns a tcb event into a trace event; the sentence goes into buf. */
+void live_endpoint_event(const struct live_conn *c, enum tl_role role, const struct tcb_event *e,
+			 struct tl_endpoint_event *out, char *buf, size_t len);
+
+/* The end-of-run line of c's sender counters ("stats"); false when the
+ * connection carried no data. */
+bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, struct tl_endpoint_event *out,
+			 char *buf, size_t len);
+
+/*
+ * The user's data for one connection, in command-line order: --data
+ * chunks (each one write) and --data-file files streamed in 64 KiB reads
+ * (the whole file is one write; "-" is standard input, read to EOF).  Only
+ * what the send queue has room for is read, so memory follows the windows.
+ */
+struct live_source {
+	const struct session_data *items;
+	size_t count, idx;
+	size_t off;             /* bytes of the current --data chunk already queued */
+	int fd;                 /* the current file, -1 none */
+	uint8_t *buf;           /* file read buffer (64 KiB), allocated on first use */
+	size_t blen, boff;
+	bool file_eof;
+	bool done;              /* every item queued */
+	char err[320];
+};
+
+void live_source_init(struct live_source *s, const struct session_data *items, size_t count);
+
+/* Queues into t as much as it takes.  1 when everything is queued, 0 when
+ * more remains (the queue is full, or standard input has nothing yet),
+ * -1 on a read error (s->err set). */
+int live_source_feed(struct live_source *s, struct tcb *t);
+
+/* True while the source waits on a pipe or terminal (poll it soon). */
+bool live_source_waiting(const struct live_source *s);
+
+void live_source_close(struct live_source *s);
 
 #endif

@@ -37,7 +37,7 @@ enum opt_id {
 	OPT_MSS, OPT_WINDOW, OPT_WSCALE, OPT_RETRIES, OPT_TIMEOUT, OPT_TIME_WAIT, OPT_NO_FIREWALL,
 	OPT_WRITE, OPT_JSON, OPT_ABSOLUTE, OPT_IPV4, OPT_IPV6, OPT_COLOR, OPT_ECHO, OPT_SEND,
 	OPT_LINGER, OPT_COUNT, OPT_CLOSE_FIRST, OPT_SUMMARY, OPT_CONN, OPT_REALTIME, OPT_SPEED,
-	OPT_HELP, OPT_VERSION,
+	OPT_HELP, OPT_VERSION, OPT_IW,
 };
 
 struct option_spec {
@@ -51,7 +51,7 @@ struct option_spec {
 
 static const struct option_spec options[] = {
 	{ "data", 'd', "TEXT", CMD_LIVE, OPT_DATA, "send TEXT once established (repeatable; \\n, \\r, \\t, \\\\ and \\xNN are unescaped)" },
-	{ "data-file", 0, "FILE", CMD_CONNECT, OPT_DATA_FILE, "send the contents of FILE once established" },
+	{ "data-file", 0, "FILE", CMD_LIVE, OPT_DATA_FILE, "send FILE once established, streamed (- : standard input to EOF; listen: to each client)" },
 	{ "send", 0, "TEXT", CMD_LISTEN, OPT_SEND, "listen: send TEXT once established (same as --data)" },
 	{ "echo", 0, NULL, CMD_LISTEN, OPT_ECHO, "listen: send back what the client sends" },
 	{ "close", 0, "HOW", CMD_LIVE, OPT_CLOSE, "client|server|rst|none: who closes, or abort, or leave open (connect: client; listen: client)" },
@@ -81,6 +81,7 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
+	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928, about 10)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -203,50 +204,6 @@ static size_t unescape(char *s)
 	return (size_t)(w - s);
 }
 
-/* Reads a whole file (at most 16 MiB) into a malloc'd buffer. */
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 4096, n = 0;
-	uint8_t *b;
-	if (!f)
-		return -1;
-	b = malloc(cap);
-	while (b) {
-		size_t got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-		if (n == cap) {
-			uint8_t *nb;
-			if (cap >= 16u << 20) {
-				free(b);
-				b = NULL;
-				errno = EFBIG;
-				break;
-			}
-			nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (b && ferror(f)) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	if (!b)
-		return -1;
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 struct parsed {
 	struct connect_options conn;
 	struct listen_options lis;
@@ -254,6 +211,7 @@ struct parsed {
 	struct render_options ro;
 	bool json;
 	uint8_t *file_data;
+	bool stdin_used;         /* --data-file - */
 };
 
 static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
@@ -319,19 +277,32 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			break;
 		}
 		case OPT_DATA_FILE: {
-			uint8_t *b;
-			size_t n;
-			if (p->file_data)
-				return usage_error(cmd, "--data-file may be given once%s", "");
-			if (read_file(optarg, &b, &n) != 0) {
-				fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
-				return TCPLAB_EXIT_USAGE;
+			/* streamed by the session (never read whole): only check
+			 * now that it can be opened */
+			bool is_stdin = strcmp(optarg, "-") == 0;
+			if (is_stdin && cmd == CMD_LISTEN)
+				return usage_error(cmd, "listen sends --data-file to every client: give a file, not standard input%s", "");
+			if (is_stdin && p->stdin_used)
+				return usage_error(cmd, "--data-file - (standard input) may be given once%s", "");
+			if (!is_stdin) {
+				FILE *f = fopen(optarg, "rb");
+				if (!f) {
+					fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
+					return TCPLAB_EXIT_USAGE;
+				}
+				fclose(f);
 			}
-			p->file_data = b;
-			if (add_data(c, cmd, b, n))
+			p->stdin_used = p->stdin_used || is_stdin;
+			if (add_data(c, cmd, NULL, 0))
 				return TCPLAB_EXIT_USAGE;
+			c->data[c->data_count - 1].path = optarg;
 			break;
 		}
+		case OPT_IW:
+			if (parse_uint(optarg, 1, 1000, &v))
+				return usage_error(cmd, "--iw takes a number of segments from 1 to 1000, not '%s'", optarg);
+			c->iw = (uint32_t)v;
+			break;
 		case OPT_ECHO: p->lis.echo = true; break;
 		case OPT_CLOSE:
 			if (!strcmp(optarg, "client"))

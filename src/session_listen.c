@@ -156,8 +156,8 @@ static bool flush(struct lrun *r, struct lconn *lc)
 		lc->sent_upto += n;
 		any = true;
 	}
-	if (lc->fin_queued && !lc->c.tcb.fin_sent && lc->sent_upto == end) {
-		struct tcp_transition t = tcp_fsm_call(&lc->c.tcb, TCP_CALL_CLOSE);
+	if (lc->fin_queued && !lc->c.tcb.fsm.fin_sent && lc->sent_upto == end) {
+		struct tcp_transition t = tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_CLOSE);
 		if (t.actions & TCP_ACT_SEND_FIN) {
 			send_seg(r, lc, TCP_FLAG_FIN | TCP_FLAG_ACK, lc->sent_upto, NULL, 0);
 			lc->phase = LP_CLOSING;
@@ -173,7 +173,7 @@ static bool flush(struct lrun *r, struct lconn *lc)
  * the segment just received. */
 static void acked(struct lconn *lc, uint32_t una_before)
 {
-	uint32_t una = lc->c.tcb.snd_una;
+	uint32_t una = lc->c.tcb.fsm.snd_una;
 	if (seq_gt(una, lc->sendq_seq)) {
 		uint32_t n = una - lc->sendq_seq;
 		if (n > lc->sendq_len)
@@ -182,7 +182,7 @@ static void acked(struct lconn *lc, uint32_t una_before)
 		lc->sendq_len -= n;
 		lc->sendq_seq += n;
 	}
-	if (seq_ge(una, lc->c.tcb.snd_nxt))
+	if (seq_ge(una, lc->c.tcb.fsm.snd_nxt))
 		lc->rtx.armed = false;
 	else if (lc->rtx.armed && seq_gt(una, una_before)) {
 		/* new data acknowledged: restart the timer (RFC 6298 §5.3); a
@@ -199,8 +199,8 @@ static void begin_close(struct lrun *r, struct lconn *lc)
 	case SESSION_CLOSE_RST: {
 		int err;
 		lnote(r, lc, "--close rst: aborting with RST (RFC 9293 §3.10.5)");
-		tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-		live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0, &err);
+		tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+		live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.fsm.snd_nxt, NULL, 0, &err);
 		conn_done(r, lc, TCPLAB_EXIT_OK);
 		break;
 	}
@@ -248,10 +248,10 @@ static void new_conn(struct lrun *r, const struct segment *seg)
 	lc->tuple.payload = NULL; /* only the 4-tuple is used; the packet buffer goes away */
 	r->conns[r->nconns++] = lc;
 
-	tcp_endpoint_init(&lc->c.tcb, TCP_CLOSED);
-	tcp_fsm_call(&lc->c.tcb, TCP_CALL_OPEN_PASSIVE);
+	tcp_endpoint_init(&lc->c.tcb.fsm, TCP_CLOSED);
+	tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_OPEN_PASSIVE);
 	live_learn_peer(&lc->c, seg, !r->opt->c.no_options);
-	t = tcp_fsm_segment(&lc->c.tcb, TCP_DIR_RECEIVED, seg);
+	t = tcp_fsm_segment(&lc->c.tcb.fsm, TCP_DIR_RECEIVED, seg);
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
 		uint32_t iss = r->opt->c.isn_set ? r->opt->c.isn : live_random32();
 		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, iss, NULL, 0);
@@ -299,9 +299,9 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 		return;
 	}
 
-	before = lc->c.tcb.state;
-	una_before = lc->c.tcb.snd_una;
-	t = tcp_fsm_segment(&lc->c.tcb, TCP_DIR_RECEIVED, seg);
+	before = lc->c.tcb.fsm.state;
+	una_before = lc->c.tcb.fsm.snd_una;
+	t = tcp_fsm_segment(&lc->c.tcb.fsm, TCP_DIR_RECEIVED, seg);
 	if (lc->c.ts_ok && seg->opt.has_timestamps && !t.unacceptable)
 		lc->c.ts_recent = seg->opt.ts_val;
 	acked(lc, una_before);
@@ -309,12 +309,12 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
 		/* the client's SYN again: our SYN-ACK was lost */
-		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.iss, NULL, 0);
+		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.fsm.iss, NULL, 0);
 	}
 	if (t.actions & TCP_ACT_SEND_RST) {
-		struct tcp_endpoint keep = lc->c.tcb;
+		struct tcp_endpoint keep = lc->c.tcb.fsm;
 		send_seg(r, lc, TCP_FLAG_RST, seg->ack, NULL, 0);
-		lc->c.tcb = keep;
+		lc->c.tcb.fsm = keep;
 	}
 	if ((t.actions & TCP_ACT_DELIVER) && r->opt->echo && seg->payload_captured == seg->payload_len)
 		queue_bytes(lc, seg->payload, seg->payload_len);
@@ -322,7 +322,7 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 	/* ACK what arrived; echoed data carries the ACK itself */
 	if (t.actions & TCP_ACT_SEND_ACK) {
 		if (!(lc->phase == LP_OPEN && flush(r, lc)))
-			send_seg(r, lc, TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+			send_seg(r, lc, TCP_FLAG_ACK, lc->c.tcb.fsm.snd_nxt, NULL, 0);
 	}
 	if (t.actions & TCP_ACT_START_2MSL) {
 		lc->phase = LP_TIME_WAIT;
@@ -396,26 +396,26 @@ static void on_timers(struct lrun *r, uint64_t now)
 		if (lc->rtx.armed && now >= lc->rtx.deadline) {
 			if (lc->rtx.count >= r->opt->c.retries) {
 				snprintf(r->note, sizeof(r->note), "no answer after %u retransmissions: giving up on this client%s",
-					 lc->rtx.count, tcp_state_synchronized(lc->c.tcb.state) ? " (RST sent)" : "");
+					 lc->rtx.count, tcp_state_synchronized(lc->c.tcb.fsm.state) ? " (RST sent)" : "");
 				lnote(r, lc, r->note);
-				if (tcp_state_synchronized(lc->c.tcb.state) || lc->c.tcb.state == TCP_SYN_RECEIVED) {
+				if (tcp_state_synchronized(lc->c.tcb.fsm.state) || lc->c.tcb.fsm.state == TCP_SYN_RECEIVED) {
 					int err;
-					live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0, &err);
+					live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.fsm.snd_nxt, NULL, 0, &err);
 				}
-				tcp_fsm_call(&lc->c.tcb, TCP_CALL_GIVE_UP);
+				tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_GIVE_UP);
 				flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
 				conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
 				continue;
 			}
 			live_timer_backoff(&lc->rtx, now);
-			if (lc->c.tcb.state == TCP_SYN_RECEIVED) {
+			if (lc->c.tcb.fsm.state == TCP_SYN_RECEIVED) {
 				snprintf(r->note, sizeof(r->note), "no ACK for our SYN-ACK: sending it again (retry %u of %u, next RTO %.0f s)",
 					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
 				lnote(r, lc, r->note);
-				send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.iss, NULL, 0);
+				send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.fsm.iss, NULL, 0);
 			} else {
 				/* go back to the oldest unacknowledged byte (or our FIN) */
-				uint32_t una = lc->c.tcb.snd_una;
+				uint32_t una = lc->c.tcb.fsm.snd_una;
 				snprintf(r->note, sizeof(r->note), "retransmission timer fired (retry %u of %u, next RTO %.0f s)",
 					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
 				lnote(r, lc, r->note);
@@ -424,8 +424,8 @@ static void on_timers(struct lrun *r, uint64_t now)
 					if (n > 1400)
 						n = 1400;
 					send_seg(r, lc, TCP_FLAG_PSH | TCP_FLAG_ACK, una, lc->sendq + (una - lc->sendq_seq), n);
-				} else if (lc->c.tcb.fin_sent && !lc->c.tcb.fin_acked) {
-					send_seg(r, lc, TCP_FLAG_FIN | TCP_FLAG_ACK, lc->c.tcb.fin_seq, NULL, 0);
+				} else if (lc->c.tcb.fsm.fin_sent && !lc->c.tcb.fsm.fin_acked) {
+					send_seg(r, lc, TCP_FLAG_FIN | TCP_FLAG_ACK, lc->c.tcb.fsm.fin_seq, NULL, 0);
 				}
 			}
 		}
@@ -437,7 +437,7 @@ static void on_timers(struct lrun *r, uint64_t now)
 			snprintf(r->note, sizeof(r->note),
 				 "TIME-WAIT ends after %.1f s (--time-wait); RFC 9293 asks 2MSL (Linux waits 60 s)",
 				 r->opt->c.time_wait_s);
-			tcp_fsm_call(&lc->c.tcb, TCP_CALL_TIME_WAIT_DONE);
+			tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_TIME_WAIT_DONE);
 			flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_TIME_WAIT_DONE, live_real_ns(), r->note);
 			conn_done(r, lc, TCPLAB_EXIT_OK);
 		}
@@ -446,8 +446,8 @@ static void on_timers(struct lrun *r, uint64_t now)
 			snprintf(r->note, sizeof(r->note), "the client was silent for %.1f s (--timeout): aborting with RST",
 				 r->opt->c.timeout_s);
 			lnote(r, lc, r->note);
-			tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-			send_seg(r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+			tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+			send_seg(r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.fsm.snd_nxt, NULL, 0);
 			conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
 		}
 	}
@@ -600,10 +600,10 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		unsigned open = 0;
 		for (unsigned i = 0; i < r.nconns; i++) {
 			struct lconn *lc = r.conns[i];
-			if (tcp_state_synchronized(lc->c.tcb.state) || lc->c.tcb.state == TCP_SYN_RECEIVED) {
-				if (lc->c.tcb.state != TCP_TIME_WAIT) {
-					tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-					send_seg(&r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+			if (tcp_state_synchronized(lc->c.tcb.fsm.state) || lc->c.tcb.fsm.state == TCP_SYN_RECEIVED) {
+				if (lc->c.tcb.fsm.state != TCP_TIME_WAIT) {
+					tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+					send_seg(&r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.fsm.snd_nxt, NULL, 0);
 					open++;
 				}
 			}

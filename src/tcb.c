@@ -200,7 +200,7 @@ static int open_data(struct tcb *t)
 	t->rcv_adv = t->rcv_nxt + t->cfg.rcv_buf;
 	t->snd_una = t->fsm.snd_una;
 	if (t->sq_len == 0)
-		t->sq_seq = t->iss + 1;
+		t->sq_seq = t->wr_last = t->iss + 1;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	if (seq_lt(t->snd_max, t->snd_nxt))
@@ -280,8 +280,11 @@ long tcb_write(struct tcb *t, const uint8_t *p, size_t len, bool end_of_write)
 		memcpy(t->sq + t->sq_head + t->sq_len, p, take);
 		t->sq_len += take;
 	}
-	if (take == len && end_of_write && len > 0 && t->wr_count < TCB_MAX_WRITES)
+	/* a write ends here (also a stream's end, written as len 0) */
+	if (take == len && end_of_write && snd_end(t) != t->wr_last && t->wr_count < TCB_MAX_WRITES) {
 		t->wr_end[(t->wr_first + t->wr_count++) % TCB_MAX_WRITES] = snd_end(t);
+		t->wr_last = snd_end(t);
+	}
 	return (long)take;
 }
 
@@ -505,8 +508,11 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 	 * the timestamp echo of an ACK that advances SND.UNA (RFC 7323 §4.2). */
 	if (t->timing && seq_ge(una, t->timed_seq)) {
 		t->timing = false;
+		t->karn_blocked = false;
 		rtt_sample(t, now - t->timed_at);
-	} else if (t->ts_ok && seg->opt.has_timestamps && seg->opt.ts_ecr != 0) {
+	} else if (t->karn_blocked && t->ts_ok && seg->opt.has_timestamps && seg->opt.ts_ecr != 0) {
+		/* after retransmissions only the echoed TSval can measure
+		 * (millisecond resolution: the timed segment is preferred) */
 		uint32_t nowts = (uint32_t)(now / NS_MS) + t->cfg.ts_offset;
 		uint32_t ms = nowts - seg->opt.ts_ecr;
 		if (ms < 60000)
@@ -762,7 +768,7 @@ struct tcp_transition tcb_sent(struct tcb *t, const struct segment *seg)
 		if (!t->open) {
 			t->snd_una = t->fsm.iss;
 			t->snd_nxt = t->snd_max = t->fsm.iss + 1;
-			t->sq_seq = t->fsm.iss + 1;
+			t->sq_seq = t->wr_last = t->fsm.iss + 1;
 		}
 	}
 	if ((seg->flags & TCP_FLAG_ACK) && !(seg->flags & TCP_FLAG_RST) && t->fsm.irs_known &&
@@ -799,6 +805,7 @@ static void finish_segment(struct tcb *t, struct tcb_segment *out, uint64_t now)
 	}
 	if (out->kind == TCB_SEG_FAST_RETRANSMIT || out->kind == TCB_SEG_RTO_RETRANSMIT) {
 		t->timing = false; /* Karn's rule */
+		t->karn_blocked = true;
 		if (out->kind == TCB_SEG_FAST_RETRANSMIT)
 			t->st.fast_retransmits++;
 		else

@@ -22,6 +22,7 @@ enum tl_event_kind {
 	TL_EV_STATE,       /* one endpoint changed state */
 	TL_EV_NOTE,        /* a sentence for the reader (timer, firewall, linger, ...) */
 	TL_EV_SUMMARY,     /* the connection is over, or input ended */
+	TL_EV_ENDPOINT,    /* the driven endpoint's sender: cwnd, windows, probes, retransmissions */
 };
 
 /* How a connection ended, as the summary reports it. */
@@ -82,6 +83,25 @@ struct tl_summary {
 	bool midstream;
 };
 
+/* What the endpoint tcplab drives did and why (live roles only): its
+ * congestion window and ssthresh with the reason, the peer's window going
+ * to zero and opening, zero-window probes, fast and RTO retransmissions,
+ * out-of-order data held, and an end-of-run line of its counters. */
+struct tl_endpoint_event {
+	enum tl_role endpoint;
+	const char *what;          /* "cwnd", "zero-window", "window-update", "zero-window-probe",
+				      "fast-retransmit", "rto", "own-window-update", "out-of-order",
+				      "stats" */
+	const char *text;          /* one sentence for the reader */
+	uint32_t cwnd;             /* bytes, after the event */
+	bool ssthresh_set;         /* false: still "arbitrarily high" (RFC 5681 §3.1) */
+	uint32_t ssthresh;
+	uint32_t peer_window;      /* the peer's advertised window, scaled, in bytes */
+	bool seq_known;            /* seq/len name the segment concerned */
+	uint32_t seq, len;
+	uint64_t rto_ns;           /* the retransmission timeout after the event */
+};
+
 struct tl_event {
 	enum tl_event_kind kind;
 	unsigned conn;            /* connection number, from 1 */
@@ -93,6 +113,7 @@ struct tl_event {
 		struct tl_state_event state;
 		const char *note;
 		struct tl_summary summary;
+		struct tl_endpoint_event endpoint;
 	} u;
 };
 

@@ -138,6 +138,7 @@ struct tcb {
 	uint32_t sq_cap, sq_head, sq_len, sq_seq;
 	uint32_t wr_end[TCB_MAX_WRITES];  /* sequence numbers just after each write */
 	unsigned wr_first, wr_count;
+	uint32_t wr_last;           /* the last write end recorded */
 	bool close_requested;       /* FIN after the last queued byte */
 	bool fin_called;            /* tcp_fsm got the CLOSE call */
 
@@ -166,6 +167,7 @@ struct tcb {
 
 	/* RTT and timers (RFC 6298) */
 	bool rtt_have, timing;
+	bool karn_blocked;          /* retransmitted since the last timed sample: use TSecr */
 	uint64_t srtt, rttvar, rto;
 	uint32_t timed_seq;
 	uint64_t timed_at;

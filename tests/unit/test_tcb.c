@@ -317,6 +317,7 @@ static void test_timestamps_rtt(void **state)
 	/* Karn blocks the timed sample after an RTO, the echoed TSval still
 	 * measures: 40 ms */
 	t.timing = false;
+	t.karn_blocked = true;
 	uint32_t tsval = o[0].ts_val;
 	now += 40 * MS;
 	s = mkseg(TCP_FLAG_ACK, IRS + 1, ISS + 1 + 1448, 65535, 0);
