@@ -29,6 +29,7 @@ PKGS=(
 	curl              # demo: a real HTTP client as the kernel-side peer
 	procps            # ps/pkill-free process inspection used by scripts (ps, pgrep)
 	util-linux        # setpriv/runuser: the non-root permission test
+	ethtool           # tests and bench: GSO/TSO/GRO off on the lab veth (MSS-sized segments)
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -115,6 +116,47 @@ uint16_t live_interface_mss(const char *ifname, int family)
 	if (mss < 536)
 		mss = 536;   /* RFC 9293 §3.7.1 default */
 	return (uint16_t)mss;
+}
+
+uint16_t live_route_mss(const struct ip_addr *remote, uint16_t port, const char *ifname)
+{
+	/* The kernel's route to remote, with its MTU metric ("mtu lock" and
+	 * learned path MTUs included): a connected UDP socket asks it. */
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, mtu = 0;
+	socklen_t ml = sizeof(mtu);
+
+	memset(&ss, 0, sizeof(ss));
+	if (remote->family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, remote->bytes, 16);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, remote->bytes, 4);
+		sl = sizeof(*s4);
+	}
+	fd = socket(remote->family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (connect(fd, (struct sockaddr *)&ss, sl) != 0 ||
+		    getsockopt(fd, remote->family == 6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       remote->family == 6 ? IPV6_MTU : IP_MTU, &mtu, &ml) != 0)
+			mtu = 0;
+		close(fd);
+	}
+	if (mtu <= 0)
+		return live_interface_mss(ifname, remote->family);
+	mtu -= remote->family == 6 ? 60 : 40;
+	if (mtu > 65495)
+		mtu = 65495;
+	if (mtu < 536)
+		mtu = 536;
+	return (uint16_t)mtu;
 }
 
 int live_open(struct live *lv, const struct session_common *opt, const char *ifname,
@@ -297,6 +339,14 @@ static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_s
 	return tcb_sent(&c->tcb, &as_sent);
 }
 
+/* True when a failed send is what a TCP counts as a lost segment: a local
+ * netfilter rule dropped it (EPERM, as the lab's loss rules do) or the
+ * device queue was full (ENOBUFS).  Linux's TCP retransmits those too. */
+static bool send_lost(int e)
+{
+	return e == EPERM || e == ENOBUFS;
+}
+
 /* Records a failed send: one sentence for stderr (the run ends, exit 1). */
 static void send_failed(struct live *lv, const struct live_conn *c, const struct craft_segment *cs,
 			const char *why)
@@ -343,6 +393,8 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
+	else if (send_lost(craft_errno(lv->craft)))
+		*err = 0, lv->lost_locally++;
 	else
 		send_failed(lv, c, &cs, craft_error(lv->craft));
 	return feed_sent(c, &cs);
@@ -372,7 +424,7 @@ static void *sender_main(void *arg)
 		s->pending = false;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
-		bool ok = craft_send(s->craft, &cs) == 0;
+		bool ok = craft_send(s->craft, &cs) == 0 || send_lost(craft_errno(s->craft));
 		pthread_mutex_lock(&s->mu);
 		if (!ok && !s->failed) {
 			s->failed = true;
@@ -619,10 +671,14 @@ int live_pump(struct live *lv, struct live_conn *c)
 		if (ts.ts || ts.sack_count)
 			cs.opt = &opt;
 		if (craft_send(lv->craft, &cs) != 0) {
-			send_failed(lv, c, &cs, craft_error(lv->craft));
-			return -1;
+			if (!send_lost(craft_errno(lv->craft))) {
+				send_failed(lv, c, &cs, craft_error(lv->craft));
+				return -1;
+			}
+			lv->lost_locally++; /* dropped on the way out: the tcb retransmits it */
+		} else {
+			lv->sent++;
 		}
-		lv->sent++;
 		feed_sent(c, &cs);
 		if (--budget == 0) {
 			lv->pump_more = true; /* the capture must keep up: come back at once */

@@ -71,6 +71,7 @@ struct live {
 	const struct session_common *opt;
 	uint32_t ts_offset;                /* random base for our TSval */
 	uint64_t sent;                     /* segments injected */
+	uint64_t lost_locally;             /* dropped by a local netfilter rule or a full queue */
 	uint64_t captured_own;             /* of ours, seen back on the capture */
 	bool warmed;                       /* live_prepare_ack sent the warm-up segment */
 	const char *write_path;
@@ -99,6 +100,11 @@ uint32_t live_random32(void);
 
 /* The MSS to offer on ifname: MTU - 40 (IPv4) / - 60 (IPv6), at most 65495. */
 uint16_t live_interface_mss(const char *ifname, int family);
+
+/* The MSS the route to remote allows: its MTU (IP_MTU of a connected UDP
+ * socket: "mtu lock" routes and learned path MTUs count) minus the fixed
+ * IP and TCP headers; live_interface_mss(ifname) when the kernel cannot say. */
+uint16_t live_route_mss(const struct ip_addr *remote, uint16_t port, const char *ifname);
 
 /*
  * Opens capture (filter), injector and, unless opt->no_firewall, the

@@ -548,7 +548,7 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 	}
 	r->c.lport = port;
 	r->c.rport = opt->port;
-	r->c.route_mss = live_interface_mss(ifname, r->c.remote.family);
+	r->c.route_mss = live_route_mss(&r->c.remote, r->c.rport, ifname);
 	r->c.mss = opt->c.mss ? opt->c.mss : r->c.route_mss;
 	r->c.local_wscale = opt->c.wscale;
 

@@ -32,7 +32,8 @@
  *    "received_len":N,"close":"eof"|"reset"|"server-closed"|"server-reset"|
  *    "open"|"error: ...","peer_fin":bool,"sent_len":N,"sha256":"hex"}
  * sha256 is the digest of every byte received (received_hex keeps only the
- * first 64 KiB).
+ * first 64 KiB); data_us the time from accept() to the last byte read (0
+ * when none): goodput = received_len / data_us.
  * close: "eof" the peer's FIN was read first and the server then closed
  * normally; "reset" the peer reset the connection; "server-closed" this
  * server closed (FIN) before the peer's FIN was seen; "server-reset" rst
@@ -111,7 +112,17 @@ struct conn {
 	bool peer_fin;           /* the peer's FIN (EOF) was read */
 	char close_kind[160];
 	struct sha256 sha;       /* of every byte received */
+	int64_t accepted_us, last_byte_us; /* monotonic: accept(), the last byte read */
 };
+
+/* Microseconds on the monotonic clock. */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static struct options opt = { .addr = "0.0.0.0", .port = NULL, .mode = MODE_ECHO,
 			      .count = 1, .log = NULL, .delay_ms = -1, .greeting = NULL };
@@ -185,6 +196,7 @@ static void keep_bytes(struct conn *c, const unsigned char *buf, size_t n)
 	c->kept_len += take;
 	c->received_len += n;
 	sha256_update(&c->sha, buf, n);
+	c->last_byte_us = now_us();
 }
 
 /* Sends all of buf; false (close kind set) when the peer is gone. */
@@ -370,9 +382,10 @@ static void log_conn(const struct conn *c)
 	fprintf(log_fp,
 		"{\"peer\":\"%s\",\"mode\":\"%s\",\"accepted\":true,\"received_hex\":\"%s\","
 		"\"received_len\":%llu,\"close\":\"%s\",\"peer_fin\":%s,\"sent_len\":%llu,"
-		"\"sha256\":\"%s\"}\n",
+		"\"sha256\":\"%s\",\"data_us\":%lld}\n",
 		c->peer, mode_names[opt.mode], h, (unsigned long long)c->received_len, esc,
-		c->peer_fin ? "true" : "false", (unsigned long long)c->sent_len, digest);
+		c->peer_fin ? "true" : "false", (unsigned long long)c->sent_len, digest,
+		(long long)(c->last_byte_us ? c->last_byte_us - c->accepted_us : 0));
 	fflush(log_fp);
 	pthread_mutex_unlock(&log_lock);
 	free(h);
@@ -639,6 +652,7 @@ static int accept_one(int lfd)
 	}
 	c->fd = fd;
 	sha256_init(&c->sha);
+	c->accepted_us = now_us();
 	format_peer(&ss, c->peer, sizeof(c->peer));
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
