@@ -298,9 +298,6 @@ def test_download_one_segment_lost(lab, tcplab_bin):
         dups = [s for s in acks if s["rel_ack"] == hole]
         assert len(dups) >= 3, [(s["rel_ack"], s.get("options")) for s in acks[-6:]]
         assert any(s.get("options", {}).get("sack") for s in dups), dups[-1]
-        # fast: it came well before any RTO could (the first RTO is >= 200 ms)
-        t_dup = dups[0]["t"]
-        assert segs[retx[0]]["t"] - t_dup < 0.2
         assert any(e["what"] == "out-of-order" for e in ev if e["event"] == "endpoint")
         stats = [e for e in ev if e["event"] == "endpoint" and e["what"] == "stats"]
         assert stats and ("%d received" % size) in stats[0]["text"], stats
