@@ -261,20 +261,28 @@ long tcb_write(struct tcb *t, const uint8_t *p, size_t len, bool end_of_write)
 	take = (uint32_t)(len < tcb_send_space(t) ? len : tcb_send_space(t));
 	if (take > 0) {
 		if (t->sq_head + t->sq_len + take > t->sq_cap) {
-			if (t->sq_head > 0) {
-				memmove(t->sq, t->sq + t->sq_head, t->sq_len);
-				t->sq_head = 0;
-			}
-			if (t->sq_len + take > t->sq_cap) {
-				uint32_t cap = t->sq_cap ? t->sq_cap : 16384;
-				uint8_t *q;
-				while (cap < t->sq_len + take)
+			/* Segments point into the queue, so it stays one contiguous
+			 * run.  It grows to twice snd_buf; then the unacknowledged
+			 * bytes (at most snd_buf) move to the front only once the
+			 * tail reaches the end: each byte is moved at most about
+			 * once, however the writes and ACKs interleave. */
+			uint32_t want = t->sq_len + take, cap = t->sq_cap;
+			if (want > cap / 2 || cap < 2 * t->cfg.snd_buf) {
+				if (cap == 0)
+					cap = 16384;
+				while (cap < 2 * want && cap < 2 * t->cfg.snd_buf)
 					cap *= 2;
-				q = realloc(t->sq, cap);
+			}
+			if (cap != t->sq_cap) {
+				uint8_t *q = realloc(t->sq, cap);
 				if (!q)
 					return -1;
 				t->sq = q;
 				t->sq_cap = cap;
+			}
+			if (t->sq_head + t->sq_len + take > t->sq_cap) {
+				memmove(t->sq, t->sq + t->sq_head, t->sq_len);
+				t->sq_head = 0;
 			}
 		}
 		memcpy(t->sq + t->sq_head + t->sq_len, p, take);
