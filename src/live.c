@@ -715,10 +715,10 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 	case TCB_EV_ZERO_WINDOW:
 		out->seq_known = true;
 		out->seq = e->seq;
-		snprintf(buf, len, "zero window from the peer: sending stops, persist timer (RFC 9293 §3.8.6.1)");
+		snprintf(buf, len, "zero window from the peer: sending stops, persist timer armed");
 		break;
 	case TCB_EV_WINDOW_UPDATE:
-		snprintf(buf, len, "window update: the peer's window opened to %u, sending resumes", e->snd_wnd);
+		snprintf(buf, len, "window update: the peer's window is %u again, sending resumes", e->snd_wnd);
 		break;
 	case TCB_EV_PROBE:
 		out->seq_known = true;
@@ -731,16 +731,15 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 		out->seq_known = true;
 		out->seq = e->seq;
 		out->len = e->len;
-		snprintf(buf, len, "fast retransmission of seq %u (%u bytes) after %u duplicate ACKs; "
-			 "cwnd %u, ssthresh %s (RFC 5681 §3.2, RFC 6582)", rel, e->len, e->count, e->cwnd, ss);
+		snprintf(buf, len, "fast retransmission of seq %u (%u bytes) after %u dup ACKs; cwnd %u, ssthresh %s",
+			 rel, e->len, e->count, e->cwnd, ss);
 		break;
 	case TCB_EV_RTO:
 		out->seq_known = true;
 		out->seq = e->seq;
 		out->len = e->len;
-		snprintf(buf, len, "RTO expired: retransmitting from seq %u (back-off %u, next RTO %.3f s); "
-			 "cwnd %u, ssthresh %s (RFC 6298 §5, RFC 5681 §3.1)", rel, e->count, (double)e->rto_ns / 1e9,
-			 e->cwnd, ss);
+		snprintf(buf, len, "RTO: resending from seq %u (back-off %u, RTO %.3f s); cwnd %u, ssthresh %s",
+			 rel, e->count, (double)e->rto_ns / 1e9, e->cwnd, ss);
 		break;
 	case TCB_EV_OWN_WINDOW_UPDATE:
 		snprintf(buf, len, "window update: our receive window reopened to %u", tcb_rcv_window(t));
@@ -749,41 +748,41 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 		out->seq_known = true;
 		out->seq = e->seq;
 		out->len = e->len;
-		snprintf(buf, len, "out-of-order: %u bytes at seq %u held beyond a hole; duplicate ACK%s",
+		snprintf(buf, len, "out-of-order: %u bytes at seq %u held beyond a hole; dup ACK%s",
 			 e->len, e->seq - t->irs, t->sack_ok ? " with SACK" : "");
 		break;
 	}
 }
 
-bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, struct tl_endpoint_event *out,
-			 char *buf, size_t len)
+bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned part,
+			 struct tl_endpoint_event *out, char *buf, size_t len)
 {
 	const struct tcb *t = &c->tcb;
 	const struct tcb_stats *st = &t->st;
-	char rtt[96];
 
-	if (!t->open || (st->bytes_acked == 0 && st->bytes_received == 0))
+	if (!t->open || (st->bytes_acked == 0 && st->bytes_received == 0) || part > 1)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->endpoint = role;
-	out->what = "stats";
+	out->what = part == 0 ? "stats" : "retransmissions";
 	out->cwnd = t->cwnd;
 	out->ssthresh_set = t->ssthresh != TCB_NO_SSTHRESH;
 	out->ssthresh = t->ssthresh;
 	out->peer_window = t->snd_wnd;
 	out->rto_ns = t->rto;
 	out->text = buf;
-	if (st->rtt_samples)
-		snprintf(rtt, sizeof(rtt), "RTT min/avg/max %.3f/%.3f/%.3f ms (%llu samples)",
+	if (part == 0 && st->rtt_samples)
+		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u; RTT %.3f/%.3f/%.3f ms",
+			 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd,
 			 (double)st->rtt_min_ns / 1e6, (double)st->rtt_sum_ns / (double)st->rtt_samples / 1e6,
-			 (double)st->rtt_max_ns / 1e6, (unsigned long long)st->rtt_samples);
+			 (double)st->rtt_max_ns / 1e6);
+	else if (part == 0)
+		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u; no RTT sample",
+			 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd);
 	else
-		snprintf(rtt, sizeof(rtt), "no RTT sample");
-	snprintf(buf, len, "sender: %llu bytes acknowledged, %llu received; largest cwnd %u; %s; "
-		 "retransmissions: %u fast, %u after RTO (%u expiries); %u zero-window probes, %.3f s at zero window",
-		 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd, rtt,
-		 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes,
-		 (double)st->zero_window_ns / 1e9);
+		snprintf(buf, len, "retransmitted: %u fast, %u after %u RTOs; %u zero-window probes, %.3f s at zero window",
+			 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes,
+			 (double)st->zero_window_ns / 1e9);
 	return true;
 }
 

@@ -209,10 +209,12 @@ bool live_send_failed(struct live *lv);
 void live_endpoint_event(const struct live_conn *c, enum tl_role role, const struct tcb_event *e,
 			 struct tl_endpoint_event *out, char *buf, size_t len);
 
-/* The end-of-run line of c's sender counters ("stats"); false when the
- * connection carried no data. */
-bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, struct tl_endpoint_event *out,
-			 char *buf, size_t len);
+/* The end-of-connection lines of c's counters: part 0 "stats" (bytes,
+ * largest cwnd, RTT min/avg/max), part 1 "retransmissions" (by cause,
+ * probes, time at zero window).  false when the connection carried no data
+ * (or part > 1). */
+bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned part,
+			 struct tl_endpoint_event *out, char *buf, size_t len);
 
 /*
  * The user's data for one connection, in command-line order: --data

@@ -680,7 +680,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	{
 		struct tl_endpoint_event e;
 		char text[512];
-		if (live_endpoint_stats(&r.c, TL_CLIENT, &e, text, sizeof(text)))
+		for (unsigned part = 0; live_endpoint_stats(&r.c, TL_CLIENT, part, &e, text, sizeof(text)); part++)
 			flow_table_endpoint(r.lv.flow, &r.tuple, live_real_ns(), &e);
 	}
 	if (r.lv.fw) {

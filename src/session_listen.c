@@ -120,7 +120,7 @@ static void conn_done(struct lrun *r, struct lconn *lc, int outcome)
 		lc->outcome = outcome;
 		r->done++;
 		emit_events(r, lc);
-		if (live_endpoint_stats(&lc->c, TL_SERVER, &e, text, sizeof(text)))
+		for (unsigned part = 0; live_endpoint_stats(&lc->c, TL_SERVER, part, &e, text, sizeof(text)); part++)
 			flow_table_endpoint(r->lv.flow, &lc->tuple, live_real_ns(), &e);
 	}
 }
@@ -545,8 +545,11 @@ static int setup(struct lrun *r, char errbuf[SESSION_ERRBUF_SIZE])
 	rule.exempt_mark = CRAFT_PACKET_MARK;
 	/* one frame per ring slot on a known interface (see live_open); on
 	 * "any" a loopback frame can be 64 KiB */
-	r->lv.snaplen = strcmp(r->ifname, "any") != 0 ? (uint32_t)live_interface_mss(r->ifname, 4) + 40 + 64
-						     : 65536 + 128;
+	if (opt->echo)
+		r->lv.snaplen = 0;  /* --echo sends back every byte: keep whole GSO super-packets */
+	else
+		r->lv.snaplen = strcmp(r->ifname, "any") != 0 ? (uint32_t)live_interface_mss(r->ifname, 4) + 40 + 64
+							     : 65536 + 128;
 	rc = live_open(&r->lv, &opt->c, r->ifname, r->addr.family ? r->addr.family : 4, filter, &rule, errbuf);
 	if (rc != TCPLAB_EXIT_OK)
 		return rc;
@@ -633,7 +636,8 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		live_drain(&r.lv, wait_and_dispatch, &r);
 	for (unsigned i = 0; i < r.nconns; i++) {
 		struct tl_endpoint_event e;
-		if (!r.conns[i]->counted && live_endpoint_stats(&r.conns[i]->c, TL_SERVER, &e, r.note, sizeof(r.note)))
+		for (unsigned part = 0; !r.conns[i]->counted &&
+		     live_endpoint_stats(&r.conns[i]->c, TL_SERVER, part, &e, r.note, sizeof(r.note)); part++)
 			flow_table_endpoint(r.lv.flow, &r.conns[i]->tuple, live_real_ns(), &e);
 	}
 	flow_table_finish(r.lv.flow);

@@ -355,8 +355,14 @@ static void ring_put(struct tcb *t, uint32_t off, const uint8_t *p, uint32_t n)
 {
 	uint32_t cap = t->cfg.rcv_buf, pos = (t->rq_head + off) % cap;
 	uint32_t first = min32(n, cap - pos);
-	if (!p)
+	if (!p) {
+		/* payload not in the capture (cut by the snaplen): its bytes
+		 * are counted, their content is unknown */
+		memset(t->rq + pos, 0, first);
+		if (n > first)
+			memset(t->rq, 0, n - first);
 		return;
+	}
 	memcpy(t->rq + pos, p, first);
 	if (n > first)
 		memcpy(t->rq, p + first, n - first);
