@@ -51,7 +51,7 @@ struct option_spec {
 
 static const struct option_spec options[] = {
 	{ "data", 'd', "TEXT", CMD_LIVE, OPT_DATA, "send TEXT once established (repeatable; \\n, \\r, \\t, \\\\ and \\xNN are unescaped)" },
-	{ "data-file", 0, "FILE", CMD_LIVE, OPT_DATA_FILE, "send FILE once established, streamed (- : standard input to EOF; listen: to each client)" },
+	{ "data-file", 0, "FILE", CMD_LIVE, OPT_DATA_FILE, "send FILE, streamed (-: standard input; listen: to each client)" },
 	{ "send", 0, "TEXT", CMD_LISTEN, OPT_SEND, "listen: send TEXT once established (same as --data)" },
 	{ "echo", 0, NULL, CMD_LISTEN, OPT_ECHO, "listen: send back what the client sends" },
 	{ "close", 0, "HOW", CMD_LIVE, OPT_CLOSE, "client|server|rst|none: who closes, or abort, or leave open (connect: client; listen: client)" },
@@ -81,7 +81,7 @@ static const struct option_spec options[] = {
 	{ "ipv6", '6', NULL, CMD_CONNECT, OPT_IPV6, "resolve HOST to IPv6 only" },
 	{ "help", 'h', NULL, CMD_TRACE, OPT_HELP, "this help" },
 	{ "version", 'V', NULL, CMD_TRACE, OPT_VERSION, "print the version" },
-	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928, about 10)" },
+	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 

@@ -190,9 +190,8 @@ static int open_data(struct tcb *t)
 {
 	if (t->open)
 		return 0;
-	t->rq = malloc(t->cfg.rcv_buf);
-	if (!t->rq)
-		return -1;
+	/* the receive buffer is allocated when the first data arrives: this
+	 * runs between the SYN-ACK and our ACK, which must leave at once */
 	t->open = true;
 	t->iss = t->fsm.iss;
 	t->irs = t->fsm.irs;
@@ -667,6 +666,8 @@ int tcb_input(struct tcb *t, const struct segment *seg, uint64_t now, struct tcb
 		} else {
 			const uint8_t *p = seg->payload_captured == seg->payload_len ? seg->payload : NULL;
 			uint32_t wnd = t->cfg.rcv_buf - t->rq_len, edge = t->rcv_nxt + wnd;
+			if (!t->rq && !(t->rq = malloc(t->cfg.rcv_buf)))
+				return -1;
 			if (seq_lt(seq, t->rcv_nxt)) {
 				uint32_t skip = min32(t->rcv_nxt - seq, len);
 				seq += skip;

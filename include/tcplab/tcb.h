@@ -203,7 +203,7 @@ enum tcb_timer_result {
 };
 
 /* Sets t up in `initial` (TCP_CLOSED or TCP_LISTEN) with cfg.  Allocates
- * nothing yet.  Always succeeds. */
+ * nothing (the queues are allocated when first used).  Always succeeds. */
 void tcb_init(struct tcb *t, const struct tcb_config *cfg, enum tcp_state initial);
 
 /* Frees the queues.  t may be reused with tcb_init. */
@@ -224,7 +224,8 @@ void tcb_set_peer(struct tcb *t, uint16_t peer_mss, bool ts_ok, bool sack_ok, ui
  * machine sees only the in-order part (an out-of-order segment reaches it as
  * a pure ACK until the hole is filled).  Updates SND.UNA, the window, cwnd,
  * the RTT estimate, the receive buffer; queues an ACK when one is due.
- * Returns -1 (res zeroed) when the receive buffer cannot be allocated, else 0.
+ * Returns -1 when the receive buffer (allocated with the first data) cannot
+ * be allocated, else 0.
  */
 int tcb_input(struct tcb *t, const struct segment *seg, uint64_t now, struct tcb_input_result *res);
 

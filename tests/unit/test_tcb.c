@@ -695,6 +695,75 @@ static void test_fin_alone_retransmitted(void **state)
 	tcb_free(&t);
 }
 
+
+static void test_server_handshake_data_on_third_segment(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_input_result res;
+	struct tcb_segment o[4];
+	struct segment s;
+	const uint8_t *p;
+	(void)state;
+
+	now = 5000 * MS;
+	tcb_init(&t, &c, TCP_CLOSED);
+	tcp_fsm_call(&t.fsm, TCP_CALL_OPEN_PASSIVE);
+	tcb_set_peer(&t, 1460, false, false, 2, 7, 0);   /* peer shift 2, ours 7 */
+	res = rx(&t, TCP_FLAG_SYN, IRS, 0, 30000, NULL, 0);
+	assert_true(res.tr.actions & TCP_ACT_SEND_SYNACK);
+	assert_int_equal(t.snd_wnd, 30000);              /* a SYN's window is not scaled */
+	s = mkseg(TCP_FLAG_SYN | TCP_FLAG_ACK, ISS, IRS + 1, 64240, 0);
+	tcb_sent(&t, &s);
+	assert_int_equal(t.fsm.state, TCP_SYN_RECEIVED);
+	/* the handshake's ACK carries data already (its ACK was lost, say) */
+	res = rx(&t, TCP_FLAG_ACK | TCP_FLAG_PSH, IRS + 1, ISS + 1, 1000, (const uint8_t *)"GET /", 5);
+	assert_int_equal(res.tr.to, TCP_ESTABLISHED);
+	assert_int_equal(res.delivered, 5);
+	assert_int_equal(tcb_peek(&t, &p), 5);
+	assert_memory_equal(p, "GET /", 5);
+	assert_int_equal(t.snd_wnd, 4000);               /* 1000 << 2 (RFC 7323 §2.3) */
+	assert_true(out(&t, o));
+	assert_int_equal(o[0].ack, IRS + 1 + 5);
+	/* our window field is scaled by our shift: (64240 - 5) >> 7 */
+	assert_int_equal(o[0].window, (64240 - 5) >> 7);
+	tcb_free(&t);
+}
+
+static void test_go_back_skips_sacked(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[16];
+	struct segment s;
+	struct tcb_input_result res;
+	uint8_t *d = pattern(10000);
+	uint32_t base = ISS + 1;
+	(void)state;
+
+	client(&t, &c, 1000, 65535, false, true);
+	tcb_write(&t, d, 10000, true);
+	assert_int_equal(drain(&t, o, 16), 10);
+	/* the peer has 3000..6999 (SACK), a duplicate ACK only */
+	s = mkseg(TCP_FLAG_ACK, IRS + 1, base, 65535, 0);
+	s.opt.sack_count = 1;
+	s.opt.sack[0][0] = base + 3000;
+	s.opt.sack[0][1] = base + 7000;
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	now = tcb_next_deadline(&t);
+	assert_int_equal(tcb_on_timer(&t, now), TCB_TIMER_RETRANSMIT);
+	t.cwnd = 10000; /* let the go-back run in one go */
+	unsigned n = drain(&t, o, 16);
+	/* 0..2999 and 7000..9999 again; the SACKed 4000 bytes are not resent */
+	assert_int_equal(n, 6);
+	assert_int_equal(o[2].seq, base + 2000);
+	assert_int_equal(o[3].seq, base + 7000);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(o[i].kind, TCB_SEG_RTO_RETRANSMIT);
+	tcb_free(&t);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_honest_window_and_update),
 		cmocka_unit_test(test_fin_after_data_and_bounded_queue),
 		cmocka_unit_test(test_fin_alone_retransmitted),
+		cmocka_unit_test(test_server_handshake_data_on_third_segment),
+		cmocka_unit_test(test_go_back_skips_sacked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
