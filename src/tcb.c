@@ -132,6 +132,8 @@ static uint32_t pipe_bytes(const struct tcb *t)
 	uint32_t p = t->snd_nxt - t->snd_una;
 	if (t->rto_go_back)
 		p -= min32(p, sacked_between(t, t->snd_una, t->snd_nxt));
+	if (t->in_recovery && t->sack_ok)
+		p += t->pipe_extra; /* SACK-driven retransmissions of this recovery */
 	return p;
 }
 
@@ -539,11 +541,13 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 			uint32_t flight = t->snd_max - una;
 			t->cwnd = min32(t->ssthresh, max32(flight, t->mss) + t->mss);
 			t->in_recovery = false;
+			t->pipe_extra = 0;
 			t->phase = PH_CONG_AVOID;
 		} else {
 			/* partial ACK (step 4): retransmit the next hole at once,
 			 * deflate by what was acknowledged, add back one MSS */
 			t->fast_rtx_due = true;
+			t->pipe_extra -= min32(t->pipe_extra, acked);
 			t->cwnd = t->cwnd > acked ? t->cwnd - acked : t->mss;
 			if (acked >= t->mss)
 				t->cwnd += t->mss;
@@ -580,12 +584,14 @@ static void dup_ack(struct tcb *t)
 	if (t->dupacks == 3 && !t->in_recovery) {
 		/* RFC 6582 §3.2 step 2: not when the ACK does not cover more
 		 * than recover (the duplicates may come from before an RTO) */
-		if (t->recover_valid && seq_lt(t->snd_una, t->recover))
-			return;
+		if (t->recover_valid && seq_lt(t->snd_una, t->recover) && !(t->sack_ok && t->npeer_sack > 0))
+			return; /* with SACK blocks above SND.UNA the hole is known real (RFC 6582 §4.2) */
 		uint32_t flight = t->snd_max - t->snd_una;
 		t->ssthresh = max32(flight / 2, 2 * t->mss);
 		t->recover = t->snd_max;
 		t->recover_valid = true;
+		t->rtx_next = t->snd_una;
+		t->pipe_extra = 0;
 		t->cwnd = t->ssthresh + 3 * t->mss;
 		t->in_recovery = true;
 		t->fast_rtx_due = true;
@@ -652,8 +658,17 @@ int tcb_input(struct tcb *t, const struct segment *seg, uint64_t now, struct tcb
 	len = seg->payload_len;
 	fin = (seg->flags & TCP_FLAG_FIN) != 0;
 	dup = (seg->flags & TCP_FLAG_ACK) && seg->ack == t->snd_una && len == 0 && !fin &&
-	      seg_wnd == t->snd_wnd && seq_gt(t->snd_max, t->snd_una) && t->snd_wnd > 0 &&
-	      t->fsm.state != TCP_SYN_RECEIVED;
+	      seq_gt(t->snd_max, t->snd_una) && t->snd_wnd > 0 && t->fsm.state != TCP_SYN_RECEIVED;
+	if (dup && seg_wnd != t->snd_wnd) {
+		/* RFC 5681 §2: the window must not change — or, with SACK, the
+		 * ACK brings SACK information above SND.UNA (a receiver that
+		 * reads as data arrives changes its window on every ACK) */
+		bool news = false;
+		for (unsigned i = 0; t->sack_ok && i < seg->opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++)
+			if (seq_gt(seg->opt.sack[i][1], t->snd_una) && seq_le(seg->opt.sack[i][1], t->snd_max))
+				news = true;
+		dup = news;
+	}
 
 	view = *seg;
 	if (len > 0 || fin) {
@@ -895,6 +910,9 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 			if (t->close_requested && t->fin_called && out->seq + out->len == end)
 				out->flags |= TCP_FLAG_FIN;
 			if (out->len > 0 || (out->flags & TCP_FLAG_FIN)) {
+				if (seq_gt(out->seq + out->len, t->rtx_next))
+					t->rtx_next = out->seq + out->len;
+				t->pipe_extra += out->len;
 				finish_segment(t, out, now);
 				return true;
 			}
@@ -914,6 +932,38 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 				return true;
 			}
 		}
+		/* 2b. in fast recovery with SACK: the next hole below the highest
+		 * SACKed byte goes before new data (RFC 6675's NextSeg, rule 1,
+		 * within NewReno's window: one segment for each duplicate ACK) */
+		if (t->in_recovery && t->sack_ok && t->npeer_sack > 0) {
+			uint32_t high = t->snd_una, seq, skip_end;
+			for (unsigned i = 0; i < t->npeer_sack; i++)
+				if (seq_gt(t->peer_sack[i][1], high))
+					high = t->peer_sack[i][1];
+			seq = seq_gt(t->rtx_next, t->snd_una) ? t->rtx_next : t->snd_una;
+			while (seq_lt(seq, high) && in_peer_sack(t, seq, &skip_end))
+				seq = skip_end;
+			if (seq_lt(seq, high) && seq_lt(seq, end)) {
+				uint32_t pipe = pipe_bytes(t), wnd = min32(t->cwnd, t->snd_wnd);
+				uint32_t len = min32(t->mss, min32(high - seq, next_boundary(t, seq) - seq));
+				for (unsigned i = 0; i < t->npeer_sack; i++)
+					if (seq_gt(t->peer_sack[i][0], seq) && seq_lt(t->peer_sack[i][0], seq + len))
+						len = t->peer_sack[i][0] - seq;
+				len = min32(len, end - seq);
+				if (wnd > pipe && wnd - pipe >= len && len > 0) {
+					out->kind = TCB_SEG_FAST_RETRANSMIT;
+					out->seq = seq;
+					out->len = len;
+					out->payload = t->sq + t->sq_head + (seq - t->sq_seq);
+					if (is_write_end(t, seq + len))
+						out->flags |= TCP_FLAG_PSH;
+					t->rtx_next = seq + len;
+					t->pipe_extra += len; /* a retransmission is in flight too */
+					finish_segment(t, out, now);
+					return true;
+				}
+			}
+		}
 		/* 3. data within min(cwnd, the peer's window), then the FIN */
 		for (;;) {
 			uint32_t seq = t->snd_nxt, skip_end;
@@ -921,7 +971,10 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 				while (seq_lt(seq, t->snd_max) && in_peer_sack(t, seq, &skip_end))
 					seq = t->snd_nxt = seq_lt(skip_end, t->snd_max) ? skip_end : t->snd_max;
 			if (seq_lt(seq, end)) {
-				uint32_t pipe = pipe_bytes(t), wnd = min32(t->cwnd, t->snd_wnd);
+				/* limited transmit (RFC 3042): the first two duplicate
+				 * ACKs may each send one new segment beyond cwnd */
+				uint32_t lt = t->in_recovery || t->rto_go_back ? 0 : min32(t->dupacks, 2) * t->mss;
+				uint32_t pipe = pipe_bytes(t), wnd = min32(t->cwnd + lt, t->snd_wnd);
 				uint32_t usable = wnd > pipe ? wnd - pipe : 0;
 				uint32_t right = t->snd_una + t->snd_wnd;
 				uint32_t len = min32(t->mss, min32(end - seq, next_boundary(t, seq) - seq));

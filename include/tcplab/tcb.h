@@ -157,6 +157,8 @@ struct tcb {
 	bool in_recovery;
 	bool recover_valid;
 	uint32_t recover;          /* RFC 6582: highest sequence sent when recovery began */
+	uint32_t rtx_next;         /* SACK recovery: holes below this were retransmitted */
+	uint32_t pipe_extra;       /* bytes retransmitted in this recovery (counted in flight) */
 	bool fast_rtx_due;
 	const char *phase;           /* reason of the last cwnd change */
 	uint32_t rep_cwnd, rep_ssthresh, rep_seq;

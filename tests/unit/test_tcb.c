@@ -422,13 +422,16 @@ static void test_fast_retransmit_newreno(void **state)
 	dupack(&t, base + 1000);
 	assert_int_equal(t.dupacks, 2);
 	assert_false(t.in_recovery);
-	assert_int_equal(drain(&t, o, 32), 0);
+	/* limited transmit (RFC 3042): one new segment for each of the first
+	 * two duplicate ACKs, beyond cwnd */
+	assert_int_equal(drain(&t, o, 32), 2);
+	assert_int_equal(o[1].seq, base + 13000);
 	dupack(&t, base + 1000);
 	/* third duplicate: ssthresh = flight/2, cwnd = ssthresh + 3 MSS */
 	assert_true(t.in_recovery);
-	assert_int_equal(t.ssthresh, 5500);
-	assert_int_equal(t.cwnd, 8500);
-	assert_int_equal(t.recover, base + 12000);
+	assert_int_equal(t.ssthresh, 6500);
+	assert_int_equal(t.cwnd, 9500);
+	assert_int_equal(t.recover, base + 14000);
 	assert_true(tcb_next_event(&t, &ev));
 	assert_int_equal(ev.kind, TCB_EV_FAST_RETRANSMIT);
 	assert_int_equal(ev.seq, base + 1000);
@@ -441,11 +444,11 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(o[0].seq, base + 1000);
 	assert_int_equal(o[0].len, 1000);
 	assert_memory_equal(o[0].payload, d + 1000, 1000);
-	assert_false(out(&t, o)); /* flight 11000 > cwnd 8500 */
+	assert_false(out(&t, o)); /* flight 13000 > cwnd 9500 */
 	/* more duplicates inflate cwnd: one MSS each */
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		dupack(&t, base + 1000);
-	assert_int_equal(t.cwnd, 12500);
+	assert_int_equal(t.cwnd, 14500);
 	assert_int_equal(drain(&t, o, 32), 1);
 	assert_int_equal(o[0].kind, TCB_SEG_DATA);
 	/* partial ACK (up to the second hole): retransmit it at once */
@@ -455,9 +458,9 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(o[0].kind, TCB_SEG_FAST_RETRANSMIT);
 	assert_int_equal(o[0].seq, base + 4000);
 	/* full ACK (beyond recover): leave recovery, cwnd = ssthresh at most */
-	ack(&t, base + 12000, 65535);
+	ack(&t, base + 14000, 65535);
 	assert_false(t.in_recovery);
-	assert_true(t.cwnd <= 5500);
+	assert_true(t.cwnd <= 6500);
 	assert_int_equal(t.st.fast_retransmits, 2);
 	tcb_free(&t);
 	free(d);
