@@ -8,7 +8,7 @@
 #
 # Goodput = bytes the server read / time from its accept() to the last byte
 # read (the server's "data_us"), the same clock for both senders.  Each is
-# run BENCH_UPLOAD_RUNS times (default 3); the median is reported, with the
+# run BENCH_UPLOAD_RUNS times (default 5), alternately; the median is reported, with the
 # ratio tcplab / kernel.  tcplab's trace is written to a file, as a user
 # saving it would.  Every run is checked: the server must have read every
 # byte (and, for tcplab, the file's SHA-256).
@@ -20,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 MB=${BENCH_UPLOAD_MB:-50}
-RUNS=${BENCH_UPLOAD_RUNS:-3}
+RUNS=${BENCH_UPLOAD_RUNS:-5}
 BYTES=$((MB * 1000 * 1000))
 NS_C=tlbench-$$-uc
 NS_S=tlbench-$$-us
@@ -100,17 +100,21 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "upload of $MB MB on a veth pair, GSO/TSO/GRO off, to a kernel sink server; median of $RUNS runs"
 echo "(the machine may be shared: other processes compete for its CPUs)"
-declare -A res
-for who in kernel tcplab; do
-	vals=()
-	for n in $(seq "$RUNS"); do
+# interleaved (kernel, tcplab, kernel, ...) so a change of load on a shared
+# machine hits both alike
+declare -A res vals
+for n in $(seq "$RUNS"); do
+	for who in kernel tcplab; do
 		v=$(one_run "$who" "$n") || exit 1
-		vals+=("$v")
+		vals[$who]="${vals[$who]:-}${vals[$who]:+ }$v"
 	done
-	res[$who]=$(printf '%s\n' "${vals[@]}" | median)
+done
+for who in kernel tcplab; do
+	# shellcheck disable=SC2086  # word splitting wanted: one value a line
+	res[$who]=$(printf '%s\n' ${vals[$who]} | median)
 	printf '  %-28s %8s MB/s   (runs: %s)\n' \
 		"$([ "$who" = kernel ] && echo "kernel TCP (tcpclient)" || echo "tcplab connect --data-file")" \
-		"${res[$who]}" "${vals[*]}"
+		"${res[$who]}" "${vals[$who]}"
 done
 python3 -c "import sys; k, t = float(sys.argv[1]), float(sys.argv[2]); print('  tcplab / kernel              %8.2fx   (target >= 0.5x)' % (t / k))" \
 	"${res[kernel]}" "${res[tcplab]}"

@@ -38,6 +38,9 @@
 #define REPLY_QUIET_NS (200 * NS_PER_MS) /* wait for the server's answer to our data */
 #define SPIN_NS (5 * NS_PER_MS)          /* busy-poll this long after sending what wants a reply */
 #define TRACE_QUEUE 32
+/* What a queued packet keeps: the headers and more than the renderers
+ * show of a payload (text ~40 bytes, JSON 64) — not the whole segment */
+#define TRACE_SNAP 320
 
 enum phase {
 	PH_HANDSHAKE,   /* SYN sent, waiting for SYN-ACK */
@@ -74,7 +77,7 @@ struct run {
 		uint64_t ts_ns;
 		int link;
 		uint32_t caplen, wirelen;
-		uint8_t data[2048];
+		uint8_t data[TRACE_SNAP];
 		unsigned nnotes;
 		char notes[4][256];
 	} queue[TRACE_QUEUE];
