@@ -731,14 +731,14 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 		out->seq_known = true;
 		out->seq = e->seq;
 		out->len = e->len;
-		snprintf(buf, len, "fast retransmission of seq %u (%u bytes) after %u dup ACKs; cwnd %u, ssthresh %s",
-			 rel, e->len, e->count, e->cwnd, ss);
+		snprintf(buf, len, "fast retransmit: seq %u after %u dup ACKs; cwnd %u, ssthresh %s",
+			 rel, e->count, e->cwnd, ss);
 		break;
 	case TCB_EV_RTO:
 		out->seq_known = true;
 		out->seq = e->seq;
 		out->len = e->len;
-		snprintf(buf, len, "RTO: resending from seq %u (back-off %u, RTO %.3f s); cwnd %u, ssthresh %s",
+		snprintf(buf, len, "RTO: resend seq %u (back-off %u, next %.1f s); cwnd %u, ssthresh %s",
 			 rel, e->count, (double)e->rto_ns / 1e9, e->cwnd, ss);
 		break;
 	case TCB_EV_OWN_WINDOW_UPDATE:
@@ -760,27 +760,30 @@ bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned 
 	const struct tcb *t = &c->tcb;
 	const struct tcb_stats *st = &t->st;
 
-	if (!t->open || (st->bytes_acked == 0 && st->bytes_received == 0) || part > 1)
+	static const char *const names[] = { "stats", "rtt", "retransmissions" };
+
+	if (!t->open || (st->bytes_acked == 0 && st->bytes_received == 0) || part > 2)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->endpoint = role;
-	out->what = part == 0 ? "stats" : "retransmissions";
+	out->what = names[part];
 	out->cwnd = t->cwnd;
 	out->ssthresh_set = t->ssthresh != TCB_NO_SSTHRESH;
 	out->ssthresh = t->ssthresh;
 	out->peer_window = t->snd_wnd;
 	out->rto_ns = t->rto;
 	out->text = buf;
-	if (part == 0 && st->rtt_samples)
-		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u; RTT %.3f/%.3f/%.3f ms",
-			 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd,
-			 (double)st->rtt_min_ns / 1e6, (double)st->rtt_sum_ns / (double)st->rtt_samples / 1e6,
-			 (double)st->rtt_max_ns / 1e6);
-	else if (part == 0)
-		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u; no RTT sample",
+	if (part == 0)
+		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u",
 			 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd);
+	else if (part == 1 && st->rtt_samples)
+		snprintf(buf, len, "RTT min/avg/max %.3f/%.3f/%.3f ms (%llu samples); RTO %.3f s",
+			 (double)st->rtt_min_ns / 1e6, (double)st->rtt_sum_ns / (double)st->rtt_samples / 1e6,
+			 (double)st->rtt_max_ns / 1e6, (unsigned long long)st->rtt_samples, (double)t->rto / 1e9);
+	else if (part == 1)
+		snprintf(buf, len, "no RTT sample; RTO %.3f s", (double)t->rto / 1e9);
 	else
-		snprintf(buf, len, "retransmitted: %u fast, %u after %u RTOs; %u zero-window probes, %.3f s at zero window",
+		snprintf(buf, len, "retransmitted %u fast, %u after %u RTOs; %u probes, %.3f s at zero window",
 			 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes,
 			 (double)st->zero_window_ns / 1e9);
 	return true;

@@ -210,9 +210,9 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 			 struct tl_endpoint_event *out, char *buf, size_t len);
 
 /* The end-of-connection lines of c's counters: part 0 "stats" (bytes,
- * largest cwnd, RTT min/avg/max), part 1 "retransmissions" (by cause,
- * probes, time at zero window).  false when the connection carried no data
- * (or part > 1). */
+ * largest cwnd), part 1 "rtt" (RTT min/avg/max, RTO), part 2
+ * "retransmissions" (by cause, probes, time at zero window).  false when
+ * the connection carried no data (or part > 2). */
 bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned part,
 			 struct tl_endpoint_event *out, char *buf, size_t len);
 

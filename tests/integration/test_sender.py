@@ -198,7 +198,7 @@ def test_listen_data_file(lab, tcplab_bin, loss):
     text = open(out).read()
     assert "5000000 bytes acked" in text
     if loss:
-        m = re.search(r"retransmitted: (\d+) fast, (\d+) after", text)
+        m = re.search(r"retransmitted (\d+) fast, (\d+) after", text)
         assert m and int(m.group(1)) + int(m.group(2)) > 0, text[-2000:]
 
 
