@@ -253,10 +253,8 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 
 	if (r->phase == PH_DONE || before == TCP_CLOSED)
 		return;
-	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN)) {
+	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN))
 		live_learn_peer(c, seg, !r->opt->c.no_options);
-		live_tcb_negotiated(c);
-	}
 
 	if (tcb_input(&c->tcb, seg, live_mono_ns(), &in) != 0) {
 		r->source_failed = true;
@@ -282,9 +280,12 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		int err;
 		live_send(&r->lv, c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->tcb.fsm.iss, NULL, 0, &err);
 	}
-	/* the ACK to the SYN-ACK leaves at once, on the prepared path */
+	/* the ACK to the SYN-ACK leaves at once, on the prepared path; what
+	 * the SYNs negotiated reaches the tcb after it (the MSS, windows) */
 	if ((t.actions & TCP_ACT_SEND_ACK) && before == TCP_SYN_SENT)
 		send_ack(r);
+	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN))
+		live_tcb_negotiated(c);
 	if (t.actions & TCP_ACT_START_2MSL) {
 		double tw = r->opt->c.time_wait_s >= 0 ? r->opt->c.time_wait_s : 1.0;
 		r->tw_deadline = live_mono_ns() + (uint64_t)(tw * (double)NS_PER_S);

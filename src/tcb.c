@@ -206,14 +206,25 @@ static int open_data(struct tcb *t)
 		t->snd_nxt = t->snd_una;
 	if (seq_lt(t->snd_max, t->snd_nxt))
 		t->snd_max = t->snd_nxt;
-	/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)); --iw overrides. */
+	/* the initial window waits for the first use (ensure_cwnd): the
+	 * negotiated MSS may be told after our ACK has left */
+	t->cwnd = 0;
+	t->phase = PH_INITIAL;
+	return 0;
+}
+
+/* Sets the initial window on first use: RFC 6928's IW = min(10*MSS,
+ * max(2*MSS, 14600)), or cfg.iw segments. */
+static void ensure_cwnd(struct tcb *t)
+{
+	if (t->cwnd != 0 || !t->open)
+		return;
 	if (t->cfg.iw)
 		t->cwnd = t->cfg.iw * t->mss;
 	else
 		t->cwnd = min32(10 * t->mss, max32(2 * t->mss, 14600));
 	t->phase = PH_INITIAL;
 	report_cwnd(t, true);
-	return 0;
 }
 
 /* ------------------------------------------------------------ RTT */
@@ -654,6 +665,7 @@ int tcb_input(struct tcb *t, const struct segment *seg, uint64_t now, struct tcb
 		return 0;
 	}
 
+	ensure_cwnd(t);
 	seg_wnd = (uint32_t)seg->window << t->snd_wscale;
 	len = seg->payload_len;
 	fin = (seg->flags & TCP_FLAG_FIN) != 0;
@@ -894,6 +906,7 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 	out->flags = TCP_FLAG_ACK;
 	if (!t->open || t->fsm.state == TCP_CLOSED)
 		return false;
+	ensure_cwnd(t);
 
 	if (can_send_data(t)) {
 		/* 1. fast retransmission of the first unacknowledged segment */
@@ -1030,6 +1043,7 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 
 enum tcb_timer_result tcb_on_timer(struct tcb *t, uint64_t now)
 {
+	ensure_cwnd(t);
 	if (t->rto_armed && now >= t->rto_deadline) {
 		uint32_t flight = t->snd_max - t->snd_una;
 		if (t->backoff >= t->cfg.retries) {

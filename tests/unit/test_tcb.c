@@ -103,6 +103,11 @@ static void client(struct tcb *t, const struct tcb_config *cfg, uint16_t peer_ms
 	tcb_sent(t, &s);
 	assert_false(t->ack_pending);
 	assert_true(t->open);
+	/* the initial window is set on first use (after the handshake's ACK) */
+	assert_int_equal(t->cwnd, 0);
+	struct tcb_segment none;
+	assert_false(tcb_output(t, now, &none));
+	assert_true(t->cwnd > 0);
 }
 
 static uint8_t *pattern(size_t n)
