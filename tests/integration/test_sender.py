@@ -310,3 +310,28 @@ def test_download_one_segment_lost(lab, tcplab_bin):
         assert last_ack >= size + 1
     finally:
         L.run(["ip", "netns", "del", k])
+
+
+def test_writes_psh_and_iw(lab, tcplab_bin):
+    """Each --data is one write: cut into MSS-sized segments, PSH on the last
+    segment of each write (here 3,000 bytes then 10: 1448, 1448, 104 PSH,
+    10 PSH), in command-line order with --data-file; --iw 2 sets the
+    initial window to two segments."""
+    big = "x" * 3000
+    path, _ = random_file(lab, 5000)
+    srv = sink(lab)
+    r = connect(lab, tcplab_bin, "--iw", "2", "--data", big, "--data", "0123456789",
+                "--data-file", path)
+    assert r.returncode == EXIT_OK, r
+    rec = record(srv)
+    assert rec["received_len"] == 3000 + 10 + 5000
+    assert rec["received_hex"].startswith((big + "0123456789").encode().hex())
+    segs = [e for e in r.json_lines() if e["event"] == "segment" and e["from"] == "client"
+            and e["len"] and not e["retransmission"]]
+    lens = [s["len"] for s in segs]
+    psh = ["PSH" in s["flags"] for s in segs]
+    assert lens[:4] == [1448, 1448, 104, 10], lens
+    assert psh[:4] == [False, False, True, True], psh
+    assert sum(lens) == 8010 and psh[-1] and psh.count(True) == 3
+    cw = endpoint_events(r, "cwnd")
+    assert cw[0]["cwnd"] == 2 * 1448 and "initial window" in cw[0]["text"], cw[0]
