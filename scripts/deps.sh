@@ -30,6 +30,7 @@ PKGS=(
 	procps            # ps/pkill-free process inspection used by scripts (ps, pgrep)
 	util-linux        # setpriv/runuser: the non-root permission test
 	ethtool           # tests and bench: GSO/TSO/GRO off on the lab veth (MSS-sized segments)
+	time              # integration tests: /usr/bin/time -f %M, peak memory of a 100 MB upload
 )
 
 if [ "$(id -u)" -ne 0 ]; then

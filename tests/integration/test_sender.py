@@ -335,3 +335,24 @@ def test_writes_psh_and_iw(lab, tcplab_bin):
     assert sum(lens) == 8010 and psh[-1] and psh.count(True) == 3
     cw = endpoint_events(r, "cwnd")
     assert cw[0]["cwnd"] == 2 * 1448 and "initial window" in cw[0]["text"], cw[0]
+
+
+def test_memory_follows_windows_not_file(lab, tcplab_bin):
+    """A 100 MB upload streams: tcplab's peak memory is that of a 20 MB
+    upload (the send queue, the receive buffer, the capture ring), not the
+    file's size."""
+    peaks = {}
+    for size in (20_000_000, 100_000_000):
+        path, digest = random_file(lab, size, "mem")
+        srv = sink(lab)
+        out = lab.path("mem-trace", ".txt")
+        argv = ["/usr/bin/time", "-f", "maxrss %M", tcplab_bin, "connect", "--data-file", path,
+                lab.server_ip, str(PORT)]
+        r = L.run(["sh", "-c", 'exec "$@" > %s' % out, "sh"] + argv, ns=lab.client_ns, timeout=180)
+        assert r.returncode == EXIT_OK, r
+        rec = record(srv)
+        assert rec["received_len"] == size and rec["sha256"] == digest
+        peaks[size] = int(re.search(r"maxrss (\d+)", r.err).group(1))   # KiB
+        os.unlink(path)
+    assert peaks[100_000_000] < peaks[20_000_000] + 16 * 1024, peaks
+    assert peaks[100_000_000] * 1024 < 100_000_000, peaks
