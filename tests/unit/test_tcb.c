@@ -772,6 +772,81 @@ static void test_go_back_skips_sacked(void **state)
 	free(d);
 }
 
+static void test_probe_accepted(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[16];
+	uint8_t *d = pattern(5000);
+	(void)state;
+
+	client(&t, &c, 1000, 1000, false, false);
+	tcb_write(&t, d, 5000, true);
+	assert_int_equal(drain(&t, o, 16), 1);
+	ack(&t, ISS + 1 + 1000, 0);                   /* zero window */
+	now = tcb_next_deadline(&t);
+	assert_int_equal(tcb_on_timer(&t, now), TCB_TIMER_PROBE);
+	assert_true(out(&t, o));
+	assert_int_equal(o[0].kind, TCB_SEG_PROBE);
+	/* the receiver had room again: it takes the byte and opens its window */
+	ack(&t, ISS + 1 + 1001, 2000);
+	assert_int_equal(t.snd_una, ISS + 1 + 1001);
+	assert_false(t.persist_armed);
+	assert_int_equal(drain(&t, o, 16), 2);
+	assert_int_equal(o[0].seq, ISS + 1 + 1001);   /* after the probe's byte */
+	assert_int_equal(o[0].kind, TCB_SEG_DATA);
+	tcb_free(&t);
+	free(d);
+}
+
+static void test_sequence_wraps(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[16];
+	struct segment s;
+	struct tcb_input_result res;
+	uint8_t *d = pattern(6000);
+	const uint32_t iss = 0xfffff000u, irs = 0xffffff00u;
+	const uint8_t *p;
+	(void)state;
+
+	/* ISS and IRS just below 2^32: both sequence spaces wrap mid-transfer */
+	now = 1000 * MS;
+	tcb_init(&t, &c, TCP_CLOSED);
+	tcp_fsm_call(&t.fsm, TCP_CALL_OPEN_ACTIVE);
+	s = mkseg(TCP_FLAG_SYN, iss, 0, 64240, 0);
+	tcb_sent(&t, &s);
+	tcb_set_peer(&t, 1000, false, false, 0, 0, 0);
+	s = mkseg(TCP_FLAG_SYN | TCP_FLAG_ACK, irs, iss + 1, 65535, 0);
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	s = mkseg(TCP_FLAG_ACK, iss + 1, irs + 1, tcb_window_field(&t), 0);
+	tcb_sent(&t, &s);
+	tcb_write(&t, d, 6000, true);
+	assert_int_equal(drain(&t, o, 16), 6);
+	assert_int_equal(o[5].seq, iss + 1 + 5000);   /* past 2^32 */
+	s = mkseg(TCP_FLAG_ACK, irs + 1, iss + 1 + 6000, 65535, 0);
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	assert_true(res.acked_new);
+	assert_true(tcb_all_acked(&t));
+	/* the peer's data across its wrap, second half first */
+	s = mkseg(TCP_FLAG_ACK, irs + 1 + 300, iss + 1 + 6000, 65535, 300);
+	s.payload = d + 300;
+	s.payload_captured = 300;
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	assert_true(res.out_of_order);
+	s = mkseg(TCP_FLAG_ACK, irs + 1, iss + 1 + 6000, 65535, 300);
+	s.payload = d;
+	s.payload_captured = 300;
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	assert_int_equal(res.delivered, 600);
+	assert_int_equal(t.rcv_nxt, irs + 1 + 600);
+	assert_int_equal(tcb_peek(&t, &p), 600);
+	assert_memory_equal(p, d, 600);
+	tcb_free(&t);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -790,6 +865,8 @@ int main(void)
 		cmocka_unit_test(test_fin_alone_retransmitted),
 		cmocka_unit_test(test_server_handshake_data_on_third_segment),
 		cmocka_unit_test(test_go_back_skips_sacked),
+		cmocka_unit_test(test_probe_accepted),
+		cmocka_unit_test(test_sequence_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
