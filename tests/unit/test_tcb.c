@@ -12,7 +12,10 @@
  * third duplicate ACK and NewReno partial/full ACKs, persist probes with
  * back-off and the window update that ends them, out-of-order data held and
  * answered with SACK blocks then delivered in order, a FIN beyond a hole,
- * the honest receive window, the FIN after the data, the bounded send queue.
+ * the honest receive window, the FIN after the data, the bounded send queue,
+ * limited transmit, the go-back after an RTO skipping SACKed data, data on
+ * the handshake's third segment with window scaling, a probe the receiver
+ * accepts, sequence numbers wrapping past 2^32.
  */
 #include <setjmp.h>
 #include <stdarg.h>
