@@ -315,6 +315,12 @@ static struct lconn *on_client_segment(struct lrun *r, const struct segment *seg
 		switch (t.to) {
 		case TCP_ESTABLISHED:
 			if (before == TCP_SYN_RECEIVED) {
+				/* the route to this client (its MTU) caps our segments;
+				 * asked now, not on the SYN's fast path */
+				uint16_t rm = live_route_mss(&lc->c.remote, lc->c.rport, r->ifname);
+				if (r->opt->c.mss && r->opt->c.mss < rm)
+					rm = r->opt->c.mss;
+				tcb_set_mss_cap(&lc->c.tcb, rm);
 				lc->phase = LP_OPEN;
 				lc->rtx.armed = false;
 				lc->src_started = true;

@@ -67,6 +67,8 @@ static void report_cwnd(struct tcb *t, bool force)
 {
 	if (t->cwnd > t->st.max_cwnd)
 		t->st.max_cwnd = t->cwnd;
+	if (!t->iw_reported)
+		return; /* the first report is the initial window, at the first output */
 	if (!force && t->phase == t->rep_phase && t->ssthresh == t->rep_ssthresh &&
 	    (t->cwnd == t->rep_cwnd || seq_lt(t->snd_una, t->rep_seq)))
 		return;
@@ -173,6 +175,7 @@ void tcb_set_peer(struct tcb *t, uint16_t peer_mss, bool ts_ok, bool sack_ok, ui
 		  uint8_t rcv_wscale, uint32_t ts_recent)
 {
 	uint32_t m = peer_mss ? peer_mss : 536; /* RFC 9293 §3.7.1 */
+	t->peer_mss = (uint16_t)m;
 	m = min32(m, t->cfg.mss_cap);
 	t->ts_ok = ts_ok;
 	t->sack_ok = sack_ok;
@@ -184,6 +187,28 @@ void tcb_set_peer(struct tcb *t, uint16_t peer_mss, bool ts_ok, bool sack_ok, ui
 	if (ts_ok && m > 12 + 64)
 		m -= 12;
 	t->mss = m;
+}
+
+/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)); --iw N: N segments. */
+static uint32_t initial_window(const struct tcb *t)
+{
+	if (t->cfg.iw)
+		return t->cfg.iw * t->mss;
+	return min32(10 * t->mss, max32(2 * t->mss, 14600));
+}
+
+void tcb_set_mss_cap(struct tcb *t, uint16_t cap)
+{
+	uint32_t m;
+	if (cap == 0 || t->iw_reported || (t->open && seq_gt(t->snd_max, t->iss + 1)))
+		return; /* data already went out at the old size */
+	t->cfg.mss_cap = cap;
+	m = min32(t->peer_mss ? t->peer_mss : 536, cap);
+	if (t->ts_ok && m > 12 + 64)
+		m -= 12;
+	t->mss = m;
+	if (t->cwnd != 0)
+		t->cwnd = initial_window(t);
 }
 
 /* Starts the data machinery once both ISNs are known (idempotent).
@@ -219,12 +244,8 @@ static void ensure_cwnd(struct tcb *t)
 {
 	if (t->cwnd != 0 || !t->open)
 		return;
-	if (t->cfg.iw)
-		t->cwnd = t->cfg.iw * t->mss;
-	else
-		t->cwnd = min32(10 * t->mss, max32(2 * t->mss, 14600));
+	t->cwnd = initial_window(t);
 	t->phase = PH_INITIAL;
-	report_cwnd(t, true);
 }
 
 /* ------------------------------------------------------------ RTT */
@@ -907,6 +928,11 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 	if (!t->open || t->fsm.state == TCP_CLOSED)
 		return false;
 	ensure_cwnd(t);
+	if (!t->iw_reported) {
+		/* the initial window is shown when the sender first works */
+		t->iw_reported = true;
+		report_cwnd(t, true);
+	}
 
 	if (can_send_data(t)) {
 		/* 1. fast retransmission of the first unacknowledged segment */

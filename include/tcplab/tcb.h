@@ -126,6 +126,8 @@ struct tcb {
 	bool ts_ok, sack_ok;
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t mss;               /* effective send MSS: payload bytes a segment carries */
+	uint16_t peer_mss;          /* the peer's MSS option (536 when it sent none) */
+	bool iw_reported;           /* the initial window event was queued (MSS fixed since) */
 	uint32_t ts_recent;         /* last TSval from the peer (RFC 7323 §4.3) */
 	bool open;                  /* synchronized: the data machinery runs */
 
@@ -219,6 +221,11 @@ void tcb_free(struct tcb *t);
  */
 void tcb_set_peer(struct tcb *t, uint16_t peer_mss, bool ts_ok, bool sack_ok, uint8_t snd_wscale,
 		  uint8_t rcv_wscale, uint32_t ts_recent);
+
+/* Lowers (or raises) the MSS cap — the route's MTU less the headers, and
+ * --mss — before any data has been sent (later: no effect), e.g. once the
+ * route to a client is known.  The effective MSS is recomputed. */
+void tcb_set_mss_cap(struct tcb *t, uint16_t cap);
 
 /*
  * Feeds a segment the peer sent, at time now.  Before the connection is

@@ -850,6 +850,41 @@ static void test_sequence_wraps(void **state)
 	free(d);
 }
 
+static void test_mss_cap_after_handshake(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[16];
+	struct tcb_event ev;
+	struct segment s;
+	uint8_t *d = pattern(3000);
+	(void)state;
+
+	/* a server learns the route to its client once the handshake is done */
+	now = 5000 * MS;
+	tcb_init(&t, &c, TCP_CLOSED);
+	tcp_fsm_call(&t.fsm, TCP_CALL_OPEN_PASSIVE);
+	tcb_set_peer(&t, 1460, false, false, 0, 0, 0);
+	rx(&t, TCP_FLAG_SYN, IRS, 0, 30000, NULL, 0);
+	s = mkseg(TCP_FLAG_SYN | TCP_FLAG_ACK, ISS, IRS + 1, 64240, 0);
+	tcb_sent(&t, &s);
+	rx(&t, TCP_FLAG_ACK, IRS + 1, ISS + 1, 30000, NULL, 0);
+	assert_int_equal(t.fsm.state, TCP_ESTABLISHED);
+	assert_int_equal(t.mss, 1460);
+	tcb_set_mss_cap(&t, 1000);                     /* a path MTU of 1040 */
+	assert_int_equal(t.mss, 1000);
+	tcb_write(&t, d, 3000, true);
+	assert_int_equal(drain(&t, o, 16), 3);
+	assert_int_equal(o[0].len, 1000);
+	assert_true(tcb_next_event(&t, &ev));
+	assert_int_equal(ev.kind, TCB_EV_CWND);
+	assert_int_equal(ev.cwnd, 14600 > 10000 ? 10000 : 14600);   /* IW of the new MSS */
+	tcb_set_mss_cap(&t, 500);                      /* too late: data went out */
+	assert_int_equal(t.mss, 1000);
+	tcb_free(&t);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_go_back_skips_sacked),
 		cmocka_unit_test(test_probe_accepted),
 		cmocka_unit_test(test_sequence_wraps),
+		cmocka_unit_test(test_mss_cap_after_handshake),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
