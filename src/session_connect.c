@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "live.h"
@@ -694,13 +693,6 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 				 (long long)dropped, dropped == 1 ? "" : "s");
 			note(&r, r.note);
 		}
-	}
-	if (getenv("TCPLAB_DEBUG_CAPTURE")) {
-		uint64_t rx = 0, dr = 0;
-		capture_kernel_stats(r.lv.cap, &rx, &dr);
-		fprintf(stderr, "capture: %llu received, %llu dropped; sent %llu, seen %llu\n",
-			(unsigned long long)rx, (unsigned long long)dr, (unsigned long long)r.lv.sent,
-			(unsigned long long)r.lv.captured_own);
 	}
 	flow_table_finish(r.lv.flow);
 	render_finish(rd);
