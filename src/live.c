@@ -782,10 +782,12 @@ bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned 
 			 (double)st->rtt_max_ns / 1e6, (unsigned long long)st->rtt_samples, (double)t->rto / 1e9);
 	else if (part == 1)
 		snprintf(buf, len, "no RTT sample; RTO %.3f s", (double)t->rto / 1e9);
-	else
+	else {
+		/* still at zero window: count up to now (the tcb's clock is live_mono_ns) */
+		uint64_t zw = st->zero_window_ns + (t->zero_window ? live_mono_ns() - t->zero_since : 0);
 		snprintf(buf, len, "retransmitted %u fast, %u after %u RTOs; %u probes, %.3f s at zero window",
-			 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes,
-			 (double)st->zero_window_ns / 1e9);
+			 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes, (double)zw / 1e9);
+	}
 	return true;
 }
 
