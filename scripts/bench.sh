@@ -9,6 +9,8 @@
 #   B  replay throughput (scripts/bench-replay.sh): packets/s and peak RSS
 #      of `tcplab replay` against tcptrace, tshark and a bare libpcap loop on
 #      a generated 1,000,000-packet capture.
+#   C  upload goodput (scripts/bench-upload.sh): 50 MB on the veth lab by
+#      `tcplab connect --data-file` and by the kernel's TCP, GSO/TSO/GRO off.
 #
 # Nothing here is a pass/fail timing test: the benchmarks print numbers.
 # The exit status is non-zero only when a benchmark could not run or its
@@ -17,7 +19,8 @@
 # the whole run takes a few minutes on a 2-core machine.
 #
 # Knobs (environment): BENCH_CONNS, BENCH_BATCH, BENCH_SCAPY (part A),
-# BENCH_REPLAY_RUNS, BENCH_REPLAY_CONNS (part B), BENCH_ONLY=reaction|replay.
+# BENCH_REPLAY_RUNS, BENCH_REPLAY_CONNS (part B), BENCH_UPLOAD_MB, BENCH_UPLOAD_RUNS
+# (part C), BENCH_ONLY=reaction|replay|upload.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -67,8 +70,8 @@ echo
 want() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 
 case "${BENCH_ONLY:-}" in
-"" | reaction | replay) ;;
-*) echo "bench: BENCH_ONLY must be reaction or replay" >&2; exit 2 ;;
+"" | reaction | replay | upload) ;;
+*) echo "bench: BENCH_ONLY must be reaction, replay or upload" >&2; exit 2 ;;
 esac
 
 status=0
@@ -81,6 +84,11 @@ fi
 if want replay; then
 	echo "== B. replay throughput =="
 	run_part 420 scripts/bench-replay.sh || { status=1; echo "bench: the replay benchmark failed" >&2; }
+	echo
+fi
+if want upload; then
+	echo "== C. upload goodput =="
+	run_part 600 scripts/bench-upload.sh || { status=1; echo "bench: the upload benchmark failed" >&2; }
 	echo
 fi
 echo "bench: done in $((SECONDS - start)) s"

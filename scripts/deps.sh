@@ -40,6 +40,8 @@ PKGS=(
 	libtracefs-dev    # ktrace: the kernel's own socket states (tracepoint sock:inet_sock_set_state)
 	libtraceevent-dev # ktrace: parses the tracepoint's records
 	librsvg2-bin      # integration tests: rsvg-convert renders --svg diagrams to PNG
+	ethtool           # tests and bench: GSO/TSO/GRO off on the lab veth (MSS-sized segments)
+	time              # integration tests: /usr/bin/time -f %M, peak memory of a 100 MB upload
 )
 
 if [ "$(id -u)" -ne 0 ]; then

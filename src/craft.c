@@ -63,6 +63,7 @@ struct craft {
 	size_t opt_len;
 	uint32_t payload_len;
 	uint16_t ip_id;             /* IPv4 identification, next value */
+	int last_errno;             /* errno of the last failed write, 0 when none */
 	char err[CRAFT_ERRBUF_SIZE];
 };
 
@@ -398,8 +399,10 @@ int craft_send(struct craft *c, const struct craft_segment *s)
 
 	if (build(c, s, &total) != 0)
 		return -1;
+	errno = 0;
 	written = libnet_write(c->l);
 	if (written < 0 || (uint32_t)written != total) {
+		c->last_errno = errno;
 		set_err(c, "sending failed: %s", libnet_geterror(c->l));
 		/* A failed write leaves the blocks intact; rebuild anyway so a
 		 * half-updated block can never leak into the next packet. */
@@ -420,6 +423,12 @@ int craft_prepare(struct craft *c, const struct craft_segment *s)
 const char *craft_error(const struct craft *c)
 {
 	return c ? c->err : "no injector";
+}
+
+/* Contract: errno of the last failed craft_send (0: none, or not a system error). */
+int craft_errno(const struct craft *c)
+{
+	return c ? c->last_errno : 0;
 }
 
 /* Contract: closes the raw socket and frees c; NULL is a no-op. */

@@ -1123,6 +1123,18 @@ void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_
 	emit_note(ft, find_tuple(ft, tuple), ft->have_first ? ts_ns : 0, text);
 }
 
+void flow_table_endpoint(struct flow_table *ft, const struct segment *tuple, uint64_t ts_ns,
+			 const struct tl_endpoint_event *e)
+{
+	struct conn *c = find_tuple(ft, tuple);
+	struct tl_event ev;
+	if (ft->opt.summary_only || (c && !wants(ft, c)))
+		return;
+	event_init(&ev, ft, c, TL_EV_ENDPOINT, ft->have_first ? ts_ns : 0);
+	ev.u.endpoint = *e;
+	render_emit(ft->r, &ev);
+}
+
 void flow_table_finish(struct flow_table *ft)
 {
 	struct conn *c;

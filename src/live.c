@@ -4,6 +4,7 @@
 #include "live.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@ struct live_sender {
 	pthread_cond_t cv;
 	struct craft *craft;
 	bool pending, stop, failed;
+	char err[CRAFT_ERRBUF_SIZE];
 	struct craft_segment cs;
 	struct tcp_options opt;
 };
@@ -115,6 +119,47 @@ uint16_t live_interface_mss(const char *ifname, int family)
 	return (uint16_t)mss;
 }
 
+uint16_t live_route_mss(const struct ip_addr *remote, uint16_t port, const char *ifname)
+{
+	/* The kernel's route to remote, with its MTU metric ("mtu lock" and
+	 * learned path MTUs included): a connected UDP socket asks it. */
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, mtu = 0;
+	socklen_t ml = sizeof(mtu);
+
+	memset(&ss, 0, sizeof(ss));
+	if (remote->family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, remote->bytes, 16);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, remote->bytes, 4);
+		sl = sizeof(*s4);
+	}
+	fd = socket(remote->family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (connect(fd, (struct sockaddr *)&ss, sl) != 0 ||
+		    getsockopt(fd, remote->family == 6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       remote->family == 6 ? IPV6_MTU : IP_MTU, &mtu, &ml) != 0)
+			mtu = 0;
+		close(fd);
+	}
+	if (mtu <= 0)
+		return live_interface_mss(ifname, remote->family);
+	mtu -= remote->family == 6 ? 60 : 40;
+	if (mtu > 65495)
+		mtu = 65495;
+	if (mtu < 536)
+		mtu = 536;
+	return (uint16_t)mtu;
+}
+
 int live_open(struct live *lv, const struct session_common *opt, const char *ifname,
 	      int family, const char *filter, const struct firewall_rule *rule,
 	      char errbuf[SESSION_ERRBUF_SIZE])
@@ -138,10 +183,13 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 	co.device = ifname;
 	co.filter = filter;
 	co.immediate = true;
-	co.snaplen = 262144;
+	/* connect sets a snaplen of one frame: the ring's slots are that big,
+	 * and a window of data in flight must fit in it (listen keeps whole
+	 * GSO super-packets: --echo needs every byte a client sent) */
+	co.snaplen = lv->snaplen ? (int)lv->snaplen : 262144;
 	/* lo's 64 KiB MTU makes each ring slot that big: the default 2 MiB ring
 	 * would hold ~31 packets */
-	co.buffer_bytes = 16 << 20;
+	co.buffer_bytes = 32 << 20;
 	lv->cap = capture_open_live(&co, eb, &denied);
 	if (!lv->cap) {
 		snprintf(errbuf, SESSION_ERRBUF_SIZE, "%.500s", eb);
@@ -264,18 +312,19 @@ static void build_segment(struct live *lv, struct live_conn *c, uint8_t flags, u
 	cs->sport = c->lport;
 	cs->dport = c->rport;
 	cs->seq = seq;
-	cs->ack = (flags & TCP_FLAG_ACK) ? c->tcb.rcv_nxt : 0;
+	cs->ack = (flags & TCP_FLAG_ACK) ? c->tcb.fsm.rcv_nxt : 0;
 	cs->flags = flags;
 	if (flags & TCP_FLAG_SYN) {
 		live_syn_options(lv, c, (flags & TCP_FLAG_ACK) != 0, opt);
 		cs->opt = opt;
 		cs->window = win; /* RFC 7323 §2.2: the SYN's window is never scaled */
 	} else {
-		/* the window we advertise is honest: we accept any in-order data */
+		/* the window we advertise is what the receive buffer really has
+		 * free (tcb: RFC 9293 §3.8.6.2) */
+		uint32_t w = c->tcb.cfg.rcv_buf ? tcb_rcv_window(&c->tcb) : win;
 		if (c->wscale_ok)
-			cs->window = (uint16_t)((win >> c->local_wscale) ? (win >> c->local_wscale) : 1);
-		else
-			cs->window = win;
+			w >>= c->local_wscale;
+		cs->window = (uint16_t)(w > 65535 ? 65535 : w);
 		if (c->ts_ok && !(flags & TCP_FLAG_RST)) {
 			opt->has_timestamps = true;
 			opt->ts_val = (uint32_t)(live_mono_ns() / 1000000u) + lv->ts_offset;
@@ -287,7 +336,7 @@ static void build_segment(struct live *lv, struct live_conn *c, uint8_t flags, u
 	cs->payload_len = len;
 }
 
-/* Feeds what c sent to its own machine. */
+/* Feeds what c sent to its own endpoint (machine and TCB). */
 static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_segment *cs)
 {
 	struct segment as_sent;
@@ -295,8 +344,47 @@ static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_s
 	as_sent.seq = cs->seq;
 	as_sent.ack = cs->ack;
 	as_sent.flags = cs->flags;
+	as_sent.window = cs->window;
 	as_sent.payload_len = cs->payload_len;
-	return tcp_fsm_segment(&c->tcb, TCP_DIR_SENT, &as_sent);
+	return tcb_sent(&c->tcb, &as_sent);
+}
+
+/* True when a failed send is what a TCP counts as a lost segment: a local
+ * netfilter rule dropped it (EPERM, as the lab's loss rules do) or the
+ * device queue was full (ENOBUFS).  Linux's TCP retransmits those too. */
+static bool send_lost(int e)
+{
+	return e == EPERM || e == ENOBUFS;
+}
+
+/* Records a failed send: one sentence for stderr (the run ends, exit 1). */
+static void send_failed(struct live *lv, const struct live_conn *c, const struct craft_segment *cs,
+			const char *why)
+{
+	char a[64];
+	if (lv->send_failed)
+		return;
+	lv->send_failed = true;
+	ip_addr_format(&c->remote, a, sizeof(a));
+	snprintf(lv->send_error, sizeof(lv->send_error),
+		 "cannot send a %u-byte segment to %s%s%s:%u: %.200s", (unsigned)cs->payload_len,
+		 c->remote.family == 6 ? "[" : "", a, c->remote.family == 6 ? "]" : "", c->rport, why);
+}
+
+bool live_send_failed(struct live *lv)
+{
+	struct live_sender *s = lv->sender;
+	if (lv->send_failed)
+		return true;
+	if (s) {
+		pthread_mutex_lock(&s->mu);
+		if (s->failed) {
+			lv->send_failed = true;
+			snprintf(lv->send_error, sizeof(lv->send_error), "cannot send a segment: %.300s", s->err);
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	return lv->send_failed;
 }
 
 struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
@@ -315,6 +403,10 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
+	else if (send_lost(craft_errno(lv->craft)))
+		*err = 0, lv->lost_locally++;
+	else
+		send_failed(lv, c, &cs, craft_error(lv->craft));
 	return feed_sent(c, &cs);
 }
 
@@ -342,10 +434,12 @@ static void *sender_main(void *arg)
 		s->pending = false;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
-		bool ok = craft_send(s->craft, &cs) == 0;
+		bool ok = craft_send(s->craft, &cs) == 0 || send_lost(craft_errno(s->craft));
 		pthread_mutex_lock(&s->mu);
-		if (!ok)
+		if (!ok && !s->failed) {
 			s->failed = true;
+			snprintf(s->err, sizeof(s->err), "%s", craft_error(s->craft));
+		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -428,6 +522,10 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 	pthread_mutex_lock(&s->mu);
 	sender_wait_taken(s);   /* one segment in flight at a time: order is kept */
 	*err = s->failed ? -1 : 0;
+	if (s->failed && !lv->send_failed) {
+		lv->send_failed = true;
+		snprintf(lv->send_error, sizeof(lv->send_error), "cannot send a segment: %.300s", s->err);
+	}
 	s->cs = cs;
 	s->opt = opt;
 	s->cs.opt = cs.opt ? &s->opt : NULL;
@@ -448,7 +546,7 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 	struct tcp_options opt;
 
 	guess.ts_ok = guess.wscale_ok = guess.sack_ok = !lv->opt->no_options;
-	build_segment(lv, &guess, TCP_FLAG_ACK, c->tcb.iss + 1, NULL, 0, &cs, &opt);
+	build_segment(lv, &guess, TCP_FLAG_ACK, c->tcb.fsm.iss + 1, NULL, 0, &cs, &opt);
 	if (firewall_warm_ready(lv->fw)) {
 		/* The ACK's twin with no flag and TTL 1: it takes the path the ACK
 		 * will take, from this thread, and the firewall's netdev table
@@ -517,4 +615,295 @@ void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), voi
 		if (wait(user, until) != 0)
 			break;
 	live_signal = saved;
+}
+
+/* ---- the driven endpoint's data ---- */
+
+void live_tcb_init(const struct live *lv, struct live_conn *c, enum tcp_state initial)
+{
+	const struct session_common *o = lv->opt;
+	struct tcb_config cfg;
+	uint16_t route = c->route_mss ? c->route_mss : c->mss;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.rcv_buf = o->window ? o->window : 64240;
+	/* with window scaling the buffer can be bigger than 64 KiB: --window
+	 * stays the number of bytes buffered (and advertised) */
+	cfg.mss_cap = o->mss && o->mss < route ? o->mss : route;
+	cfg.iw = o->iw;
+	cfg.retries = o->retries;
+	cfg.ts_offset = lv->ts_offset;
+	tcb_init(&c->tcb, &cfg, initial);
+}
+
+void live_tcb_negotiated(struct live_conn *c)
+{
+	const struct tcp_options *p = &c->peer_syn_opt;
+	tcb_set_peer(&c->tcb, p->has_mss ? p->mss : 0, c->ts_ok, c->sack_ok,
+		     c->wscale_ok ? p->wscale : 0, c->wscale_ok ? c->local_wscale : 0, c->ts_recent);
+}
+
+int live_pump(struct live *lv, struct live_conn *c)
+{
+	struct tcb_segment ts;
+	uint64_t now = live_mono_ns();
+	unsigned budget = LIVE_PUMP_BUDGET;
+
+	if (lv->sender) {
+		/* keep the wire order behind a segment handed to the sender thread */
+		pthread_mutex_lock(&lv->sender->mu);
+		sender_wait_taken(lv->sender);
+		pthread_mutex_unlock(&lv->sender->mu);
+	}
+	lv->pump_more = false;
+	while (!lv->send_failed && tcb_output(&c->tcb, now, &ts)) {
+		struct craft_segment cs;
+		struct tcp_options opt;
+
+		memset(&cs, 0, sizeof(cs));
+		memset(&opt, 0, sizeof(opt));
+		cs.src = c->local;
+		cs.dst = c->remote;
+		cs.sport = c->lport;
+		cs.dport = c->rport;
+		cs.seq = ts.seq;
+		cs.ack = ts.ack;
+		cs.flags = ts.flags;
+		cs.window = ts.window;
+		cs.payload = ts.payload;
+		cs.payload_len = ts.len;
+		if (ts.ts) {
+			opt.has_timestamps = true;
+			opt.ts_val = ts.ts_val;
+			opt.ts_ecr = ts.ts_ecr;
+		}
+		if (ts.sack_count) {
+			opt.sack_count = ts.sack_count;
+			memcpy(opt.sack, ts.sack, sizeof(opt.sack));
+		}
+		if (ts.ts || ts.sack_count)
+			cs.opt = &opt;
+		if (craft_send(lv->craft, &cs) != 0) {
+			if (!send_lost(craft_errno(lv->craft))) {
+				send_failed(lv, c, &cs, craft_error(lv->craft));
+				return -1;
+			}
+			lv->lost_locally++; /* dropped on the way out: the tcb retransmits it */
+		} else {
+			lv->sent++;
+		}
+		feed_sent(c, &cs);
+		if (--budget == 0) {
+			lv->pump_more = true; /* the capture must keep up: come back at once */
+			break;
+		}
+	}
+	return lv->send_failed ? -1 : 0;
+}
+
+void live_endpoint_event(const struct live_conn *c, enum tl_role role, const struct tcb_event *e,
+			 struct tl_endpoint_event *out, char *buf, size_t len)
+{
+	const struct tcb *t = &c->tcb;
+	char ss[32];
+	uint32_t rel = e->seq - t->iss;
+
+	memset(out, 0, sizeof(*out));
+	out->endpoint = role;
+	out->what = tcb_event_name(e->kind);
+	out->cwnd = e->cwnd;
+	out->ssthresh_set = e->ssthresh != TCB_NO_SSTHRESH;
+	out->ssthresh = e->ssthresh;
+	out->peer_window = e->snd_wnd;
+	out->rto_ns = e->rto_ns;
+	out->text = buf;
+	if (out->ssthresh_set)
+		snprintf(ss, sizeof(ss), "%u", e->ssthresh);
+	else
+		snprintf(ss, sizeof(ss), "-");
+	switch (e->kind) {
+	case TCB_EV_CWND:
+		snprintf(buf, len, "cwnd %u, ssthresh %s  (%s)", e->cwnd, ss, e->reason);
+		break;
+	case TCB_EV_ZERO_WINDOW:
+		out->seq_known = true;
+		out->seq = e->seq;
+		snprintf(buf, len, "zero window from the peer: sending stops, persist timer armed");
+		break;
+	case TCB_EV_WINDOW_UPDATE:
+		snprintf(buf, len, "window update: the peer's window is %u again, sending resumes", e->snd_wnd);
+		break;
+	case TCB_EV_PROBE:
+		out->seq_known = true;
+		out->seq = e->seq;
+		out->len = e->len;
+		snprintf(buf, len, "zero-window probe: 1 byte at seq %u (probe %u, next in %.1f s)", rel,
+			 e->count, (double)e->rto_ns * (double)(1u << (e->count < 16 ? e->count : 16)) / 1e9);
+		break;
+	case TCB_EV_FAST_RETRANSMIT:
+		out->seq_known = true;
+		out->seq = e->seq;
+		out->len = e->len;
+		snprintf(buf, len, "fast retransmit: seq %u after %u dup ACKs; cwnd %u, ssthresh %s",
+			 rel, e->count, e->cwnd, ss);
+		break;
+	case TCB_EV_RTO:
+		out->seq_known = true;
+		out->seq = e->seq;
+		out->len = e->len;
+		snprintf(buf, len, "RTO: resend seq %u (back-off %u, next %.1f s); cwnd %u, ssthresh %s",
+			 rel, e->count, (double)e->rto_ns / 1e9, e->cwnd, ss);
+		break;
+	case TCB_EV_OWN_WINDOW_UPDATE:
+		snprintf(buf, len, "window update: our receive window reopened to %u", tcb_rcv_window(t));
+		break;
+	case TCB_EV_OUT_OF_ORDER:
+		out->seq_known = true;
+		out->seq = e->seq;
+		out->len = e->len;
+		snprintf(buf, len, "out-of-order: %u bytes at seq %u held beyond a hole; dup ACK%s",
+			 e->len, e->seq - t->irs, t->sack_ok ? " with SACK" : "");
+		break;
+	}
+}
+
+bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned part,
+			 struct tl_endpoint_event *out, char *buf, size_t len)
+{
+	const struct tcb *t = &c->tcb;
+	const struct tcb_stats *st = &t->st;
+
+	static const char *const names[] = { "stats", "rtt", "retransmissions" };
+
+	if (!t->open || (st->bytes_acked == 0 && st->bytes_received == 0) || part > 2)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->endpoint = role;
+	out->what = names[part];
+	out->cwnd = t->cwnd;
+	out->ssthresh_set = t->ssthresh != TCB_NO_SSTHRESH;
+	out->ssthresh = t->ssthresh;
+	out->peer_window = t->snd_wnd;
+	out->rto_ns = t->rto;
+	out->text = buf;
+	if (part == 0)
+		snprintf(buf, len, "sender: %llu bytes acked, %llu received; largest cwnd %u",
+			 (unsigned long long)st->bytes_acked, (unsigned long long)st->bytes_received, st->max_cwnd);
+	else if (part == 1 && st->rtt_samples)
+		snprintf(buf, len, "RTT min/avg/max %.3f/%.3f/%.3f ms (%llu samples); RTO %.3f s",
+			 (double)st->rtt_min_ns / 1e6, (double)st->rtt_sum_ns / (double)st->rtt_samples / 1e6,
+			 (double)st->rtt_max_ns / 1e6, (unsigned long long)st->rtt_samples, (double)t->rto / 1e9);
+	else if (part == 1)
+		snprintf(buf, len, "no RTT sample; RTO %.3f s", (double)t->rto / 1e9);
+	else {
+		/* still at zero window: count up to now (the tcb's clock is live_mono_ns) */
+		uint64_t zw = st->zero_window_ns + (t->zero_window ? live_mono_ns() - t->zero_since : 0);
+		snprintf(buf, len, "retransmitted %u fast, %u after %u RTOs; %u probes, %.3f s at zero window",
+			 st->fast_retransmits, st->rto_retransmits, st->rto_expiries, st->probes, (double)zw / 1e9);
+	}
+	return true;
+}
+
+/* ---- data sources ---- */
+
+#define SOURCE_BUF (64u << 10)
+
+void live_source_init(struct live_source *s, const struct session_data *items, size_t count)
+{
+	memset(s, 0, sizeof(*s));
+	s->items = items;
+	s->count = count;
+	s->fd = -1;
+}
+
+void live_source_close(struct live_source *s)
+{
+	if (s->fd > 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->buf);
+	s->buf = NULL;
+}
+
+bool live_source_waiting(const struct live_source *s)
+{
+	return !s->done && s->fd >= 0 && s->blen == s->boff && !s->file_eof;
+}
+
+int live_source_feed(struct live_source *s, struct tcb *t)
+{
+	while (s->idx < s->count) {
+		const struct session_data *d = &s->items[s->idx];
+		if (!d->path) {
+			long n = tcb_write(t, d->bytes + s->off, d->len - s->off, true);
+			if (n < 0) {
+				snprintf(s->err, sizeof(s->err), "out of memory queueing data");
+				return -1;
+			}
+			s->off += (size_t)n;
+			if (s->off < d->len)
+				return 0;
+			s->idx++;
+			s->off = 0;
+			continue;
+		}
+		if (s->fd < 0 && !s->file_eof) {
+			if (!s->buf && !(s->buf = malloc(SOURCE_BUF))) {
+				snprintf(s->err, sizeof(s->err), "out of memory reading %.200s", d->path);
+				return -1;
+			}
+			s->fd = strcmp(d->path, "-") == 0 ? STDIN_FILENO : open(d->path, O_RDONLY | O_CLOEXEC);
+			if (s->fd < 0) {
+				snprintf(s->err, sizeof(s->err), "cannot read %.200s: %s", d->path, strerror(errno));
+				return -1;
+			}
+			s->blen = s->boff = 0;
+		}
+		for (;;) {
+			if (s->boff < s->blen) {
+				long n = tcb_write(t, s->buf + s->boff, s->blen - s->boff, false);
+				if (n < 0) {
+					snprintf(s->err, sizeof(s->err), "out of memory queueing %.200s", d->path);
+					return -1;
+				}
+				s->boff += (size_t)n;
+				if (s->boff < s->blen)
+					return 0; /* the send queue is full */
+			}
+			if (s->file_eof)
+				break;
+			if (tcb_send_space(t) == 0)
+				return 0;
+			if (s->fd == STDIN_FILENO) {
+				/* a pipe or terminal: read only what is there, never block the loop */
+				struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+				if (poll(&pfd, 1, 0) <= 0)
+					return 0;
+			}
+			ssize_t got = read(s->fd, s->buf, SOURCE_BUF);
+			if (got < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					return 0;
+				snprintf(s->err, sizeof(s->err), "cannot read %.200s: %s",
+					 strcmp(d->path, "-") == 0 ? "standard input" : d->path, strerror(errno));
+				return -1;
+			}
+			if (got == 0) {
+				s->file_eof = true;
+				break;
+			}
+			s->blen = (size_t)got;
+			s->boff = 0;
+		}
+		/* the whole file was one write: PSH on its last segment */
+		tcb_write(t, NULL, 0, true);
+		if (s->fd > 0)
+			close(s->fd);
+		s->fd = -1;
+		s->file_eof = false;
+		s->blen = s->boff = 0;
+		s->idx++;
+	}
+	s->done = true;
+	return 1;
 }

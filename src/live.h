@@ -18,6 +18,7 @@
 #include "tcplab/flow.h"
 #include "tcplab/segment.h"
 #include "tcplab/session.h"
+#include "tcplab/tcb.h"
 #include "tcplab/tcp_fsm.h"
 
 #define NS_PER_MS 1000000ull
@@ -42,16 +43,18 @@ void live_timer_start(struct live_timer *t, uint64_t now);
 /* t expired and its segment is sent again: count it, double the RTO. */
 void live_timer_backoff(struct live_timer *t, uint64_t now);
 
-/* One driven endpoint and what it negotiated. */
+/* One driven endpoint and what it negotiated.  tcb.fsm is its state
+ * machine; tcb owns its queues and timers (include/tcplab/tcb.h). */
 struct live_conn {
-	struct tcp_endpoint tcb;
+	struct tcb tcb;
 	struct ip_addr local, remote;
 	uint16_t lport, rport;
 	struct tcp_options peer_syn_opt;   /* options on the peer's SYN / SYN-ACK */
 	bool ts_ok, sack_ok, wscale_ok;    /* negotiated (RFC 7323 §2.2, §3.2; RFC 2018) */
 	uint32_t ts_recent;                /* last TSval from the peer (RFC 7323 §4.3) */
 	uint8_t local_wscale;
-	uint16_t mss;
+	uint16_t mss;                      /* the MSS our SYN / SYN-ACK offers */
+	uint16_t route_mss;                /* route MTU - IP - TCP headers (0: = mss) */
 };
 
 struct live_sender;
@@ -68,10 +71,15 @@ struct live {
 	const struct session_common *opt;
 	uint32_t ts_offset;                /* random base for our TSval */
 	uint64_t sent;                     /* segments injected */
+	uint64_t lost_locally;             /* dropped by a local netfilter rule or a full queue */
 	uint64_t captured_own;             /* of ours, seen back on the capture */
 	bool warmed;                       /* live_prepare_ack sent the warm-up segment */
 	const char *write_path;
 	struct kstates *ks;                /* kernel states (kstates.h), or NULL */
+	bool send_failed;                  /* a send call failed: the run ends with exit 1 */
+	uint32_t snaplen;                  /* capture snaplen (0: 262144); set before live_open */
+	bool pump_more;                    /* live_pump stopped at its budget: call it again soon */
+	char send_error[384];              /* the sentence for stderr */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -93,6 +101,11 @@ uint32_t live_random32(void);
 
 /* The MSS to offer on ifname: MTU - 40 (IPv4) / - 60 (IPv6), at most 65495. */
 uint16_t live_interface_mss(const char *ifname, int family);
+
+/* The MSS the route to remote allows: its MTU (IP_MTU of a connected UDP
+ * socket: "mtu lock" routes and learned path MTUs count) minus the fixed
+ * IP and TCP headers; live_interface_mss(ifname) when the kernel cannot say. */
+uint16_t live_route_mss(const struct ip_addr *remote, uint16_t port, const char *ifname);
 
 /*
  * Opens capture (filter), injector and, unless opt->no_firewall, the
@@ -175,5 +188,68 @@ void live_learn_peer(struct live_conn *c, const struct segment *seg, bool we_off
 
 /* Formats options for a header note ("mss 1460, SACK, timestamps, wscale 7"). */
 void live_format_options(const struct tcp_options *o, char *buf, size_t len);
+
+/* ---- the driven endpoint's data (include/tcplab/tcb.h) ---- */
+
+/* Sets c->tcb up (TCP_CLOSED or TCP_LISTEN) with this run's options:
+ * receive buffer = --window, --iw, --retries, the MSS cap (route and --mss). */
+void live_tcb_init(const struct live *lv, struct live_conn *c, enum tcp_state initial);
+
+/* After live_learn_peer: tells c->tcb what the SYNs negotiated. */
+void live_tcb_negotiated(struct live_conn *c);
+
+/* Segments one live_pump call sends at most: the capture ring (which sees
+ * our own segments too) must not overflow while the window is large. */
+#define LIVE_PUMP_BUDGET 64
+
+/* Sends the segments c->tcb has due now, synchronously, at most
+ * LIVE_PUMP_BUDGET (lv->pump_more then tells that more are due).  0 ok;
+ * -1 when a send call failed (lv->send_failed and lv->send_error set). */
+int live_pump(struct live *lv, struct live_conn *c);
+
+/* True (lv->send_error set) when a send call failed, also one made by the
+ * sender thread. */
+bool live_send_failed(struct live *lv);
+
+/* Turns a tcb event into a trace event; the sentence goes into buf. */
+void live_endpoint_event(const struct live_conn *c, enum tl_role role, const struct tcb_event *e,
+			 struct tl_endpoint_event *out, char *buf, size_t len);
+
+/* The end-of-connection lines of c's counters: part 0 "stats" (bytes,
+ * largest cwnd), part 1 "rtt" (RTT min/avg/max, RTO), part 2
+ * "retransmissions" (by cause, probes, time at zero window).  false when
+ * the connection carried no data (or part > 2). */
+bool live_endpoint_stats(const struct live_conn *c, enum tl_role role, unsigned part,
+			 struct tl_endpoint_event *out, char *buf, size_t len);
+
+/*
+ * The user's data for one connection, in command-line order: --data
+ * chunks (each one write) and --data-file files streamed in 64 KiB reads
+ * (the whole file is one write; "-" is standard input, read to EOF).  Only
+ * what the send queue has room for is read, so memory follows the windows.
+ */
+struct live_source {
+	const struct session_data *items;
+	size_t count, idx;
+	size_t off;             /* bytes of the current --data chunk already queued */
+	int fd;                 /* the current file, -1 none */
+	uint8_t *buf;           /* file read buffer (64 KiB), allocated on first use */
+	size_t blen, boff;
+	bool file_eof;
+	bool done;              /* every item queued */
+	char err[320];
+};
+
+void live_source_init(struct live_source *s, const struct session_data *items, size_t count);
+
+/* Queues into t as much as it takes.  1 when everything is queued, 0 when
+ * more remains (the queue is full, or standard input has nothing yet),
+ * -1 on a read error (s->err set). */
+int live_source_feed(struct live_source *s, struct tcb *t);
+
+/* True while the source waits on a pipe or terminal (poll it soon). */
+bool live_source_waiting(const struct live_source *s);
+
+void live_source_close(struct live_source *s);
 
 #endif

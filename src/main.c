@@ -48,6 +48,7 @@ enum opt_id {
 	OPT_LADDER, OPT_SVG, OPT_ASCII, OPT_WIDTH, OPT_EVEN, OPT_STEP,   /* issue 11: contiguous */
 	OPT_EXPLAIN, OPT_HEADER, OPT_HEX, OPT_LANG,
 	OPT_UDP,
+	OPT_IW,
 };
 
 struct option_spec {
@@ -61,7 +62,7 @@ struct option_spec {
 
 static const struct option_spec options[] = {
 	{ "data", 'd', "TEXT", CMD_LIVE, OPT_DATA, "send TEXT once established (repeatable; \\n, \\r, \\t, \\\\ and \\xNN are unescaped)" },
-	{ "data-file", 0, "FILE", CMD_CONNECT, OPT_DATA_FILE, "send the contents of FILE once established" },
+	{ "data-file", 0, "FILE", CMD_LIVE, OPT_DATA_FILE, "send FILE, streamed (-: standard input; listen: to each client)" },
 	{ "send", 0, "TEXT", CMD_LISTEN, OPT_SEND, "listen: send TEXT once established (same as --data)" },
 	{ "echo", 0, NULL, CMD_LISTEN, OPT_ECHO, "listen: send back what the client sends" },
 	{ "close", 0, "HOW", CMD_LIVE, OPT_CLOSE, "client|server|rst|none: who closes, or abort, or leave open (connect: client; listen: client)" },
@@ -105,6 +106,7 @@ static const struct option_spec options[] = {
 	{ "hex", 0, NULL, CMD_TRACE, OPT_HEX, "with --header: the header's bytes beside each field (implies --header)" },
 	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
 	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
+	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -228,50 +230,6 @@ static size_t unescape(char *s)
 	return (size_t)(w - s);
 }
 
-/* Reads a whole file (at most 16 MiB) into a malloc'd buffer. */
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 4096, n = 0;
-	uint8_t *b;
-	if (!f)
-		return -1;
-	b = malloc(cap);
-	while (b) {
-		size_t got = fread(b + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-		if (n == cap) {
-			uint8_t *nb;
-			if (cap >= 16u << 20) {
-				free(b);
-				b = NULL;
-				errno = EFBIG;
-				break;
-			}
-			nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (b && ferror(f)) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	if (!b)
-		return -1;
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 struct parsed {
 	struct connect_options conn;
 	/* issue 11: ladder, SVG, step, colour (diagram_option) */
@@ -284,6 +242,7 @@ struct parsed {
 	struct render_options ro;
 	bool json;
 	uint8_t *file_data;
+	bool stdin_used;         /* --data-file - */
 };
 
 static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
@@ -438,19 +397,32 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			break;
 		}
 		case OPT_DATA_FILE: {
-			uint8_t *b;
-			size_t n;
-			if (p->file_data)
-				return usage_error(cmd, "--data-file may be given once%s", "");
-			if (read_file(optarg, &b, &n) != 0) {
-				catalog_fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
-				return TCPLAB_EXIT_USAGE;
+			/* streamed by the session (never read whole): only check
+			 * now that it can be opened */
+			bool is_stdin = strcmp(optarg, "-") == 0;
+			if (is_stdin && cmd == CMD_LISTEN)
+				return usage_error(cmd, "listen sends --data-file to every client: give a file, not standard input%s", "");
+			if (is_stdin && p->stdin_used)
+				return usage_error(cmd, "--data-file - (standard input) may be given once%s", "");
+			if (!is_stdin) {
+				FILE *f = fopen(optarg, "rb");
+				if (!f) {
+					catalog_fprintf(stderr, "tcplab: cannot read %s: %s\n", optarg, strerror(errno));
+					return TCPLAB_EXIT_USAGE;
+				}
+				fclose(f);
 			}
-			p->file_data = b;
-			if (add_data(c, cmd, b, n))
+			p->stdin_used = p->stdin_used || is_stdin;
+			if (add_data(c, cmd, NULL, 0))
 				return TCPLAB_EXIT_USAGE;
+			c->data[c->data_count - 1].path = optarg;
 			break;
 		}
+		case OPT_IW:
+			if (parse_uint(optarg, 1, 1000, &v))
+				return usage_error(cmd, "--iw takes a number of segments from 1 to 1000, not '%s'", optarg);
+			c->iw = (uint32_t)v;
+			break;
 		case OPT_ECHO: p->lis.echo = true; break;
 		case OPT_CLOSE:
 			if (!strcmp(optarg, "client"))

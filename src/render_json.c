@@ -452,6 +452,40 @@ static void json_note(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, "}\n");
 }
 
+/* {"event":"endpoint",...}: the driven endpoint's sender (docs/json-schema.md) */
+static void json_endpoint_event(struct rbuf *b, const struct tl_event *ev)
+{
+	const struct tl_endpoint_event *e = &ev->u.endpoint;
+
+	json_head(b, "endpoint", ev->conn);
+	json_t(b, ev->t_ns);
+	rbuf_puts(b, ",\"endpoint\":\"");
+	rbuf_puts(b, tl_role_name(e->endpoint));
+	rbuf_puts(b, "\",\"what\":");
+	json_text(b, e->what);
+	rbuf_puts(b, ",\"cwnd\":");
+	rbuf_u64(b, e->cwnd);
+	rbuf_puts(b, ",\"ssthresh\":");
+	if (e->ssthresh_set)
+		rbuf_u64(b, e->ssthresh);
+	else
+		rbuf_puts(b, "null");
+	rbuf_puts(b, ",\"peer_window\":");
+	rbuf_u64(b, e->peer_window);
+	rbuf_puts(b, ",\"seq\":");
+	if (e->seq_known)
+		rbuf_u64(b, e->seq);
+	else
+		rbuf_puts(b, "null");
+	rbuf_puts(b, ",\"len\":");
+	rbuf_u64(b, e->seq_known ? e->len : 0);
+	rbuf_puts(b, ",\"rto\":");
+	(void)rbuf_seconds(b, e->rto_ns, 6);
+	rbuf_puts(b, ",\"text\":");
+	json_text(b, e->text ? e->text : "");
+	rbuf_puts(b, "}\n");
+}
+
 /* Appends a duration in seconds with 9 decimals, or null when unknown. */
 static void json_opt_seconds9(struct rbuf *b, bool known, uint64_t ns)
 {
@@ -652,6 +686,9 @@ static void json_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_DATAGRAM:
 		json_datagram(b, ev);
+		break;
+	case TL_EV_ENDPOINT:
+		json_endpoint_event(b, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

@@ -1143,6 +1143,22 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 	rbuf_putc(b, '\n');
 }
 
+/* "  0.012345  client  cwnd 28960 (slow start) ..." — the driven endpoint's sender */
+static void text_endpoint(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
+{
+	struct rbuf *b = &p->b;
+
+	(void)put_prefix(r, p, ev->conn);
+	put_time_column(p, ev->t_ns);
+	rbuf_write(b, "  ", 2);
+	rbuf_puts(b, tl_role_name(ev->u.endpoint.endpoint));
+	rbuf_write(b, "  ", 2);
+	color_on(p, SGR_YELLOW);
+	put_text(b, ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what);
+	color_off(p);
+	rbuf_putc(b, '\n');
+}
+
 /* The SGR colour of an outcome: green for a clean close, red for a failure. */
 static const char *outcome_color(enum tl_outcome o)
 {
@@ -1731,6 +1747,9 @@ static void text_emit(struct renderer *r, const struct tl_event *ev)
 		break;
 	case TL_EV_DATAGRAM:
 		text_datagram(r, p, ev);
+		break;
+	case TL_EV_ENDPOINT:
+		text_endpoint(r, p, ev);
 		break;
 	default:
 		return; /* a kind added after this renderer: say nothing rather than guess */

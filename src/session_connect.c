@@ -11,8 +11,14 @@
  * So the printed states come from the wire, exactly as `tcplab replay`
  * would print them from the pcap this run writes with -w.
  *
- * Timers: SYN, data and FIN retransmission with RFC 6298 back-off (1 s
- * initial RTO, doubled each time, --retries attempts), a quiet period after
+ * Data, FIN, their retransmission, congestion and flow control belong to
+ * the driven endpoint's tcb (include/tcplab/tcb.h): this file feeds it the
+ * user's data (--data, --data-file streamed) and the server's segments,
+ * and sends what it produces.
+ *
+ * Timers: SYN retransmission with RFC 6298 back-off (1 s initial RTO,
+ * doubled each time, --retries attempts), the tcb's RTO and persist
+ * timers, a quiet period after
  * our data to collect the server's reply, an idle timeout while waiting for
  * the server, and TIME-WAIT lingering (--time-wait) during which a
  * retransmitted FIN is ACKed again (RFC 9293 §3.10.7.4).
@@ -31,15 +37,21 @@
 #define REPLY_QUIET_NS (200 * NS_PER_MS) /* wait for the server's answer to our data */
 #define SPIN_NS (5 * NS_PER_MS)          /* busy-poll this long after sending what wants a reply */
 #define TRACE_QUEUE 32
+/* What a queued packet keeps: the headers and more than the renderers
+ * show of a payload (text ~40 bytes, JSON 64) — not the whole segment */
+#define TRACE_SNAP 320
 
 enum phase {
 	PH_HANDSHAKE,   /* SYN sent, waiting for SYN-ACK */
-	PH_DATA,        /* sending --data chunks, one at a time */
+	PH_DATA,        /* sending the user's data (--data, --data-file) through the tcb */
 	PH_QUIET,       /* data acknowledged, collecting the reply */
-	PH_CLOSING,     /* our FIN sent, or waiting for the peer's FIN */
+	PH_CLOSING,     /* our FIN queued or sent, or waiting for the peer's FIN */
 	PH_TIME_WAIT,   /* lingering in TIME-WAIT */
 	PH_DONE,
 };
+
+#define EVQ 256          /* sender events waiting to be traced */
+#define SOURCE_POLL_NS (2 * NS_PER_MS) /* standard input with nothing yet: look again */
 
 struct run {
 	struct live lv;
@@ -47,16 +59,13 @@ struct run {
 	const struct connect_options *opt;
 	struct segment tuple;      /* the 4-tuple as a segment client → server */
 	enum phase phase;
-	size_t data_idx;
-	/* retransmission of the one unacknowledged segment (SYN, data or FIN) */
+	struct live_source src;    /* the user's data */
+	bool src_done;
+	/* retransmission of the SYN (data and FIN: the tcb's own timer) */
 	struct live_timer rtx;
-	uint8_t rtx_flags;
-	uint32_t rtx_seq;
-	const uint8_t *rtx_payload;
-	uint32_t rtx_len;
 	uint64_t quiet_deadline, idle_deadline, tw_deadline;
 	int result;
-	bool send_failed;
+	bool source_failed;
 	char note[1024];
 	/* notes raised while reacting to a segment wait until it is traced */
 	bool reacting;
@@ -67,11 +76,18 @@ struct run {
 		uint64_t ts_ns;
 		int link;
 		uint32_t caplen, wirelen;
-		uint8_t data[2048];
+		uint8_t data[TRACE_SNAP];
 		unsigned nnotes;
 		char notes[4][256];
 	} queue[TRACE_QUEUE];
 	unsigned nqueued;
+	/* the sender's events, traced after the packet that caused them */
+	struct qev {
+		struct tcb_event e;
+		unsigned after;        /* traced after this many queued packets */
+		uint64_t ts_ns;        /* when not caused by a packet */
+	} evq[EVQ];
+	unsigned nev;
 	uint64_t spin_until;       /* busy-poll until then: a reply is imminent */
 };
 
@@ -88,6 +104,24 @@ static void note(struct run *r, const char *text)
 	flow_table_note(r->lv.flow, &r->tuple, live_real_ns(), text);
 }
 
+/* Moves the tcb's events to the trace queue: after the packet being
+ * reacted to, or after the packets queued so far. */
+static void collect_events(struct run *r)
+{
+	struct tcb_event e;
+	while (tcb_next_event(&r->c.tcb, &e)) {
+		if (r->nev == EVQ) {
+			if (r->reacting)
+				continue; /* dropped: the trace is behind by 256 events */
+			flush_trace(r);
+		}
+		r->evq[r->nev].e = e;
+		r->evq[r->nev].after = r->nqueued + (r->reacting ? 1u : 0u);
+		r->evq[r->nev].ts_ns = live_real_ns();
+		r->nev++;
+	}
+}
+
 static void finish(struct run *r, int result)
 {
 	if (r->phase != PH_DONE)
@@ -96,17 +130,21 @@ static void finish(struct run *r, int result)
 	r->rtx.armed = false;
 }
 
-/* Sends and remembers the segment for retransmission until it is acked. */
-static void send_reliable(struct run *r, uint8_t flags, uint32_t seq, const uint8_t *p, uint32_t len)
+/* Sends what the tcb has due (data, retransmissions, probes, FIN, ACKs). */
+static void pump(struct run *r)
+{
+	uint64_t sent = r->lv.sent;
+	live_pump(&r->lv, &r->c);
+	if (r->lv.sent != sent)
+		r->spin_until = live_mono_ns() + SPIN_NS; /* ACKs are on their way */
+	collect_events(r);
+}
+
+/* Sends the SYN and remembers it for retransmission until it is acked. */
+static void send_syn(struct run *r, uint32_t seq)
 {
 	int err;
-	live_send_async(&r->lv, &r->c, flags, seq, p, len, &err);
-	if (err)
-		r->send_failed = true;
-	r->rtx_flags = flags;
-	r->rtx_seq = seq;
-	r->rtx_payload = p;
-	r->rtx_len = len;
+	live_send_async(&r->lv, &r->c, TCP_FLAG_SYN, seq, NULL, 0, &err);
 	live_timer_start(&r->rtx, live_mono_ns());
 	r->spin_until = live_mono_ns() + SPIN_NS;
 }
@@ -114,18 +152,17 @@ static void send_reliable(struct run *r, uint8_t flags, uint32_t seq, const uint
 static void send_ack(struct run *r)
 {
 	int err;
-	live_send(&r->lv, &r->c, TCP_FLAG_ACK, r->c.tcb.snd_nxt, NULL, 0, &err);
-	if (err)
-		r->send_failed = true;
+	live_send(&r->lv, &r->c, TCP_FLAG_ACK, r->c.tcb.fsm.snd_nxt, NULL, 0, &err);
 }
 
 /* Aborts with RST (RFC 9293 §3.10.5 ABORT). */
 static void abort_conn(struct run *r)
 {
 	int err;
-	struct tcp_transition t = tcp_fsm_call(&r->c.tcb, TCP_CALL_ABORT);
+	uint32_t seq = r->c.tcb.open ? r->c.tcb.snd_nxt : r->c.tcb.fsm.snd_nxt;
+	struct tcp_transition t = tcp_fsm_call(&r->c.tcb.fsm, TCP_CALL_ABORT);
 	if (t.actions & TCP_ACT_SEND_RST)
-		live_send(&r->lv, &r->c, TCP_FLAG_RST | TCP_FLAG_ACK, r->c.tcb.snd_nxt, NULL, 0, &err);
+		live_send(&r->lv, &r->c, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0, &err);
 }
 
 static void idle_from_now(struct run *r)
@@ -134,29 +171,30 @@ static void idle_from_now(struct run *r)
 	r->idle_deadline = live_mono_ns() + (uint64_t)(t * (double)NS_PER_S);
 }
 
+/* Our FIN follows the data still queued (the tcb sends it when due). */
+static void close_ours(struct run *r)
+{
+	tcb_close(&r->c.tcb);
+	pump(r);
+	r->phase = PH_CLOSING;
+	idle_from_now(r);
+}
+
 /* Our data is done (or there was none): close as --close says. */
 static void start_close(struct run *r)
 {
-	struct tcp_transition t;
-
 	switch (r->opt->c.close) {
 	case SESSION_CLOSE_FIRST:
-		t = tcp_fsm_call(&r->c.tcb, TCP_CALL_CLOSE);
-		if (t.actions & TCP_ACT_SEND_FIN)
-			send_reliable(r, TCP_FLAG_FIN | TCP_FLAG_ACK, r->c.tcb.snd_nxt, NULL, 0);
-		r->phase = PH_CLOSING;
-		idle_from_now(r);
+		close_ours(r);
 		break;
 	case SESSION_CLOSE_PEER:
-		if (r->c.tcb.state == TCP_CLOSE_WAIT) {
-			t = tcp_fsm_call(&r->c.tcb, TCP_CALL_CLOSE);
-			if (t.actions & TCP_ACT_SEND_FIN)
-				send_reliable(r, TCP_FLAG_FIN | TCP_FLAG_ACK, r->c.tcb.snd_nxt, NULL, 0);
+		if (r->c.tcb.fsm.state == TCP_CLOSE_WAIT) {
+			close_ours(r);
 		} else {
 			note(r, "--close server: waiting for the server to close first");
+			r->phase = PH_CLOSING;
+			idle_from_now(r);
 		}
-		r->phase = PH_CLOSING;
-		idle_from_now(r);
 		break;
 	case SESSION_CLOSE_RST:
 		note(r, "--close rst: aborting with RST (RFC 9293 §3.10.5)");
@@ -168,25 +206,33 @@ static void start_close(struct run *r)
 			 "--close none: tcplab leaves the connection %s. The server still holds it; this "
 			 "host's kernel has no socket for it and, once tcplab's firewall rule is gone, "
 			 "will answer the server's next segment with RST",
-			 tcp_state_name(r->c.tcb.state));
+			 tcp_state_name(r->c.tcb.fsm.state));
 		note(r, r->note);
 		finish(r, TCPLAB_EXIT_OK);
 		break;
 	}
 }
 
-/* Sends the next --data chunk, or moves on when all are acknowledged. */
-static void next_data(struct run *r)
+/* Keeps the send queue fed from the user's data and sends; once all of it
+ * is acknowledged, moves on (quiet time for the reply, then close). */
+static void data_progress(struct run *r)
 {
 	const struct session_common *o = &r->opt->c;
 
-	if (r->data_idx < o->data_count && r->c.tcb.state != TCP_CLOSED) {
-		const struct session_data *d = &o->data[r->data_idx++];
-		send_reliable(r, TCP_FLAG_PSH | TCP_FLAG_ACK, r->c.tcb.snd_nxt, d->bytes, (uint32_t)d->len);
-		r->phase = PH_DATA;
+	if (r->phase != PH_DATA)
 		return;
+	if (!r->src_done && r->c.tcb.fsm.state != TCP_CLOSED) {
+		int rc = live_source_feed(&r->src, &r->c.tcb);
+		if (rc < 0) {
+			r->source_failed = true;
+			return;
+		}
+		r->src_done = rc == 1;
 	}
-	if (o->data_count > 0 && r->opt->c.close != SESSION_CLOSE_NONE) {
+	pump(r);
+	if (!r->src_done || !tcb_all_acked(&r->c.tcb))
+		return;
+	if (o->data_count > 0 && o->close != SESSION_CLOSE_NONE && r->c.tcb.fsm.state != TCP_CLOSE_WAIT) {
 		r->phase = PH_QUIET;
 		r->quiet_deadline = live_mono_ns() + REPLY_QUIET_NS;
 		return;
@@ -198,97 +244,116 @@ static void next_data(struct run *r)
 static void on_peer_segment(struct run *r, const struct segment *seg)
 {
 	struct live_conn *c = &r->c;
-	enum tcp_state before = c->tcb.state;
+	enum tcp_state before = c->tcb.fsm.state;
+	struct tcb_input_result in;
 	struct tcp_transition t;
+	const uint8_t *p;
+	uint32_t n;
 
 	if (r->phase == PH_DONE || before == TCP_CLOSED)
 		return;
 	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN))
 		live_learn_peer(c, seg, !r->opt->c.no_options);
 
-	t = tcp_fsm_segment(&c->tcb, TCP_DIR_RECEIVED, seg);
+	if (tcb_input(&c->tcb, seg, live_mono_ns(), &in) != 0) {
+		r->source_failed = true;
+		snprintf(r->src.err, sizeof(r->src.err), "out of memory for the receive buffer");
+		return;
+	}
+	t = in.tr;
 	if (c->ts_ok && seg->opt.has_timestamps && !t.unacceptable)
 		c->ts_recent = seg->opt.ts_val;
 
-	/* the acknowledged segment needs no more retransmission */
-	if (r->rtx.armed && seq_ge(c->tcb.snd_una, r->rtx_seq + r->rtx_len +
-				   ((r->rtx_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ? 1u : 0u)))
+	/* the SYN is acknowledged: no more SYN retransmission */
+	if (r->rtx.armed && c->tcb.fsm.syn_acked)
 		r->rtx.armed = false;
 
 	if (t.actions & TCP_ACT_SEND_RST) {
 		/* RFC 9293 §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>, without touching our TCB */
 		int err;
-		struct tcp_endpoint keep = c->tcb;
+		struct tcp_endpoint keep = c->tcb.fsm;
 		live_send(&r->lv, c, TCP_FLAG_RST, seg->ack, NULL, 0, &err);
-		c->tcb = keep;
+		c->tcb.fsm = keep;
 	}
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
 		int err;
-		live_send(&r->lv, c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->tcb.iss, NULL, 0, &err);
+		live_send(&r->lv, c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->tcb.fsm.iss, NULL, 0, &err);
 	}
-	if (t.actions & TCP_ACT_SEND_ACK)
+	/* the ACK to the SYN-ACK leaves at once, on the prepared path; what
+	 * the SYNs negotiated reaches the tcb after it (the MSS, windows) */
+	if ((t.actions & TCP_ACT_SEND_ACK) && before == TCP_SYN_SENT)
 		send_ack(r);
+	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN))
+		live_tcb_negotiated(c);
 	if (t.actions & TCP_ACT_START_2MSL) {
 		double tw = r->opt->c.time_wait_s >= 0 ? r->opt->c.time_wait_s : 1.0;
 		r->tw_deadline = live_mono_ns() + (uint64_t)(tw * (double)NS_PER_S);
 		r->phase = PH_TIME_WAIT;
 		r->rtx.armed = false;
 	}
-	if (t.actions & TCP_ACT_DELIVER) {
-		if (r->phase == PH_QUIET)
-			r->quiet_deadline = live_mono_ns() + REPLY_QUIET_NS;
-		idle_from_now(r);
-	}
+	/* connect reads what the server sends as it comes (the trace shows it) */
+	while ((n = tcb_peek(&c->tcb, &p)) > 0)
+		tcb_consume(&c->tcb, n, live_mono_ns());
+	if (in.delivered > 0 && r->phase == PH_QUIET)
+		r->quiet_deadline = live_mono_ns() + REPLY_QUIET_NS;
+	idle_from_now(r);
 
-	if (!t.changed) {
-		/* data acknowledged: the next chunk */
-		if (r->phase == PH_DATA && !r->rtx.armed)
-			next_data(r);
-		return;
+	if (t.changed) {
+		switch (t.to) {
+		case TCP_ESTABLISHED:
+			if (before == TCP_SYN_SENT || before == TCP_SYN_RECEIVED) {
+				live_source_init(&r->src, r->opt->c.data, r->opt->c.data_count);
+				r->phase = PH_DATA;
+			}
+			break;
+		case TCP_CLOSED:
+			if (seg->flags & TCP_FLAG_RST)
+				finish(r, before == TCP_SYN_SENT ? TCPLAB_EXIT_REFUSED : TCPLAB_EXIT_RESET);
+			else
+				finish(r, TCPLAB_EXIT_OK); /* LAST-ACK → CLOSED */
+			collect_events(r);
+			return;
+		case TCP_CLOSE_WAIT:
+			/* The server closed first.  Finish sending, then close our side. */
+			if (r->phase == PH_DATA)
+				break;
+			if (r->opt->c.close == SESSION_CLOSE_NONE || r->opt->c.close == SESSION_CLOSE_RST) {
+				if (r->phase == PH_QUIET || r->opt->c.close == SESSION_CLOSE_RST)
+					start_close(r);
+				break;
+			}
+			if (!r->c.tcb.close_requested)
+				close_ours(r);
+			break;
+		default:
+			break;
+		}
 	}
+	if (r->phase == PH_DATA)
+		data_progress(r);
+	else if (r->phase != PH_DONE)
+		pump(r);
+	collect_events(r);
+}
 
-	switch (t.to) {
-	case TCP_ESTABLISHED:
-		if (before == TCP_SYN_SENT || before == TCP_SYN_RECEIVED)
-			next_data(r);
-		break;
-	case TCP_CLOSED:
-		if (seg->flags & TCP_FLAG_RST)
-			finish(r, before == TCP_SYN_SENT ? TCPLAB_EXIT_REFUSED : TCPLAB_EXIT_RESET);
-		else
-			finish(r, TCPLAB_EXIT_OK); /* LAST-ACK → CLOSED */
-		break;
-	case TCP_CLOSE_WAIT:
-		/* The server closed first.  Finish sending, then close our side. */
-		if (r->phase == PH_DATA)
-			break;
-		if (r->opt->c.close == SESSION_CLOSE_NONE) {
-			if (r->phase == PH_QUIET)
-				start_close(r);
-			break;
-		}
-		if (r->opt->c.close == SESSION_CLOSE_RST) {
-			start_close(r);
-			break;
-		}
-		{
-			struct tcp_transition ct = tcp_fsm_call(&c->tcb, TCP_CALL_CLOSE);
-			if (ct.actions & TCP_ACT_SEND_FIN)
-				send_reliable(r, TCP_FLAG_FIN | TCP_FLAG_ACK, c->tcb.snd_nxt, NULL, 0);
-			r->phase = PH_CLOSING;
-			idle_from_now(r);
-		}
-		break;
-	default:
-		if (r->phase == PH_DATA && !r->rtx.armed)
-			next_data(r);
-		break;
+/* Emits the queued sender events that follow `after` queued packets. */
+static void emit_events(struct run *r, unsigned after, uint64_t ts)
+{
+	for (unsigned i = 0; i < r->nev; i++) {
+		struct tl_endpoint_event e;
+		char text[400];
+		if (r->evq[i].after != after)
+			continue;
+		live_endpoint_event(&r->c, TL_CLIENT, &r->evq[i].e, &e, text, sizeof(text));
+		flow_table_endpoint(r->lv.flow, &r->tuple, ts ? ts : r->evq[i].ts_ns, &e);
 	}
 }
 
-/* Traces the queued packets, with the notes raised while reacting to them. */
+/* Traces the queued packets, with the notes and sender events raised while
+ * reacting to them. */
 static void flush_trace(struct run *r)
 {
+	emit_events(r, 0, 0);
 	for (unsigned i = 0; i < r->nqueued; i++) {
 		struct queued *q = &r->queue[i];
 		struct segment seg;
@@ -296,8 +361,16 @@ static void flush_trace(struct run *r)
 			flow_table_feed(r->lv.flow, &seg);
 		for (unsigned k = 0; k < q->nnotes; k++)
 			flow_table_note(r->lv.flow, &r->tuple, q->ts_ns, q->notes[k]);
+		emit_events(r, i + 1, q->ts_ns);
 	}
+	/* events queued after more packets than were traced (none expected) */
+	for (unsigned i = 0; i < r->nev; i++)
+		if (r->evq[i].after > r->nqueued) {
+			r->evq[i].after = 0;
+			emit_events(r, 0, 0);
+		}
 	r->nqueued = 0;
+	r->nev = 0;
 }
 
 /*
@@ -314,6 +387,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
+	if (r->nqueued == TRACE_QUEUE)
+		flush_trace(r);
 	if (seg.sport == r->c.rport && seg.dport == r->c.lport && ip_addr_equal(&seg.src, &r->c.remote) &&
 	    ip_addr_equal(&seg.dst, &r->c.local)) {
 		r->reacting = true;
@@ -324,8 +399,6 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	} else {
 		return;
 	}
-	if (r->nqueued == TRACE_QUEUE)
-		flush_trace(r);
 	q = &r->queue[r->nqueued++];
 	q->ts_ns = pkt->ts_ns;
 	q->link = pkt->link;
@@ -338,39 +411,65 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	r->npending = 0;
 }
 
+/* Gives up: retransmissions exhausted. */
+static void give_up(struct run *r, const char *what, unsigned count)
+{
+	snprintf(r->note, sizeof(r->note), "no answer to our %s after %u retransmissions: giving up%s",
+		 what, count,
+		 tcp_state_synchronized(r->c.tcb.fsm.state) ? " (RST sent so the server drops it too)" : "");
+	note(r, r->note);
+	if (tcp_state_synchronized(r->c.tcb.fsm.state))
+		abort_conn(r);
+	tcp_fsm_call(&r->c.tcb.fsm, TCP_CALL_GIVE_UP);
+	flush_trace(r);
+	flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
+	finish(r, TCPLAB_EXIT_TIMEOUT);
+}
+
 /* Fires whichever timers are due. */
 static void on_timers(struct run *r, uint64_t now)
 {
 	if (r->rtx.armed && now >= r->rtx.deadline) {
-		const char *what = (r->rtx_flags & TCP_FLAG_SYN) ? "SYN" : (r->rtx_flags & TCP_FLAG_FIN) ? "FIN" : "data";
 		int err;
 
 		if (r->rtx.count >= r->opt->c.retries) {
-			snprintf(r->note, sizeof(r->note), "no answer to our %s after %u retransmissions: giving up%s",
-				 what, r->rtx.count,
-				 tcp_state_synchronized(r->c.tcb.state) ? " (RST sent so the server drops it too)" : "");
-			note(r, r->note);
-			if (tcp_state_synchronized(r->c.tcb.state))
-				abort_conn(r);
-			tcp_fsm_call(&r->c.tcb, TCP_CALL_GIVE_UP);
-			flush_trace(r);
-			flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
-			finish(r, TCPLAB_EXIT_TIMEOUT);
+			give_up(r, "SYN", r->rtx.count);
 			return;
 		}
 		live_timer_backoff(&r->rtx, now);
-		snprintf(r->note, sizeof(r->note), "retransmission timer fired: sending the %s again (retry %u of %u, next RTO %.0f s)",
-			 what, r->rtx.count, r->opt->c.retries, (double)r->rtx.rto / (double)NS_PER_S);
+		snprintf(r->note, sizeof(r->note), "retransmission timer fired: sending the SYN again (retry %u of %u, next RTO %.0f s)",
+			 r->rtx.count, r->opt->c.retries, (double)r->rtx.rto / (double)NS_PER_S);
 		note(r, r->note);
-		live_send_async(&r->lv, &r->c, r->rtx_flags | (r->c.tcb.irs_known ? TCP_FLAG_ACK : 0), r->rtx_seq,
-				r->rtx_payload, r->rtx_len, &err);
+		live_send_async(&r->lv, &r->c, TCP_FLAG_SYN, r->c.tcb.fsm.iss, NULL, 0, &err);
 		r->spin_until = live_mono_ns() + SPIN_NS;
 	}
+	if (r->phase != PH_DONE && r->c.tcb.open) {
+		switch (tcb_on_timer(&r->c.tcb, now)) {
+		case TCB_TIMER_GIVE_UP:
+			collect_events(r);
+			give_up(r, r->c.tcb.close_requested && r->c.tcb.sq_len == 0 ? "FIN" : "data",
+				r->c.tcb.backoff);
+			return;
+		case TCB_TIMER_RETRANSMIT:
+		case TCB_TIMER_PROBE:
+			collect_events(r);
+			pump(r);
+			break;
+		case TCB_TIMER_NONE:
+			break;
+		}
+	}
+	if (r->phase == PH_DATA && (!r->src_done || r->lv.pump_more))
+		data_progress(r);
+	else if (r->lv.pump_more && r->phase != PH_DONE)
+		pump(r);
 	if (r->phase == PH_QUIET && now >= r->quiet_deadline)
 		start_close(r);
-	if (r->phase == PH_CLOSING && !r->rtx.armed && now >= r->idle_deadline) {
+	if ((r->phase == PH_CLOSING || r->phase == PH_DATA) && !r->c.tcb.rto_armed && !r->c.tcb.persist_armed &&
+	    now >= r->idle_deadline && !live_source_waiting(&r->src)) {
 		snprintf(r->note, sizeof(r->note),
-			 "the server did not close within %.1f s (--timeout): aborting with RST",
+			 "the server did not %s within %.1f s (--timeout): aborting with RST",
+			 r->phase == PH_DATA ? "answer" : "close",
 			 r->opt->c.timeout_s > 0 ? r->opt->c.timeout_s : 10.0);
 		note(r, r->note);
 		flush_trace(r);
@@ -385,7 +484,7 @@ static void on_timers(struct run *r, uint64_t now)
 			 "TIME-WAIT ends after %.1f s (--time-wait); RFC 9293 asks 2MSL (Linux waits 60 s): "
 			 "the %.1f s not waited are skipped so the demo ends",
 			 tw, tw < 60 ? 60 - tw : 0);
-		tcp_fsm_call(&r->c.tcb, TCP_CALL_TIME_WAIT_DONE);
+		tcp_fsm_call(&r->c.tcb.fsm, TCP_CALL_TIME_WAIT_DONE);
 		flush_trace(r);
 		flow_table_call(r->lv.flow, &r->tuple, TL_CLIENT, TCP_CALL_TIME_WAIT_DONE, live_real_ns(), r->note);
 		finish(r, TCPLAB_EXIT_OK);
@@ -395,11 +494,20 @@ static void on_timers(struct run *r, uint64_t now)
 static uint64_t next_deadline(const struct run *r)
 {
 	uint64_t d = UINT64_MAX;
+	if (r->lv.pump_more && r->phase != PH_DONE)
+		return 0; /* more segments are due: only look at the capture first */
 	if (r->rtx.armed && r->rtx.deadline < d)
 		d = r->rtx.deadline;
+	if (r->phase != PH_DONE && r->c.tcb.open && tcb_next_deadline(&r->c.tcb) < d)
+		d = tcb_next_deadline(&r->c.tcb);
+	if (r->phase == PH_DATA && live_source_waiting(&r->src)) {
+		uint64_t soon = live_mono_ns() + SOURCE_POLL_NS;
+		if (soon < d)
+			d = soon;
+	}
 	if (r->phase == PH_QUIET && r->quiet_deadline < d)
 		d = r->quiet_deadline;
-	if (r->phase == PH_CLOSING && !r->rtx.armed && r->idle_deadline < d)
+	if ((r->phase == PH_CLOSING || r->phase == PH_DATA) && r->idle_deadline && r->idle_deadline < d)
 		d = r->idle_deadline;
 	if (r->phase == PH_TIME_WAIT && r->tw_deadline < d)
 		d = r->tw_deadline;
@@ -443,7 +551,8 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 	}
 	r->c.lport = port;
 	r->c.rport = opt->port;
-	r->c.mss = opt->c.mss ? opt->c.mss : live_interface_mss(ifname, r->c.remote.family);
+	r->c.route_mss = live_route_mss(&r->c.remote, r->c.rport, ifname);
+	r->c.mss = opt->c.mss ? opt->c.mss : r->c.route_mss;
 	r->c.local_wscale = opt->c.wscale;
 
 	memset(&r->tuple, 0, sizeof(r->tuple));
@@ -468,6 +577,7 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 	rule.warm_device = ifname;
 	rule.warm_mark = CRAFT_PACKET_MARK;
 	rule.warm_ttl = LIVE_WARMUP_TTL;
+	r->lv.snaplen = (uint32_t)r->c.route_mss + 40 + 64; /* MTU + link header */
 	rc = live_open(&r->lv, &opt->c, ifname, r->c.remote.family, filter, &rule, errbuf);
 	if (rc != TCPLAB_EXIT_OK)
 		return rc;
@@ -477,15 +587,15 @@ static int setup(struct run *r, const struct connect_options *opt, char errbuf[S
 			r->lv.sender = NULL; /* not fatal: every segment leaves from this thread */
 	}
 
-	tcp_endpoint_init(&r->c.tcb, TCP_CLOSED);
+	live_tcb_init(&r->lv, &r->c, TCP_CLOSED);
 	live_syn_options(&r->lv, &r->c, false, &o);
 	live_format_options(&o, offer, sizeof(offer));
-	r->c.tcb.iss = opt->c.isn_set ? opt->c.isn : live_random32();
+	r->c.tcb.fsm.iss = opt->c.isn_set ? opt->c.isn : live_random32();
 	snprintf(r->note, sizeof(r->note),
 		 "tcplab connect: client %s%s%s:%u -> server %s%s%s:%u on %s; client ISN %u; SYN offers %s; %s",
 		 r->c.local.family == 6 ? "[" : "", ls, r->c.local.family == 6 ? "]" : "", r->c.lport,
 		 r->c.remote.family == 6 ? "[" : "", rs, r->c.remote.family == 6 ? "]" : "", r->c.rport,
-		 ifname, r->c.tcb.iss, offer,
+		 ifname, r->c.tcb.fsm.iss, offer,
 		 r->lv.fw ? "the kernel's RST for this connection is dropped by nftables table "
 			  : "--no-firewall: this host's kernel will answer the SYN-ACK with RST and the server will drop the connection");
 	if (r->lv.fw) {
@@ -531,20 +641,27 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	}
 
 	/* Active OPEN (RFC 9293 §3.10.1): send SYN with our ISN. */
-	iss = r.c.tcb.iss;
+	iss = r.c.tcb.fsm.iss;
 	live_prepare_ack(&r.lv, &r.c);
-	tcp_endpoint_init(&r.c.tcb, TCP_CLOSED);
-	t = tcp_fsm_call(&r.c.tcb, TCP_CALL_OPEN_ACTIVE);
+	tcp_endpoint_init(&r.c.tcb.fsm, TCP_CLOSED);
+	t = tcp_fsm_call(&r.c.tcb.fsm, TCP_CALL_OPEN_ACTIVE);
 	if (t.actions & TCP_ACT_SEND_SYN)
-		send_reliable(&r, TCP_FLAG_SYN, iss, NULL, 0);
+		send_syn(&r, iss);
 	r.phase = PH_HANDSHAKE;
 
 	while (r.phase != PH_DONE) {
 		if (wait_and_dispatch(&r, next_deadline(&r)) != 0)
 			break;
 		on_timers(&r, live_mono_ns());
-		if (r.send_failed) {
-			snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot send a segment: %s", craft_error(r.lv.craft));
+		if (live_send_failed(&r.lv)) {
+			/* one sentence and exit 1 at once: never a silent timeout */
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "%s", r.lv.send_error);
+			r.result = TCPLAB_EXIT_ERROR;
+			break;
+		}
+		if (r.source_failed) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "%s", r.src.err);
+			abort_conn(&r);
 			r.result = TCPLAB_EXIT_ERROR;
 			break;
 		}
@@ -552,16 +669,23 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 
 	if (live_signal) {
 		snprintf(r.note, sizeof(r.note), "interrupted by signal %d: %s", live_signal,
-			 tcp_state_synchronized(r.c.tcb.state) ? "aborting the connection with RST" : "stopping");
+			 tcp_state_synchronized(r.c.tcb.fsm.state) ? "aborting the connection with RST" : "stopping");
 		note(&r, r.note);
-		if (tcp_state_synchronized(r.c.tcb.state) || r.c.tcb.state == TCP_SYN_RECEIVED)
+		if (tcp_state_synchronized(r.c.tcb.fsm.state) || r.c.tcb.fsm.state == TCP_SYN_RECEIVED)
 			abort_conn(&r);
 		r.result = TCPLAB_EXIT_INTERRUPTED;
 	}
 
 	/* Let the capture show our last segments before the summary. */
-	live_drain(&r.lv, wait_and_dispatch, &r);
+	if (!r.lv.send_failed)
+		live_drain(&r.lv, wait_and_dispatch, &r);
 	flush_trace(&r);
+	{
+		struct tl_endpoint_event e;
+		char text[512];
+		for (unsigned part = 0; live_endpoint_stats(&r.c, TL_CLIENT, part, &e, text, sizeof(text)); part++)
+			flow_table_endpoint(r.lv.flow, &r.tuple, live_real_ns(), &e);
+	}
 	if (r.lv.fw) {
 		int64_t dropped = firewall_dropped(r.lv.fw);
 		if (dropped > 0) {
@@ -575,5 +699,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	render_finish(rd);
 	live_close(&r.lv);
 	flow_table_free(r.lv.flow);
+	live_source_close(&r.src);
+	tcb_free(&r.c.tcb);
 	return r.result;
 }

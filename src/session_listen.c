@@ -4,7 +4,9 @@
  * tcplab plays a passive OPEN (RFC 9293 §3.10.1) on ADDR:PORT without a
  * kernel socket: each SYN gets a crafted SYN-ACK with tcplab's own ISN and
  * the options RFC 7323 / RFC 2018 allow in answer to the client's, data is
- * ACKed (or echoed, --echo), --send data goes out once established, and the
+ * ACKed (or echoed, --echo), --send and --data-file data go out once
+ * established through each client's tcb (include/tcplab/tcb.h: segments,
+ * cwnd, RTO, persist — the same sender connect uses), and the
  * connection is closed passively (CLOSE-WAIT, --linger, FIN, LAST-ACK) or
  * actively (--close-first: FIN-WAIT-1/2, TIME-WAIT) or aborted (--close rst).
  *
@@ -28,27 +30,26 @@
 #include "tcplab/session.h"
 
 #define MAX_CONNS 4096                   /* clients served at once */
-#define MAX_SENDQ (1u << 20)             /* bytes queued for one client */
+#define SOURCE_POLL_NS (2 * NS_PER_MS)
 
 enum lphase {
 	LP_HANDSHAKE,  /* SYN-ACK sent */
-	LP_OPEN,       /* established: sending --send data, echoing */
+	LP_OPEN,       /* established: sending --send / --data-file data, echoing */
 	LP_LINGER,     /* CLOSE-WAIT, FIN after --linger (or close-first after the quiet time) */
-	LP_CLOSING,    /* our FIN sent */
+	LP_CLOSING,    /* our FIN queued or sent */
 	LP_TIME_WAIT,
 	LP_DONE,
 };
 
 struct lconn {
-	struct live_conn c;
+	struct live_conn c;          /* c.tcb: the driven endpoint (queues, cwnd, timers) */
 	enum lphase phase;
 	struct segment tuple;        /* client → server */
-	/* bytes queued to send: sendq[0] has sequence number sendq_seq */
-	uint8_t *sendq;
-	uint32_t sendq_len, sendq_cap, sendq_seq;
-	uint32_t sent_upto;          /* sequence number after the last byte sent */
-	bool fin_queued;             /* send our FIN once the queue is acknowledged */
-	struct live_timer rtx;
+	struct live_source src;      /* --send / --data-file for this client */
+	bool src_started, src_done;
+	bool close_wanted;           /* our FIN follows the data once all of it is queued */
+	bool more;                   /* the last pump stopped at its budget */
+	struct live_timer rtx;       /* SYN-ACK retransmission (data: the tcb's timer) */
 	uint64_t linger_deadline, tw_deadline, idle_deadline;
 	bool counted;
 	int outcome;                 /* enum tcplab_exit of this connection */
@@ -64,7 +65,8 @@ struct lrun {
 	int result;
 	char note[1024];
 	char ifname[ROUTE_IFNAME_SIZE];
-	bool send_failed;
+	bool source_failed;
+	char source_error[320];
 	struct ip_addr mss_addr;     /* one-entry cache: the MSS for this local address */
 	uint16_t mss_cached;
 };
@@ -72,6 +74,18 @@ struct lrun {
 static void lnote(struct lrun *r, struct lconn *lc, const char *text)
 {
 	flow_table_note(r->lv.flow, lc ? &lc->tuple : NULL, live_real_ns(), text);
+}
+
+/* Traces the sender events of lc's tcb (after the segment that caused them). */
+static void emit_events(struct lrun *r, struct lconn *lc)
+{
+	struct tcb_event e;
+	while (tcb_next_event(&lc->c.tcb, &e)) {
+		struct tl_endpoint_event ev;
+		char text[400];
+		live_endpoint_event(&lc->c, TL_SERVER, &e, &ev, text, sizeof(text));
+		flow_table_endpoint(r->lv.flow, &lc->tuple, live_real_ns(), &ev);
+	}
 }
 
 static struct lconn *find_conn(struct lrun *r, const struct segment *seg)
@@ -87,7 +101,8 @@ static struct lconn *find_conn(struct lrun *r, const struct segment *seg)
 
 static void free_conn(struct lrun *r, unsigned i)
 {
-	free(r->conns[i]->sendq);
+	live_source_close(&r->conns[i]->src);
+	tcb_free(&r->conns[i]->c.tcb);
 	free(r->conns[i]);
 	r->conns[i] = r->conns[--r->nconns];
 }
@@ -97,118 +112,90 @@ static void conn_done(struct lrun *r, struct lconn *lc, int outcome)
 {
 	lc->phase = LP_DONE;
 	lc->rtx.armed = false;
+	lc->more = false;
 	if (!lc->counted) {
+		struct tl_endpoint_event e;
+		char text[512];
 		lc->counted = true;
 		lc->outcome = outcome;
 		r->done++;
+		emit_events(r, lc);
+		for (unsigned part = 0; live_endpoint_stats(&lc->c, TL_SERVER, part, &e, text, sizeof(text)); part++)
+			flow_table_endpoint(r->lv.flow, &lc->tuple, live_real_ns(), &e);
 	}
-}
-
-static void arm_rtx(struct lconn *lc)
-{
-	if (!lc->rtx.armed)
-		live_timer_start(&lc->rtx, live_mono_ns());
 }
 
 static void send_seg(struct lrun *r, struct lconn *lc, uint8_t flags, uint32_t seq, const uint8_t *p, uint32_t n)
 {
 	int err;
 	live_send(&r->lv, &lc->c, flags, seq, p, n, &err);
-	if (err)
-		r->send_failed = true;
 }
 
-/* Appends bytes to the send queue (bounded). */
-static void queue_bytes(struct lconn *lc, const uint8_t *p, uint32_t n)
+/* Sends what lc's tcb has due. */
+static void pump(struct lrun *r, struct lconn *lc)
 {
-	if (n == 0 || lc->sendq_len + n > MAX_SENDQ)
-		return;
-	if (lc->sendq_len + n > lc->sendq_cap) {
-		uint32_t cap = lc->sendq_cap ? lc->sendq_cap : 4096;
-		uint8_t *q;
-		while (cap < lc->sendq_len + n)
-			cap *= 2;
-		q = realloc(lc->sendq, cap);
-		if (!q)
+	live_pump(&r->lv, &lc->c);
+	lc->more = r->lv.pump_more;
+}
+
+/* Echo (--echo): moves what the client sent from the receive buffer to the
+ * send queue, as far as the send queue takes it; what does not fit stays in
+ * the receive buffer, so the window we advertise shrinks (flow control). */
+static void echo_progress(struct lrun *r, struct lconn *lc)
+{
+	const uint8_t *p;
+	uint32_t n;
+	while ((n = tcb_peek(&lc->c.tcb, &p)) > 0) {
+		long took = 0;
+		if (r->opt->echo && !lc->c.tcb.close_requested)
+			took = tcb_write(&lc->c.tcb, p, n, true);
+		else if (!r->opt->echo)
+			took = (long)n; /* read and dropped: the trace showed it */
+		if (took <= 0)
+			break;
+		tcb_consume(&lc->c.tcb, (uint32_t)took, live_mono_ns());
+	}
+}
+
+/* Feeds the send queue from --send / --data-file, closes when asked and
+ * everything is queued, and sends. */
+static void data_progress(struct lrun *r, struct lconn *lc)
+{
+	if (lc->src_started && !lc->src_done) {
+		int rc = live_source_feed(&lc->src, &lc->c.tcb);
+		if (rc < 0) {
+			r->source_failed = true;
+			snprintf(r->source_error, sizeof(r->source_error), "%s", lc->src.err);
 			return;
-		lc->sendq = q;
-		lc->sendq_cap = cap;
-	}
-	memcpy(lc->sendq + lc->sendq_len, p, n);
-	lc->sendq_len += n;
-}
-
-/* Sends what is queued and not yet sent, in MSS-sized segments, then the
- * FIN if it is due.  Returns true when something was sent. */
-static bool flush(struct lrun *r, struct lconn *lc)
-{
-	bool any = false;
-	uint32_t mss = lc->c.peer_syn_opt.has_mss && lc->c.peer_syn_opt.mss < lc->c.mss ? lc->c.peer_syn_opt.mss : lc->c.mss;
-	uint32_t end = lc->sendq_seq + lc->sendq_len;
-
-	if (mss > 1400)
-		mss = 1400; /* room for options and IP on any lab link */
-	while (seq_lt(lc->sent_upto, end)) {
-		uint32_t off = lc->sent_upto - lc->sendq_seq, n = end - lc->sent_upto;
-		if (n > mss)
-			n = mss;
-		send_seg(r, lc, TCP_FLAG_PSH | TCP_FLAG_ACK, lc->sent_upto, lc->sendq + off, n);
-		lc->sent_upto += n;
-		any = true;
-	}
-	if (lc->fin_queued && !lc->c.tcb.fin_sent && lc->sent_upto == end) {
-		struct tcp_transition t = tcp_fsm_call(&lc->c.tcb, TCP_CALL_CLOSE);
-		if (t.actions & TCP_ACT_SEND_FIN) {
-			send_seg(r, lc, TCP_FLAG_FIN | TCP_FLAG_ACK, lc->sent_upto, NULL, 0);
-			lc->phase = LP_CLOSING;
-			any = true;
 		}
+		lc->src_done = rc == 1;
 	}
-	if (any)
-		arm_rtx(lc);
-	return any;
+	echo_progress(r, lc);
+	if (lc->close_wanted && (lc->src_done || !lc->src_started) && !lc->c.tcb.close_requested) {
+		tcb_close(&lc->c.tcb);
+		lc->phase = LP_CLOSING;
+	}
+	pump(r, lc);
 }
 
-/* Drops acknowledged bytes from the queue; una_before is snd_una before
- * the segment just received. */
-static void acked(struct lconn *lc, uint32_t una_before)
-{
-	uint32_t una = lc->c.tcb.snd_una;
-	if (seq_gt(una, lc->sendq_seq)) {
-		uint32_t n = una - lc->sendq_seq;
-		if (n > lc->sendq_len)
-			n = lc->sendq_len;
-		memmove(lc->sendq, lc->sendq + n, lc->sendq_len - n);
-		lc->sendq_len -= n;
-		lc->sendq_seq += n;
-	}
-	if (seq_ge(una, lc->c.tcb.snd_nxt))
-		lc->rtx.armed = false;
-	else if (lc->rtx.armed && seq_gt(una, una_before)) {
-		/* new data acknowledged: restart the timer (RFC 6298 §5.3); a
-		 * duplicate ACK must not postpone the retransmission */
-		lc->rtx.rto = LIVE_INITIAL_RTO_NS;
-		lc->rtx.deadline = live_mono_ns() + lc->rtx.rto;
-	}
-}
-
-/* Starts our close as --close says, once nothing is left to send. */
+/* Starts our close as --close says (the FIN follows the data still queued). */
 static void begin_close(struct lrun *r, struct lconn *lc)
 {
 	switch (r->opt->c.close) {
 	case SESSION_CLOSE_RST: {
 		int err;
+		uint32_t seq = lc->c.tcb.snd_nxt;
 		lnote(r, lc, "--close rst: aborting with RST (RFC 9293 §3.10.5)");
-		tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-		live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0, &err);
+		tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+		live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0, &err);
 		conn_done(r, lc, TCPLAB_EXIT_OK);
 		break;
 	}
 	case SESSION_CLOSE_NONE:
 		break;
 	default:
-		lc->fin_queued = true;
-		flush(r, lc);
+		lc->close_wanted = true;
+		data_progress(r, lc);
 		break;
 	}
 }
@@ -217,7 +204,7 @@ static void begin_close(struct lrun *r, struct lconn *lc)
 static void new_conn(struct lrun *r, const struct segment *seg)
 {
 	struct lconn *lc;
-	struct tcp_transition t;
+	struct tcb_input_result in;
 
 	if (r->nconns >= MAX_CONNS) {
 		lnote(r, NULL, "too many connections at once: SYN ignored");
@@ -230,44 +217,43 @@ static void new_conn(struct lrun *r, const struct segment *seg)
 	lc->c.remote = seg->src;
 	lc->c.lport = seg->dport;
 	lc->c.rport = seg->sport;
-	if (r->opt->c.mss) {
-		lc->c.mss = r->opt->c.mss;
-	} else {
-		/* looking the interface up costs a syscall or two: not on every SYN */
-		if (!r->mss_cached || !ip_addr_equal(&r->mss_addr, &seg->dst)) {
-			char ifn[ROUTE_IFNAME_SIZE];
-			if (route_interface_of(&seg->dst, ifn) != 0)
-				snprintf(ifn, sizeof(ifn), "%s", r->ifname);
-			r->mss_cached = live_interface_mss(ifn, seg->dst.family);
-			r->mss_addr = seg->dst;
-		}
-		lc->c.mss = r->mss_cached;
+	/* looking the interface up costs a syscall or two: not on every SYN */
+	if (!r->mss_cached || !ip_addr_equal(&r->mss_addr, &seg->dst)) {
+		char ifn[ROUTE_IFNAME_SIZE];
+		if (route_interface_of(&seg->dst, ifn) != 0)
+			snprintf(ifn, sizeof(ifn), "%s", r->ifname);
+		r->mss_cached = live_interface_mss(ifn, seg->dst.family);
+		r->mss_addr = seg->dst;
 	}
+	lc->c.route_mss = r->mss_cached;
+	lc->c.mss = r->opt->c.mss ? r->opt->c.mss : r->mss_cached;
 	lc->c.local_wscale = r->opt->c.wscale;
 	lc->tuple = *seg;
 	lc->tuple.payload = NULL; /* only the 4-tuple is used; the packet buffer goes away */
+	live_source_init(&lc->src, r->opt->c.data, r->opt->c.data_count);
 	r->conns[r->nconns++] = lc;
 
-	tcp_endpoint_init(&lc->c.tcb, TCP_CLOSED);
-	tcp_fsm_call(&lc->c.tcb, TCP_CALL_OPEN_PASSIVE);
+	live_tcb_init(&r->lv, &lc->c, TCP_CLOSED);
+	tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_OPEN_PASSIVE);
 	live_learn_peer(&lc->c, seg, !r->opt->c.no_options);
-	t = tcp_fsm_segment(&lc->c.tcb, TCP_DIR_RECEIVED, seg);
-	if (t.actions & TCP_ACT_SEND_SYNACK) {
+	live_tcb_negotiated(&lc->c);
+	tcb_input(&lc->c.tcb, seg, live_mono_ns(), &in);
+	if (in.tr.actions & TCP_ACT_SEND_SYNACK) {
 		uint32_t iss = r->opt->c.isn_set ? r->opt->c.isn : live_random32();
 		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, iss, NULL, 0);
-		lc->sendq_seq = lc->sent_upto = iss + 1;
-		arm_rtx(lc);
+		live_timer_start(&lc->rtx, live_mono_ns());
 	}
 	lc->phase = LP_HANDSHAKE;
 }
 
-/* The controller's reaction to a segment from a client. */
-static void on_client_segment(struct lrun *r, const struct segment *seg)
+/* The controller's reaction to a segment from a client; returns its
+ * connection (NULL when none). */
+static struct lconn *on_client_segment(struct lrun *r, const struct segment *seg)
 {
 	struct lconn *lc = find_conn(r, seg);
+	struct tcb_input_result in;
 	struct tcp_transition t;
 	enum tcp_state before;
-	uint32_t una_before;
 	uint64_t now = live_mono_ns();
 
 	if (!lc || lc->phase == LP_DONE) {
@@ -281,13 +267,13 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 			}
 			if (!r->opt->count || r->done + r->nconns < r->opt->count)
 				new_conn(r, seg);
-			return;
+			return NULL;
 		}
 		if (!lc && (seg->flags & TCP_FLAG_ACK) && !(seg->flags & TCP_FLAG_RST)) {
 			/* RFC 9293 §3.10.7.2: in LISTEN an ACK for no connection gets
 			 * <SEQ=SEG.ACK><CTL=RST>.  tcplab answers for the kernel, whose
 			 * own RST the firewall drops. */
-			struct live_conn tmp;
+			static struct live_conn tmp;
 			int err;
 			memset(&tmp, 0, sizeof(tmp));
 			tmp.local = seg->dst;
@@ -296,33 +282,28 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 			tmp.rport = seg->sport;
 			live_send(&r->lv, &tmp, TCP_FLAG_RST, seg->ack, NULL, 0, &err);
 		}
-		return;
+		return NULL;
 	}
 
-	before = lc->c.tcb.state;
-	una_before = lc->c.tcb.snd_una;
-	t = tcp_fsm_segment(&lc->c.tcb, TCP_DIR_RECEIVED, seg);
+	before = lc->c.tcb.fsm.state;
+	if (tcb_input(&lc->c.tcb, seg, now, &in) != 0) {
+		r->source_failed = true;
+		snprintf(r->source_error, sizeof(r->source_error), "out of memory for a receive buffer");
+		return lc;
+	}
+	t = in.tr;
 	if (lc->c.ts_ok && seg->opt.has_timestamps && !t.unacceptable)
 		lc->c.ts_recent = seg->opt.ts_val;
-	acked(lc, una_before);
 	lc->idle_deadline = now + (uint64_t)(r->opt->c.timeout_s * (double)NS_PER_S);
 
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
 		/* the client's SYN again: our SYN-ACK was lost */
-		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.iss, NULL, 0);
+		send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.fsm.iss, NULL, 0);
 	}
 	if (t.actions & TCP_ACT_SEND_RST) {
-		struct tcp_endpoint keep = lc->c.tcb;
+		struct tcp_endpoint keep = lc->c.tcb.fsm;
 		send_seg(r, lc, TCP_FLAG_RST, seg->ack, NULL, 0);
-		lc->c.tcb = keep;
-	}
-	if ((t.actions & TCP_ACT_DELIVER) && r->opt->echo && seg->payload_captured == seg->payload_len)
-		queue_bytes(lc, seg->payload, seg->payload_len);
-
-	/* ACK what arrived; echoed data carries the ACK itself */
-	if (t.actions & TCP_ACT_SEND_ACK) {
-		if (!(lc->phase == LP_OPEN && flush(r, lc)))
-			send_seg(r, lc, TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+		lc->c.tcb.fsm = keep;
 	}
 	if (t.actions & TCP_ACT_START_2MSL) {
 		lc->phase = LP_TIME_WAIT;
@@ -330,124 +311,143 @@ static void on_client_segment(struct lrun *r, const struct segment *seg)
 		lc->tw_deadline = now + (uint64_t)(r->opt->c.time_wait_s * (double)NS_PER_S);
 	}
 
-	if (!t.changed)
-		return;
-	switch (t.to) {
-	case TCP_ESTABLISHED:
-		if (before == TCP_SYN_RECEIVED) {
-			lc->phase = LP_OPEN;
-			lc->rtx.armed = false;
-			for (size_t i = 0; i < r->opt->c.data_count; i++)
-				queue_bytes(lc, r->opt->c.data[i].bytes, (uint32_t)r->opt->c.data[i].len);
-			flush(r, lc);
-			if (r->opt->c.close != SESSION_CLOSE_PEER && r->opt->c.close != SESSION_CLOSE_NONE) {
-				/* close first after a quiet time (the request has arrived) */
-				lc->linger_deadline = now + (uint64_t)(r->opt->linger_s * (double)NS_PER_S);
+	if (t.changed) {
+		switch (t.to) {
+		case TCP_ESTABLISHED:
+			if (before == TCP_SYN_RECEIVED) {
+				/* the route to this client (its MTU) caps our segments;
+				 * asked now, not on the SYN's fast path */
+				uint16_t rm = live_route_mss(&lc->c.remote, lc->c.rport, r->ifname);
+				if (r->opt->c.mss && r->opt->c.mss < rm)
+					rm = r->opt->c.mss;
+				tcb_set_mss_cap(&lc->c.tcb, rm);
+				lc->phase = LP_OPEN;
+				lc->rtx.armed = false;
+				lc->src_started = true;
+				if (r->opt->c.close != SESSION_CLOSE_PEER && r->opt->c.close != SESSION_CLOSE_NONE) {
+					/* close first after a quiet time (the request has arrived) */
+					lc->linger_deadline = now + (uint64_t)(r->opt->linger_s * (double)NS_PER_S);
+				}
 			}
-		}
-		break;
-	case TCP_CLOSE_WAIT:
-		/* the client closed: linger, then our FIN (passive close) */
-		lc->phase = LP_LINGER;
-		lc->linger_deadline = now + (uint64_t)(r->opt->linger_s * (double)NS_PER_S);
-		break;
-	case TCP_CLOSED:
-		if (seg->flags & TCP_FLAG_RST) {
-			lnote(r, lc, "the client reset the connection");
+			break;
+		case TCP_CLOSE_WAIT:
+			/* the client closed: linger, then our FIN (passive close) */
+			if (before == TCP_SYN_RECEIVED) {
+				lc->rtx.armed = false;
+				lc->src_started = true;
+			}
+			lc->phase = LP_LINGER;
+			lc->linger_deadline = now + (uint64_t)(r->opt->linger_s * (double)NS_PER_S);
+			break;
+		case TCP_CLOSED:
+			if (seg->flags & TCP_FLAG_RST) {
+				lnote(r, lc, "the client reset the connection");
+				conn_done(r, lc, TCPLAB_EXIT_RESET);
+			} else {
+				conn_done(r, lc, TCPLAB_EXIT_OK);
+			}
+			return lc;
+		case TCP_LISTEN:
+			/* RST in SYN-RECEIVED: the handshake is off */
 			conn_done(r, lc, TCPLAB_EXIT_RESET);
-		} else {
-			conn_done(r, lc, TCPLAB_EXIT_OK);
+			return lc;
+		default:
+			break;
 		}
-		break;
-	case TCP_LISTEN:
-		/* RST in SYN-RECEIVED: the handshake is off */
-		conn_done(r, lc, TCPLAB_EXIT_RESET);
-		break;
-	default:
-		break;
 	}
+	if (lc->phase != LP_DONE && tcp_state_synchronized(lc->c.tcb.fsm.state))
+		data_progress(r, lc);
+	return lc;
 }
 
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct lrun *r = user;
 	struct segment seg;
+	struct lconn *lc = NULL;
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
 	if (seg.dport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.dst, &r->addr))) {
 		/* loopback: our own segments to a client on this host also match
 		 * dport when the client uses the same port — never the case here */
-		on_client_segment(r, &seg);
+		lc = on_client_segment(r, &seg);
 	} else if (seg.sport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.src, &r->addr))) {
 		r->lv.captured_own++;
 	} else {
 		return;
 	}
 	flow_table_feed(r->lv.flow, &seg);
+	if (lc)
+		emit_events(r, lc);
 }
 
 static void on_timers(struct lrun *r, uint64_t now)
 {
 	for (unsigned i = 0; i < r->nconns; i++) {
 		struct lconn *lc = r->conns[i];
+		enum tcb_timer_result tr = TCB_TIMER_NONE;
 		if (lc->phase == LP_DONE)
 			continue;
 		if (lc->rtx.armed && now >= lc->rtx.deadline) {
 			if (lc->rtx.count >= r->opt->c.retries) {
-				snprintf(r->note, sizeof(r->note), "no answer after %u retransmissions: giving up on this client%s",
-					 lc->rtx.count, tcp_state_synchronized(lc->c.tcb.state) ? " (RST sent)" : "");
-				lnote(r, lc, r->note);
-				if (tcp_state_synchronized(lc->c.tcb.state) || lc->c.tcb.state == TCP_SYN_RECEIVED) {
-					int err;
-					live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0, &err);
-				}
-				tcp_fsm_call(&lc->c.tcb, TCP_CALL_GIVE_UP);
-				flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
-				conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
-				continue;
-			}
-			live_timer_backoff(&lc->rtx, now);
-			if (lc->c.tcb.state == TCP_SYN_RECEIVED) {
+				tr = TCB_TIMER_GIVE_UP;
+			} else {
+				live_timer_backoff(&lc->rtx, now);
 				snprintf(r->note, sizeof(r->note), "no ACK for our SYN-ACK: sending it again (retry %u of %u, next RTO %.0f s)",
 					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
 				lnote(r, lc, r->note);
-				send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.iss, NULL, 0);
-			} else {
-				/* go back to the oldest unacknowledged byte (or our FIN) */
-				uint32_t una = lc->c.tcb.snd_una;
-				snprintf(r->note, sizeof(r->note), "retransmission timer fired (retry %u of %u, next RTO %.0f s)",
-					 lc->rtx.count, r->opt->c.retries, (double)lc->rtx.rto / (double)NS_PER_S);
-				lnote(r, lc, r->note);
-				if (seq_lt(una, lc->sendq_seq + lc->sendq_len)) {
-					uint32_t n = lc->sendq_seq + lc->sendq_len - una;
-					if (n > 1400)
-						n = 1400;
-					send_seg(r, lc, TCP_FLAG_PSH | TCP_FLAG_ACK, una, lc->sendq + (una - lc->sendq_seq), n);
-				} else if (lc->c.tcb.fin_sent && !lc->c.tcb.fin_acked) {
-					send_seg(r, lc, TCP_FLAG_FIN | TCP_FLAG_ACK, lc->c.tcb.fin_seq, NULL, 0);
-				}
+				send_seg(r, lc, TCP_FLAG_SYN | TCP_FLAG_ACK, lc->c.tcb.fsm.iss, NULL, 0);
 			}
+		}
+		if (tr == TCB_TIMER_NONE && lc->c.tcb.open && lc->phase != LP_TIME_WAIT)
+			tr = tcb_on_timer(&lc->c.tcb, now);
+		if (tr == TCB_TIMER_GIVE_UP) {
+			unsigned count = lc->rtx.armed ? lc->rtx.count : lc->c.tcb.backoff;
+			emit_events(r, lc);
+			snprintf(r->note, sizeof(r->note), "no answer after %u retransmissions: giving up on this client%s",
+				 count, tcp_state_synchronized(lc->c.tcb.fsm.state) ? " (RST sent)" : "");
+			lnote(r, lc, r->note);
+			if (tcp_state_synchronized(lc->c.tcb.fsm.state) || lc->c.tcb.fsm.state == TCP_SYN_RECEIVED) {
+				int err;
+				uint32_t seq = lc->c.tcb.open ? lc->c.tcb.snd_nxt : lc->c.tcb.fsm.snd_nxt;
+				live_send(&r->lv, &lc->c, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0, &err);
+			}
+			tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_GIVE_UP);
+			flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_GIVE_UP, live_real_ns(), NULL);
+			conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
+			continue;
+		}
+		if (tr == TCB_TIMER_RETRANSMIT || tr == TCB_TIMER_PROBE || lc->more ||
+		    (lc->src_started && !lc->src_done)) {
+			emit_events(r, lc);
+			data_progress(r, lc);
+			emit_events(r, lc);
 		}
 		if ((lc->phase == LP_LINGER || lc->phase == LP_OPEN) && lc->linger_deadline && now >= lc->linger_deadline) {
 			lc->linger_deadline = 0;
 			begin_close(r, lc);
+			emit_events(r, lc);
 		}
 		if (lc->phase == LP_TIME_WAIT && now >= lc->tw_deadline) {
 			snprintf(r->note, sizeof(r->note),
 				 "TIME-WAIT ends after %.1f s (--time-wait); RFC 9293 asks 2MSL (Linux waits 60 s)",
 				 r->opt->c.time_wait_s);
-			tcp_fsm_call(&lc->c.tcb, TCP_CALL_TIME_WAIT_DONE);
+			tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_TIME_WAIT_DONE);
 			flow_table_call(r->lv.flow, &lc->tuple, TL_SERVER, TCP_CALL_TIME_WAIT_DONE, live_real_ns(), r->note);
 			conn_done(r, lc, TCPLAB_EXIT_OK);
 		}
-		if (lc->phase != LP_DONE && lc->phase != LP_TIME_WAIT && !lc->rtx.armed && lc->idle_deadline &&
+		if (lc->phase != LP_DONE && lc->phase != LP_TIME_WAIT && !lc->rtx.armed && !lc->c.tcb.rto_armed &&
+		    !lc->c.tcb.persist_armed && !lc->more && lc->idle_deadline &&
 		    now >= lc->idle_deadline && r->opt->c.close != SESSION_CLOSE_NONE) {
 			snprintf(r->note, sizeof(r->note), "the client was silent for %.1f s (--timeout): aborting with RST",
 				 r->opt->c.timeout_s);
 			lnote(r, lc, r->note);
-			tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-			send_seg(r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+			{
+				uint32_t seq = lc->c.tcb.open ? lc->c.tcb.snd_nxt : lc->c.tcb.fsm.snd_nxt;
+				tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+				send_seg(r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0);
+			}
 			conn_done(r, lc, TCPLAB_EXIT_TIMEOUT);
 		}
 	}
@@ -464,8 +464,19 @@ static uint64_t next_deadline(const struct lrun *r)
 	uint64_t d = UINT64_MAX;
 	for (unsigned i = 0; i < r->nconns; i++) {
 		const struct lconn *lc = r->conns[i];
+		if (lc->phase == LP_DONE)
+			continue;
+		if (lc->more)
+			return 0;
 		if (lc->rtx.armed && lc->rtx.deadline < d)
 			d = lc->rtx.deadline;
+		if (lc->c.tcb.open && tcb_next_deadline(&lc->c.tcb) < d)
+			d = tcb_next_deadline(&lc->c.tcb);
+		if (lc->src_started && live_source_waiting(&lc->src)) {
+			uint64_t soon = live_mono_ns() + SOURCE_POLL_NS;
+			if (soon < d)
+				d = soon;
+		}
 		if (lc->linger_deadline && lc->linger_deadline < d)
 			d = lc->linger_deadline;
 		if (lc->phase == LP_TIME_WAIT && lc->tw_deadline < d)
@@ -538,6 +549,13 @@ static int setup(struct lrun *r, char errbuf[SESSION_ERRBUF_SIZE])
 	rule.local = r->addr;
 	rule.local_port = opt->port;
 	rule.exempt_mark = CRAFT_PACKET_MARK;
+	/* one frame per ring slot on a known interface (see live_open); on
+	 * "any" a loopback frame can be 64 KiB */
+	if (opt->echo)
+		r->lv.snaplen = 0;  /* --echo sends back every byte: keep whole GSO super-packets */
+	else
+		r->lv.snaplen = strcmp(r->ifname, "any") != 0 ? (uint32_t)live_interface_mss(r->ifname, 4) + 40 + 64
+							     : 65536 + 128;
 	rc = live_open(&r->lv, &opt->c, r->ifname, r->addr.family ? r->addr.family : 4, filter, &rule, errbuf);
 	if (rc != TCPLAB_EXIT_OK)
 		return rc;
@@ -590,8 +608,14 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 			break;
 		on_timers(&r, live_mono_ns());
 		fflush(rd->out);
-		if (r.send_failed) {
-			snprintf(errbuf, SESSION_ERRBUF_SIZE, "cannot send a segment: %s", craft_error(r.lv.craft));
+		if (live_send_failed(&r.lv)) {
+			/* one sentence and exit 1 at once: never a silent timeout */
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "%s", r.lv.send_error);
+			r.result = TCPLAB_EXIT_ERROR;
+			break;
+		}
+		if (r.source_failed) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "%s", r.source_error);
 			r.result = TCPLAB_EXIT_ERROR;
 			break;
 		}
@@ -600,10 +624,11 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		unsigned open = 0;
 		for (unsigned i = 0; i < r.nconns; i++) {
 			struct lconn *lc = r.conns[i];
-			if (tcp_state_synchronized(lc->c.tcb.state) || lc->c.tcb.state == TCP_SYN_RECEIVED) {
-				if (lc->c.tcb.state != TCP_TIME_WAIT) {
-					tcp_fsm_call(&lc->c.tcb, TCP_CALL_ABORT);
-					send_seg(&r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, lc->c.tcb.snd_nxt, NULL, 0);
+			if (tcp_state_synchronized(lc->c.tcb.fsm.state) || lc->c.tcb.fsm.state == TCP_SYN_RECEIVED) {
+				if (lc->c.tcb.fsm.state != TCP_TIME_WAIT) {
+					uint32_t seq = lc->c.tcb.open ? lc->c.tcb.snd_nxt : lc->c.tcb.fsm.snd_nxt;
+					tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+					send_seg(&r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0);
 					open++;
 				}
 			}
@@ -613,8 +638,15 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		lnote(&r, NULL, r.note);
 		r.result = TCPLAB_EXIT_INTERRUPTED;
 	}
-	live_drain(&r.lv, wait_and_dispatch, &r);
+	if (!r.lv.send_failed)
+		live_drain(&r.lv, wait_and_dispatch, &r);
 	live_kernel_states_done(&r.lv);
+	for (unsigned i = 0; i < r.nconns; i++) {
+		struct tl_endpoint_event e;
+		for (unsigned part = 0; !r.conns[i]->counted &&
+		     live_endpoint_stats(&r.conns[i]->c, TL_SERVER, part, &e, r.note, sizeof(r.note)); part++)
+			flow_table_endpoint(r.lv.flow, &r.conns[i]->tuple, live_real_ns(), &e);
+	}
 	flow_table_finish(r.lv.flow);
 	render_finish(rd);
 	live_close(&r.lv);

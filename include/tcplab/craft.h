@@ -61,6 +61,11 @@ int craft_prepare(struct craft *c, const struct craft_segment *s);
 size_t craft_encode_options(const struct tcp_options *opt, uint8_t buf[40]);
 
 const char *craft_error(const struct craft *c);
+
+/* errno of the last failed craft_send (0 when none): EPERM is a local
+ * netfilter rule dropping the packet, ENOBUFS a full device queue — both
+ * what a TCP treats as a lost segment, not as a broken connection. */
+int craft_errno(const struct craft *c);
 void craft_close(struct craft *c);
 
 /* The libnet tcplab runs with, as the library itself says it

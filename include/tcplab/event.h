@@ -25,6 +25,7 @@ enum tl_event_kind {
 	TL_EV_SUMMARY,     /* the connection is over, or input ended */
 	TL_EV_KERNEL_STATE,/* this machine's kernel changed a socket's state (tracepoint; see kstates.h) */
 	TL_EV_DATAGRAM,    /* a UDP datagram (replay/watch --udp): no connection, conn 0 */
+	TL_EV_ENDPOINT,    /* the driven endpoint's sender: cwnd, windows, probes, retransmissions */
 };
 
 /* How a connection ended, as the summary reports it. */
@@ -134,6 +135,25 @@ struct tl_datagram_event {
 	const char *protocol;        /* "udp" */
 };
 
+/* What the endpoint tcplab drives did and why (live roles only): its
+ * congestion window and ssthresh with the reason, the peer's window going
+ * to zero and opening, zero-window probes, fast and RTO retransmissions,
+ * out-of-order data held, and an end-of-run line of its counters. */
+struct tl_endpoint_event {
+	enum tl_role endpoint;
+	const char *what;          /* "cwnd", "zero-window", "window-update", "zero-window-probe",
+				      "fast-retransmit", "rto", "own-window-update", "out-of-order",
+				      "stats" */
+	const char *text;          /* one sentence for the reader */
+	uint32_t cwnd;             /* bytes, after the event */
+	bool ssthresh_set;         /* false: still "arbitrarily high" (RFC 5681 §3.1) */
+	uint32_t ssthresh;
+	uint32_t peer_window;      /* the peer's advertised window, scaled, in bytes */
+	bool seq_known;            /* seq/len name the segment concerned */
+	uint32_t seq, len;
+	uint64_t rto_ns;           /* the retransmission timeout after the event */
+};
+
 struct tl_event {
 	enum tl_event_kind kind;
 	unsigned conn;            /* connection number, from 1 */
@@ -147,6 +167,7 @@ struct tl_event {
 		struct tl_summary summary;
 		struct tl_kernel_state_event kstate;
 		struct tl_datagram_event datagram;
+		struct tl_endpoint_event endpoint;
 	} u;
 };
 

@@ -75,6 +75,11 @@ int flow_table_call(struct flow_table *ft, const struct segment *tuple, enum tl_
 void flow_table_note(struct flow_table *ft, const struct segment *tuple, uint64_t ts_ns,
 		     const char *text);
 
+/* Emits a TL_EV_ENDPOINT for the connection holding tuple (conn 0 when
+ * none): what the driven endpoint's sender did (live roles). */
+void flow_table_endpoint(struct flow_table *ft, const struct segment *tuple, uint64_t ts_ns,
+			 const struct tl_endpoint_event *e);
+
 /* Input ended: emits a summary for every connection still in the table, in
  * order of their first segment, and empties the table. */
 void flow_table_finish(struct flow_table *ft);

@@ -26,6 +26,7 @@ enum session_close {
 struct session_data {
 	const uint8_t *bytes;
 	size_t len;
+	const char *path;          /* --data-file: streamed from this file ("-": stdin); bytes unused */
 };
 
 /* Settings common to both roles. */
@@ -46,6 +47,7 @@ struct session_common {
 	struct session_data data[SESSION_MAX_DATA];
 	size_t data_count;
 	int kernel_states;         /* enum kstates_mode: --kernel-states / --no-kernel-states (auto: 0) */
+	uint32_t iw;               /* --iw: initial window in segments (0: RFC 6928) */
 };
 
 struct connect_options {

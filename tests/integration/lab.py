@@ -269,7 +269,7 @@ class Server:
     """A tests/lab/tcpserver process (ns None = the current namespace)."""
 
     def __init__(self, mode, port, addr, log_path, ns=None, count=1, delay_ms=None,
-                 greeting=None):
+                 greeting=None, extra=()):
         self.mode = mode
         self.port = port
         self.addr = addr
@@ -281,6 +281,7 @@ class Server:
             argv += ["--delay-ms", str(delay_ms)]
         if greeting is not None:
             argv += ["--greeting", greeting]
+        argv += [str(a) for a in extra]     # e.g. --rcvbuf N, --pause-ms N, --send-bytes N
         if not os.access(TCPSERVER, os.X_OK):
             raise LabError("%s is missing: run `make lab`" % TCPSERVER)
         open(self.log_path, "w").close()
@@ -407,12 +408,18 @@ class Capture:
     """A running tcpdump.  iface "stack" captures through NFLOG (see the
     module docstring); anything else is an interface in ns."""
 
-    def __init__(self, path, ns, iface, bpf="tcp", nflog_group=None):
+    def __init__(self, path, ns, iface, bpf="tcp", nflog_group=None, bulk=False):
         self.path = str(path)
         self.ns = ns
         self.iface = iface
         argv = ["tcpdump", "-n", "-Z", "root", "--immediate-mode", "-U", "-s", "0",
                 "-w", self.path]
+        if bulk:
+            # megabytes at line rate: one 1500-byte frame a ring slot (the
+            # default 256 KiB snaplen makes 64 KiB slots on an offloading
+            # veth) and a 32 MiB ring, so tcpdump keeps up
+            argv[argv.index("-s") + 1] = "1600"
+            argv += ["-B", "32768"]
         if nflog_group is not None:
             # NFLOG is fed by the lab's log rules, which already select TCP.
             argv += ["-i", "nflog:%d" % nflog_group]
@@ -751,12 +758,13 @@ class NetnsLab:
         return p
 
     def start_server(self, mode, port=7000, ns=None, addr=None, count=1, delay_ms=None,
-                     greeting=None, wait_ready=True):
-        """Starts tcpserver (default: in the server namespace on server_ip)."""
+                     greeting=None, wait_ready=True, extra=()):
+        """Starts tcpserver (default: in the server namespace on server_ip);
+        extra: more tcpserver options."""
         ns = ns or self.server_ns
         addr = addr or (self.server_ip if ns == self.server_ns else self.client_ip)
         srv = Server(mode, port, addr, self.path("server-" + mode, ".jsonl"), ns=ns,
-                     count=count, delay_ms=delay_ms, greeting=greeting)
+                     count=count, delay_ms=delay_ms, greeting=greeting, extra=extra)
         self._procs.append(srv.proc)
         self._servers.append(srv)
         if wait_ready:
@@ -772,10 +780,10 @@ class NetnsLab:
         r = self.run_in(self.client_ns, argv, timeout=timeout)
         return r, r.json_lines()
 
-    def start_capture(self, ns, iface=None, filter="tcp"):
+    def start_capture(self, ns, iface=None, filter="tcp", bulk=False):
         """Starts tcpdump in ns on iface (default: the lab's veth end there;
         "stack": NFLOG after the lab's drop rules).  Returns when tcpdump is
-        capturing."""
+        capturing.  bulk: for transfers of megabytes (1500-byte frames, big ring)."""
         iface = iface or self.iface(ns)
         group = None
         if iface == "stack":
@@ -787,7 +795,7 @@ class NetnsLab:
                 _sh(["nft", "add", "rule", "inet", LAB_TABLE, chain, "meta", "l4proto",
                      "tcp", "log", "group", str(group), "queue-threshold", "1"], ns=ns)
         cap = Capture(self.path("capture-%s-%s" % (ns[-1], iface), ".pcap"), ns, iface,
-                      filter, nflog_group=group)
+                      filter, nflog_group=group, bulk=bulk)
         self._captures.append(cap)
         return cap
 

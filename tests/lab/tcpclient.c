@@ -13,10 +13,14 @@
  *
  * --no-shutdown skips the shutdown(SHUT_WR): the client sends, then waits
  * for the server's FIN before it closes, so the server closes first.
+ * --send-bytes N sends N bytes of the lab pattern after the text (byte i is
+ * (i*131 + (i>>8)*7) & 255, as tcpserver's send mode): uploads for tests
+ * and benchmarks.
  *
  * One JSON line per connection on stdout:
  *   {"connected":true,"local":"ip:port","received":"...","received_len":N,
- *    "eof":"clean"|"reset"|"timeout"|"error: ...","elapsed_us":N}
+ *    "eof":"clean"|"reset"|"timeout"|"error: ...","elapsed_us":N,
+ *    "sent_len":N,"sha256":"hex of every byte received","upload_us":N}
  *   {"connected":false,"error":"Connection refused","elapsed_us":N}
  * "received" is the data as a JSON string (bytes outside printable ASCII as
  * \u00XX).  Exit status 0 when every connection connected and ended with a
@@ -41,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sha256.h"
+
 /* Received bytes kept for the "received" field; received_len counts all. */
 #define KEEP_MAX 65536
 
@@ -53,6 +59,7 @@ struct options {
 	bool expect_echo;
 	bool no_shutdown;
 	long timeout_ms;
+	long send_bytes;
 };
 
 static struct options opt = { .addr = NULL, .port = NULL, .send = "", .count = 1,
@@ -67,7 +74,7 @@ static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static void usage(FILE *fp)
 {
 	fputs("usage: tcpclient --addr A --port P [--send TEXT] [--count N] [--parallel N]\n"
-	      "                 [--expect-echo] [--no-shutdown] [--timeout-ms N]\n", fp);
+	      "                 [--expect-echo] [--no-shutdown] [--timeout-ms N] [--send-bytes N]\n", fp);
 }
 
 /* Parses a decimal long in [min, max]; false on anything else. */
@@ -164,12 +171,16 @@ static bool one_connection(void)
 	int64_t start = now_us(), deadline = start + (int64_t)opt.timeout_ms * 1000;
 	size_t send_len = strlen(opt.send), sent = 0, kept_len = 0;
 	unsigned char *kept = malloc(KEEP_MAX);
-	uint64_t received_len = 0;
+	uint64_t received_len = 0, pattern_sent = 0;
+	int64_t upload_us = 0;
+	struct sha256 sha;
+	char digest[65];
 	char err[160] = "", eof[160] = "", local[INET6_ADDRSTRLEN + 16] = "?";
 	bool connected = false, ok;
 	int fd, soerr = 0;
 	socklen_t slen = sizeof(soerr);
 
+	sha256_init(&sha);
 	if (kept == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
@@ -211,9 +222,32 @@ static bool one_connection(void)
 		else
 			sent += (size_t)w;
 	}
+	while ((long)pattern_sent < opt.send_bytes && eof[0] == '\0') {
+		unsigned char buf[65536];
+		size_t n = opt.send_bytes - (long)pattern_sent < 65536 ? (size_t)(opt.send_bytes - (long)pattern_sent) : 65536;
+		ssize_t w;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = pattern_sent + i;
+			buf[i] = (unsigned char)((k * 131 + (k >> 8) * 7) & 255);
+		}
+		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+			snprintf(eof, sizeof(eof), "timeout");
+			break;
+		}
+		w = send(fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (w < 0)
+			snprintf(eof, sizeof(eof), "%s",
+				 (errno == ECONNRESET || errno == EPIPE) ? "reset" : strerror(errno));
+		else
+			pattern_sent += (uint64_t)w;
+	}
 	/* Our FIN: the peer reads EOF, we can still read its data. */
 	if (eof[0] == '\0' && !opt.no_shutdown)
 		shutdown(fd, SHUT_WR);
+	upload_us = now_us() - start;
 	while (eof[0] == '\0') {
 		unsigned char buf[16384];
 		ssize_t n;
@@ -236,6 +270,7 @@ static bool one_connection(void)
 			memcpy(kept + kept_len, buf, take);
 			kept_len += take;
 			received_len += (uint64_t)n;
+			sha256_update(&sha, buf, (size_t)n);
 		}
 	}
 close_out:
@@ -251,7 +286,10 @@ out:
 		json_escape(stdout, kept, kept_len);
 		printf("\",\"received_len\":%llu,\"eof\":\"", (unsigned long long)received_len);
 		json_escape(stdout, (const unsigned char *)eof, strlen(eof));
-		printf("\",\"elapsed_us\":%lld}\n", (long long)(now_us() - start));
+		sha256_hex(&sha, digest);
+		printf("\",\"elapsed_us\":%lld,\"sent_len\":%llu,\"sha256\":\"%s\",\"upload_us\":%lld}\n",
+		       (long long)(now_us() - start), (unsigned long long)(sent + pattern_sent), digest,
+		       (long long)upload_us);
 	} else {
 		printf("{\"connected\":false,\"error\":\"");
 		json_escape(stdout, (const unsigned char *)err, strlen(err));
@@ -320,6 +358,11 @@ static bool parse_args(int argc, char **argv, bool *help)
 		} else if (strcmp(a, "--parallel") == 0) {
 			if (!parse_long(v, 1, 1024, &opt.parallel)) {
 				fprintf(stderr, "tcpclient: bad parallel %s\n", v);
+				return false;
+			}
+		} else if (strcmp(a, "--send-bytes") == 0) {
+			if (!parse_long(v, 0, 1L << 40, &opt.send_bytes)) {
+				fprintf(stderr, "tcpclient: bad byte count %s\n", v);
 				return false;
 			}
 		} else if (strcmp(a, "--timeout-ms") == 0) {

@@ -21,12 +21,22 @@
  *   no-accept   listen and never call accept(): completed handshakes pile
  *               up in the accept queue (listen(2)'s backlog, --backlog N,
  *               default 128) until the server is stopped.  Logs nothing.
+ *   sink        (wait --pause-ms first, default 0), then read until the
+ *               peer's FIN, hashing every byte (SHA-256), then close().
+ *               With --rcvbuf N (a tiny receive buffer) and a pause, the
+ *               peer meets a zero window and must probe.
+ *   send        send --send-bytes N bytes of the lab pattern (byte i is
+ *               (i*131 + (i>>8)*7) & 255), shutdown(SHUT_WR), then read
+ *               until the peer's FIN and close().
  *
  * For every connection one JSON line is written to --log (default stdout),
  * flushed at once:
  *   {"peer":"ip:port","mode":"echo","accepted":true,"received_hex":"...",
  *    "received_len":N,"close":"eof"|"reset"|"server-closed"|"server-reset"|
- *    "open"|"error: ...","peer_fin":bool,"sent_len":N}
+ *    "open"|"error: ...","peer_fin":bool,"sent_len":N,"sha256":"hex"}
+ * sha256 is the digest of every byte received (received_hex keeps only the
+ * first 64 KiB); data_us the time from accept() to the last byte read (0
+ * when none): goodput = received_len / data_us.
  * close: "eof" the peer's FIN was read first and the server then closed
  * normally; "reset" the peer reset the connection; "server-closed" this
  * server closed (FIN) before the peer's FIN was seen; "server-reset" rst
@@ -60,6 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sha256.h"
+
 /* How many received bytes are kept for received_hex; received_len counts
  * all of them.  Benchmarks push megabytes through echo mode; the tests only
  * ever look at a few bytes. */
@@ -67,7 +79,8 @@
 
 #define LATE_DATA "late data after your FIN\n"
 
-enum mode { MODE_ECHO, MODE_CLOSE_FIRST, MODE_HALF_CLOSE, MODE_RST, MODE_SILENT, MODE_NO_ACCEPT };
+enum mode { MODE_ECHO, MODE_CLOSE_FIRST, MODE_HALF_CLOSE, MODE_RST, MODE_SILENT, MODE_NO_ACCEPT, MODE_SINK,
+	    MODE_SEND };
 
 static const char *const mode_names[] = {
 	[MODE_ECHO] = "echo",
@@ -76,6 +89,8 @@ static const char *const mode_names[] = {
 	[MODE_RST] = "rst",
 	[MODE_SILENT] = "silent",
 	[MODE_NO_ACCEPT] = "no-accept",
+	[MODE_SINK] = "sink",
+	[MODE_SEND] = "send",
 };
 
 struct options {
@@ -87,6 +102,9 @@ struct options {
 	long delay_ms;    /* -1 = the mode's default */
 	const char *greeting;
 	long backlog;     /* listen(2)'s backlog */
+	long rcvbuf;      /* SO_RCVBUF of the listener (inherited), 0 = the kernel's */
+	long pause_ms;    /* sink: wait this long before reading */
+	long send_bytes;  /* send: how many pattern bytes */
 };
 
 /* One accepted connection, owned by its thread. */
@@ -99,7 +117,18 @@ struct conn {
 	uint64_t sent_len;
 	bool peer_fin;           /* the peer's FIN (EOF) was read */
 	char close_kind[160];
+	struct sha256 sha;       /* of every byte received */
+	int64_t accepted_us, last_byte_us; /* monotonic: accept(), the last byte read */
 };
+
+/* Microseconds on the monotonic clock. */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static struct options opt = { .addr = "0.0.0.0", .port = NULL, .mode = MODE_ECHO,
 			      .count = 1, .log = NULL, .delay_ms = -1, .greeting = NULL,
@@ -119,7 +148,8 @@ static void usage(FILE *fp)
 {
 	fputs("usage: tcpserver --addr A --port P --mode MODE [--count N] [--log FILE]\n"
 	      "                 [--delay-ms N] [--greeting TEXT] [--backlog N]\n"
-	      "  MODE: echo | close-first | half-close | rst | silent | no-accept\n"
+	      "                 [--rcvbuf N] [--pause-ms N] [--send-bytes N]\n"
+	      "  MODE: echo | close-first | half-close | rst | silent | no-accept | sink | send\n"
 	      "  --port 0 picks a free port and prints \"port N\" before \"ready\".\n"
 	      "  --count 0 serves until SIGTERM.\n", fp);
 }
@@ -172,6 +202,8 @@ static void keep_bytes(struct conn *c, const unsigned char *buf, size_t n)
 	memcpy(c->kept + c->kept_len, buf, take);
 	c->kept_len += take;
 	c->received_len += n;
+	sha256_update(&c->sha, buf, n);
+	c->last_byte_us = now_us();
 }
 
 /* Sends all of buf; false (close kind set) when the peer is gone. */
@@ -330,6 +362,7 @@ static void log_conn(const struct conn *c)
 	static const char hex[] = "0123456789abcdef";
 	char *h = malloc(c->kept_len * 2 + 1);
 	char esc[2 * sizeof(c->close_kind)];
+	char digest[65];
 	size_t i, j = 0;
 
 	if (h == NULL) {
@@ -350,13 +383,16 @@ static void log_conn(const struct conn *c)
 		esc[j++] = (ch < 0x20) ? ' ' : (char)ch;
 	}
 	esc[j] = '\0';
+	sha256_hex(&c->sha, digest);
 
 	pthread_mutex_lock(&log_lock);
 	fprintf(log_fp,
 		"{\"peer\":\"%s\",\"mode\":\"%s\",\"accepted\":true,\"received_hex\":\"%s\","
-		"\"received_len\":%llu,\"close\":\"%s\",\"peer_fin\":%s,\"sent_len\":%llu}\n",
+		"\"received_len\":%llu,\"close\":\"%s\",\"peer_fin\":%s,\"sent_len\":%llu,"
+		"\"sha256\":\"%s\",\"data_us\":%lld}\n",
 		c->peer, mode_names[opt.mode], h, (unsigned long long)c->received_len, esc,
-		c->peer_fin ? "true" : "false", (unsigned long long)c->sent_len);
+		c->peer_fin ? "true" : "false", (unsigned long long)c->sent_len, digest,
+		(long long)(c->last_byte_us ? c->last_byte_us - c->accepted_us : 0));
 	fflush(log_fp);
 	pthread_mutex_unlock(&log_lock);
 	free(h);
@@ -426,6 +462,30 @@ static void *conn_main(void *arg)
 	case MODE_NO_ACCEPT:   /* never accepts: no connection gets here */
 		wait_stop();
 		break;
+	case MODE_SINK:
+		if (opt.pause_ms > 0 && wait_stop_until(now_ms() + opt.pause_ms))
+			break;
+		while ((r = read_step(c, -1, false)) >= 0)
+			;
+		break;
+	case MODE_SEND: {
+		long sent = 0;
+		bool ok = true;
+		while (ok && sent < opt.send_bytes) {
+			long n = opt.send_bytes - sent < 65536 ? opt.send_bytes - sent : 65536;
+			unsigned char buf[65536];
+			for (long i = 0; i < n; i++) {
+				unsigned long k = (unsigned long)(sent + i);
+				buf[i] = (unsigned char)((k * 131 + (k >> 8) * 7) & 255);
+			}
+			ok = send_all(c, buf, (size_t)n);
+			sent += n;
+		}
+		if (ok && shutdown(c->fd, SHUT_WR) == 0)
+			while ((r = read_step(c, -1, false)) >= 0)
+				;
+		break;
+	}
 	}
 done:
 	if (!abortive)
@@ -501,6 +561,21 @@ static bool parse_args(int argc, char **argv, bool *help)
 				fprintf(stderr, "tcpserver: bad backlog %s\n", v);
 				return false;
 			}
+		} else if (strcmp(a, "--rcvbuf") == 0) {
+			if (!parse_long(v, 1L << 30, &opt.rcvbuf)) {
+				fprintf(stderr, "tcpserver: bad rcvbuf %s\n", v);
+				return false;
+			}
+		} else if (strcmp(a, "--pause-ms") == 0) {
+			if (!parse_long(v, 3600000L, &opt.pause_ms)) {
+				fprintf(stderr, "tcpserver: bad pause %s\n", v);
+				return false;
+			}
+		} else if (strcmp(a, "--send-bytes") == 0) {
+			if (!parse_long(v, 1L << 40, &opt.send_bytes)) {
+				fprintf(stderr, "tcpserver: bad byte count %s\n", v);
+				return false;
+			}
 		} else {
 			fprintf(stderr, "tcpserver: unknown option %s\n", a);
 			return false;
@@ -529,6 +604,7 @@ static int open_listener(void)
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (opt.rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ (int)opt.rcvbuf }, sizeof(int)) < 0) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, (int)opt.backlog) < 0) {
 		fprintf(stderr, "tcpserver: listen on %s port %s: %s\n", opt.addr, opt.port,
 			strerror(errno));
@@ -588,6 +664,8 @@ static int accept_one(int lfd)
 		return -1;
 	}
 	c->fd = fd;
+	sha256_init(&c->sha);
+	c->accepted_us = now_us();
 	format_peer(&ss, c->peer, sizeof(c->peer));
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
