@@ -407,6 +407,8 @@ static enum decode_status decode_tcp(struct dctx *c, const uint8_t *p, uint32_t 
 		out->opt.truncated = true;
 		out->payload_captured = 0;
 		out->payload = NULL;
+		/* tcp_hdr stays NULL (--header shows it only whole); no checksum */
+		out->csum_status = (uint8_t)TCP_CSUM_CUT;
 		return DECODE_OK;
 	}
 	tcp_options_decode(p + TCP_MIN_HDR, hlen - TCP_MIN_HDR, &out->opt);
