@@ -783,7 +783,9 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
-	marks = analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
+	/* an inferred segment (one direction only) was never seen: its window
+	 * and timing are placeholders, so the analysis does not judge it */
+	marks = c->inferring ? 0 : analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
 	if (marks & TL_MARK_OUT_OF_ORDER)
 		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
 	if (simopen)

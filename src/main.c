@@ -83,7 +83,7 @@ static const struct option_spec options[] = {
 	{ "write", 'w', "FILE", CMD_LIVE, OPT_WRITE, "save every segment of the session to FILE (pcap)" },
 	{ "json", 0, NULL, CMD_TRACE, OPT_JSON, "JSON Lines output (schema in README)" },
 	{ "absolute", 'S', NULL, CMD_TRACE, OPT_ABSOLUTE, "show absolute sequence numbers only" },
-	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "auto (a terminal without NO_COLOR), always or never; bare: always" },
+	{ "color", 0, "[=WHEN]", CMD_TRACE, OPT_COLOR, "auto|always|never (auto: a terminal, no NO_COLOR; bare: always)" },
 	{ "summary", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_SUMMARY, "one line per connection, printed as it ends" },
 	{ "conn", 'c', "N", CMD_REPLAY | CMD_WATCH, OPT_CONN, "show connection number N only" },
 	{ "realtime", 0, NULL, CMD_REPLAY, OPT_REALTIME, "pace the output by the capture's timestamps" },
@@ -126,12 +126,73 @@ static const struct command commands[] = {
 	{ "cleanup", 0, "cleanup", "remove nftables tables left by a tcplab killed with SIGKILL" },
 };
 
+/* UTF-8 sequence length of the character starting with byte c (1 for a
+ * stray byte, so a bad string still advances). */
+static size_t utf8_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/*
+ * Prints text from column `col` on, wrapped at HELP_COLUMNS: continuation
+ * lines start at column `indent`.  Breaks at a space, or between two wide
+ * (CJK) characters, as Chinese text breaks; a word longer than the line is
+ * not cut.  Ends with a newline.
+ */
+#define HELP_COLUMNS 100
+static void print_wrapped(FILE *f, const char *text, int col, int indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *q = p, *brk = NULL;
+		int w = col, wbrk = 0;
+
+		/* the longest prefix that fits, ending at a break opportunity */
+		while (*q) {
+			size_t n = utf8_len((unsigned char)*q);
+			char ch[5] = { 0 };
+			int cw;
+			memcpy(ch, q, n > 4 ? 4 : n);
+			cw = catalog_display_width(ch);
+			if (*q == ' ') {
+				brk = q;
+				wbrk = w;
+			}
+			if (w + cw > HELP_COLUMNS && brk)
+				break;
+			if (cw == 2 && q != p) {       /* a break before a wide character */
+				brk = q;
+				wbrk = w;
+			}
+			w += cw;
+			q += n;
+		}
+		if (!*q)
+			brk = q;
+		(void)wbrk;
+		fwrite(p, 1, (size_t)(brk - p), f);
+		fputc('\n', f);
+		p = brk;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(f, "%*s", indent, "");
+		col = indent;
+	}
+	if (p == text)
+		fputc('\n', f);
+}
+
 static void usage(FILE *f, unsigned only)
 {
 	fprintf(f, "%s", catalog_tr("usage:\n"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!only || commands[i].bit == only)
-			fprintf(f, "  tcplab %-36s %s\n", commands[i].synopsis, catalog_tr(commands[i].what));
+		{
+			fprintf(f, "  tcplab %-36s ", commands[i].synopsis);
+			print_wrapped(f, catalog_tr(commands[i].what), 46, 46);
+		}
 	fprintf(f, "%s", catalog_tr("options:\n"));
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_spec *o = &options[i];
@@ -139,10 +200,13 @@ static void usage(FILE *f, unsigned only)
 		if (only && !(o->cmds & only))
 			continue;
 		if (o->short_name)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+				 o->arg && o->arg[0] != '[' ? " " : "", o->arg ? o->arg : "");
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-26s %s\n", left, catalog_tr(o->help));
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg && o->arg[0] != '[' ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(f, "  %-26s ", left);
+		print_wrapped(f, catalog_tr(o->help), 29, 29);
 	}
 	fprintf(f, "%s", catalog_tr("exit codes: 0 completed, 1 error, 2 usage, 3 refused, 4 reset, 5 timeout,\n"
 				    "            6 permission, 7 bad input, 8 network, 130 interrupted\n"));

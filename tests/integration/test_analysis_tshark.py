@@ -49,7 +49,7 @@ pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark i
 def tshark_frames(cap):
     """One dict per frame: field name → value ('' when absent)."""
     # Port 7000 is Gryphon's: its dissector would claim the payload.
-    cmd = ["tshark", "-r", cap, "--disable-protocol", "gryphon", "-T", "fields", "-E", "separator=|"]
+    cmd = ["tshark", "-r", cap, "--disable-protocol", "gryphon", "-Y", "tcp", "-T", "fields", "-E", "separator=|"]
     for f in FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -57,8 +57,11 @@ def tshark_frames(cap):
 
 
 def tcplab_events(cap):
+    """tcplab's JSON events, without the segments it inferred (one direction
+    only: not in the file, so tshark has no frame for them)."""
     out = subprocess.run([TCPLAB, "replay", "--json", cap], capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    events = [json.loads(line) for line in out.splitlines()]
+    return [e for e in events if not (e["event"] == "segment" and e.get("note", "").startswith("inferred"))]
 
 
 def marks_of(frame, seg):

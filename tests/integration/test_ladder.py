@@ -66,9 +66,14 @@ def check_svg(path, events, conn=None):
     segs = [e for e in evs if e["event"] == "segment"]
     states = [e for e in evs if e["event"] == "state"]
     arrows = groups(root, "arrow")
-    boxes = groups(root, "state")
+    # the kernel's own states (live runs with kernel states) are boxes of
+    # class "state ... kernel", one per kernel-state event
+    boxes = [g for g in groups(root, "state") if "kernel" not in g.get("class").split()]
+    kboxes = [g for g in groups(root, "state") if "kernel" in g.get("class").split()]
+    kstates = [e for e in evs if e["event"] == "kernel-state"]
     assert len(arrows) == len(segs), (path, len(arrows), len(segs))
     assert len(boxes) == len(states), (path, len(boxes), len(states))
+    assert len(kboxes) == len(kstates), (path, len(kboxes), len(kstates))
     # each arrow's class says its kind, in the order of the segments
     for g, s in zip(arrows, segs):
         cls = g.get("class").split()
