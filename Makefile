@@ -13,6 +13,8 @@ DESTDIR ?=
 # The one version: the first line of debian/changelog ("tcplab (0.1.0) ...").
 VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' debian/changelog)
 NFT_VERSION := $(shell pkg-config --modversion libnftables 2>/dev/null)
+TRACEFS_VERSION := $(shell pkg-config --modversion libtracefs 2>/dev/null)
+TRACEEVENT_VERSION := $(shell pkg-config --modversion libtraceevent 2>/dev/null)
 CC      ?= cc
 BUILD   ?= build
 
@@ -65,6 +67,8 @@ $(BUILD)/libtcplab.a: $(LIB_OBJS)
 $(BUILD)/obj/version.o $(BUILD)/san/version.o: debian/changelog
 $(BUILD)/obj/version.o $(BUILD)/san/version.o: EXTRA_CFLAGS += -DTCPLAB_VERSION='"$(VERSION)"'
 $(BUILD)/obj/firewall.o $(BUILD)/san/firewall.o: EXTRA_CFLAGS += -DTCPLAB_NFTABLES_BUILT_WITH='"$(NFT_VERSION)"'
+$(BUILD)/obj/ktrace.o $(BUILD)/san/ktrace.o: EXTRA_CFLAGS += -DTCPLAB_TRACEFS_BUILT_WITH='"$(TRACEFS_VERSION)"' \
+	-DTCPLAB_TRACEEVENT_BUILT_WITH='"$(TRACEEVENT_VERSION)"'
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h)
 	@mkdir -p $(@D)

@@ -5,6 +5,9 @@
 #include "tcplab/ktrace.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdint.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -376,4 +379,29 @@ int ktrace_cleanup_stale(unsigned *removed, unsigned *kept, char errbuf[KTRACE_E
 	}
 	closedir(d);
 	return rc;
+}
+
+#ifndef TCPLAB_TRACEFS_BUILT_WITH
+#define TCPLAB_TRACEFS_BUILT_WITH "?"
+#endif
+#ifndef TCPLAB_TRACEEVENT_BUILT_WITH
+#define TCPLAB_TRACEEVENT_BUILT_WITH "?"
+#endif
+
+/* Contract in ktrace.h.  As firewall_lib_version: dladdr() on one function
+ * of the library names the file the dynamic linker mapped. */
+const char *ktrace_lib_version(char *buf, size_t len)
+{
+	Dl_info info;
+	char real[PATH_MAX];
+	const char *file = NULL;
+
+	if (!buf || len == 0)
+		return buf;
+	if (dladdr((void *)(uintptr_t)tracefs_instance_create, &info) && info.dli_fname && *info.dli_fname)
+		file = realpath(info.dli_fname, real) ? real : info.dli_fname;
+	snprintf(buf, len, "libtracefs version %s, libtraceevent version %s (built with)%s%s",
+		 TCPLAB_TRACEFS_BUILT_WITH, TCPLAB_TRACEEVENT_BUILT_WITH, file ? ", loaded from " : "",
+		 file ? file : "");
+	return buf;
 }

@@ -6,6 +6,7 @@
  * and the package.
  */
 #include "tcplab/version.h"
+#include "tcplab/ktrace.h"
 
 #include "tcplab/capture.h"
 #include "tcplab/craft.h"
@@ -28,5 +29,6 @@ int version_print(FILE *f)
 	fprintf(f, "%s\n", capture_lib_version());
 	fprintf(f, "%s\n", craft_lib_version());
 	fprintf(f, "%s\n", firewall_lib_version(nft, sizeof(nft)));
+	fprintf(f, "%s\n", ktrace_lib_version(nft, sizeof(nft)));
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

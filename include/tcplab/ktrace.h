@@ -85,4 +85,12 @@ const char *ktrace_state_name(int kstate);
 int ktrace_cleanup_stale(unsigned *removed, unsigned *kept, char errbuf[KTRACE_ERRBUF_SIZE],
 			 bool *permission_denied);
 
+/*
+ * "libtracefs version V, libtraceevent version W (built with), loaded from
+ * FILE" for --version, written into buf (len bytes) and returned: the
+ * versions the build compiled against and the shared object the dynamic
+ * linker actually mapped (dladdr).  Never fails; buf may be truncated.
+ */
+const char *ktrace_lib_version(char *buf, size_t len);
+
 #endif
