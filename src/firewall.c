@@ -44,6 +44,7 @@
  * signals cannot interrupt a netlink transaction half-way.
  */
 #include "tcplab/firewall.h"
+#include "tcplab/libfile.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -879,23 +880,15 @@ int firewall_cleanup_stale(unsigned *removed, unsigned *kept,
 #define TCPLAB_NFTABLES_BUILT_WITH "unknown"  /* the Makefile passes pkg-config's */
 #endif
 
-/* Contract in firewall.h.  dladdr() on one of the library's functions names
- * the shared object the dynamic linker actually mapped; realpath() follows
- * the soname link to the file, whose name carries the ABI version. */
+/* Contract in firewall.h. */
 const char *firewall_lib_version(char *buf, size_t len)
 {
-	Dl_info info;
-	char real[PATH_MAX];
-	const char *file = NULL;
+	char file[PATH_MAX];
 
 	if (!buf || len == 0)
 		return buf;
-	if (dladdr((void *)(uintptr_t)nft_ctx_new, &info) && info.dli_fname && *info.dli_fname)
-		file = realpath(info.dli_fname, real) ? real : info.dli_fname;
-	if (file)
-		snprintf(buf, len, "libnftables version %s (built with), loaded from %s",
-			 TCPLAB_NFTABLES_BUILT_WITH, file);
-	else
-		snprintf(buf, len, "libnftables version %s (built with)", TCPLAB_NFTABLES_BUILT_WITH);
+	libfile_of((void (*)(void))nft_ctx_new, file, sizeof(file));
+	snprintf(buf, len, "libnftables version %s (built with)%s%s", TCPLAB_NFTABLES_BUILT_WITH,
+		 file[0] ? ", loaded from " : "", file);
 	return buf;
 }

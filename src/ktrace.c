@@ -3,11 +3,10 @@
  * instance of our own (libtracefs + libtraceevent; why not BPF: ktrace.h).
  */
 #include "tcplab/ktrace.h"
+#include "tcplab/libfile.h"
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <limits.h>
-#include <stdint.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -388,20 +387,15 @@ int ktrace_cleanup_stale(unsigned *removed, unsigned *kept, char errbuf[KTRACE_E
 #define TCPLAB_TRACEEVENT_BUILT_WITH "?"
 #endif
 
-/* Contract in ktrace.h.  As firewall_lib_version: dladdr() on one function
- * of the library names the file the dynamic linker mapped. */
+/* Contract in ktrace.h. */
 const char *ktrace_lib_version(char *buf, size_t len)
 {
-	Dl_info info;
-	char real[PATH_MAX];
-	const char *file = NULL;
+	char file[PATH_MAX];
 
 	if (!buf || len == 0)
 		return buf;
-	if (dladdr((void *)(uintptr_t)tracefs_instance_create, &info) && info.dli_fname && *info.dli_fname)
-		file = realpath(info.dli_fname, real) ? real : info.dli_fname;
+	libfile_of((void (*)(void))tracefs_instance_create, file, sizeof(file));
 	snprintf(buf, len, "libtracefs version %s, libtraceevent version %s (built with)%s%s",
-		 TCPLAB_TRACEFS_BUILT_WITH, TCPLAB_TRACEEVENT_BUILT_WITH, file ? ", loaded from " : "",
-		 file ? file : "");
+		 TCPLAB_TRACEFS_BUILT_WITH, TCPLAB_TRACEEVENT_BUILT_WITH, file[0] ? ", loaded from " : "", file);
 	return buf;
 }
