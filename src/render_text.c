@@ -43,6 +43,7 @@
 #include "tcplab/catalog.h"
 #include "tcplab/explain.h"
 #include "tcplab/header_view.h"
+#include "tcplab/textwidth.h"
 
 /* Human text goes through the catalog (issue 12).  English, the common
  * case, costs one predictable branch: this runs for every line of a replay
@@ -160,9 +161,9 @@ static size_t safe_char_len(const unsigned char *p)
 }
 
 /*
- * Columns `s` takes when written by put_text(): a safe character is one
- * column, any other byte is shown as \xNN (four).  East Asian wide
- * characters count as one: tcplab's own sentences have none.
+ * Columns `s` takes when written by put_text(): a safe character takes what
+ * textwidth.h says (two for East Asian wide ones, issue 12), any other byte
+ * is shown as \xNN (four).
  */
 static int text_width(const char *s)
 {
@@ -175,15 +176,10 @@ static int text_width(const char *s)
 		size_t n = safe_char_len(p);
 
 		if (n > 0) {
-			/* East Asian wide characters take two columns (issue 12) */
-			if (n >= 3) {
-				unsigned cp = n == 3 ? (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F)
-						     : (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
-						       (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-				w += catalog_char_width(cp);
-			} else {
-				w++;
-			}
+			uint32_t cp;
+
+			(void)tw_decode((const char *)p, n, &cp);
+			w += tw_codepoint_width(cp);
 			p += n;
 		} else {
 			p++;

@@ -22,6 +22,9 @@
  * The language is process-wide (like setlocale): main() sets it once from
  * --lang or the environment before anything is printed.  Lookups never
  * allocate; English lookups return their argument at no cost.
+ *
+ * How many columns a translation takes on a terminal is textwidth.h's
+ * business (tw_width), the one display-width implementation.
  */
 #ifndef TCPLAB_CATALOG_H
 #define TCPLAB_CATALOG_H
@@ -76,21 +79,11 @@ const char *catalog_code_lang(enum cat_lang lang, const char *code);
 size_t catalog_format(char *buf, size_t size, const char *tmpl, const char *const *pairs);
 
 /*
- * Columns the UTF-8 string s takes on a terminal: East Asian wide and
- * fullwidth characters (CJK, fullwidth punctuation) take two, combining
- * marks none, everything else one.  Invalid bytes count one each.
- */
-int catalog_display_width(const char *s);
-
-/*
  * fprintf(f, fmt, ...) in the current language: the English text is
  * formatted first, then translated as a whole through a c-format entry
  * whose msgid is fmt (so the translation may drop or reorder arguments,
  * e.g. an English plural "s").  Returns what fputs returns.
  */
 int catalog_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Columns of one well-formed UTF-8 character whose code point is cp. */
-int catalog_char_width(unsigned cp);
 
 #endif

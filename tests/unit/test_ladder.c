@@ -246,6 +246,9 @@ static void test_textwidth(void **state)
 	assert_int_equal(tw_width("SYN-SENT"), 8);
 	assert_int_equal(tw_width("→ ← … — µ │ ▶ ✗"), 15);
 	assert_int_equal(tw_width("三次握手"), 8);          /* CJK: two columns each */
+	assert_int_equal(tw_width("（）：，"), 8);          /* fullwidth punctuation */
+	assert_int_equal(tw_width("→ µs"), 4);
+	assert_int_equal(tw_width_n("三次握手", 6), 4);      /* the first n bytes */
 	assert_int_equal(tw_width("e\xcc\x81"), 1);           /* e + combining acute */
 	assert_int_equal(tw_width("\xff" "a"), 2);            /* a stray byte counts one */
 	assert_int_equal(tw_width(NULL), 0);
