@@ -44,6 +44,7 @@
 #include "tcplab/explain.h"
 #include "tcplab/header_view.h"
 #include "tcplab/textwidth.h"
+#include "tcplab/side_counters.h"
 
 /* Human text goes through the catalog (issue 12).  English, the common
  * case, costs one predictable branch: this runs for every line of a replay
@@ -585,14 +586,14 @@ static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
 	sb_str(sb, "[");
 	if (se->retransmission) {
 		if (se->marks & TL_MARK_FAST_RETRANS)
-			sb_str(sb, "fast retransmission");
+			sb_str(sb, T("fast retransmission"));
 		else if (se->marks & TL_MARK_RTO_RETRANS)
-			sb_str(sb, "RTO retransmission");
+			sb_str(sb, T("RTO retransmission"));
 		else
-			sb_str(sb, "retransmission");
+			sb_str(sb, T("retransmission"));
 		if (se->marks & TL_MARK_SPURIOUS)
-			sb_str(sb, ", spurious");
-		sep = ", ";
+			sb_str(sb, T(", spurious"));
+		sep = T(", ");
 	}
 	for (unsigned i = 0; i < TL_MARK_COUNT; i++) {
 		unsigned bit = 1u << i;
@@ -601,12 +602,12 @@ static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
 		if (!(se->marks & bit) || (bit & retrans_bits) || t == NULL)
 			continue;
 		sb_str(sb, sep);
-		sb_str(sb, t);
+		sb_str(sb, T(t));   /* analysis.c's marks[] texts are catalog msgids */
 		if (bit == TL_MARK_DUP_ACK) {
 			sb_str(sb, " #");
 			sb_u64(sb, se->dup_ack);
 		}
-		sep = ", ";
+		sep = T(", ");
 	}
 	sb_str(sb, "]");
 }
@@ -832,12 +833,12 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	}
 	/* RFC 3168 §6.1.1 and RFC 7413 §3 name these SYNs: say so (issue 13). */
 	if (segment_ecn_setup(s)) {
-		place_extra(&ln, 11);
-		rbuf_puts(b, "(ECN setup)");
+		place_extra(&ln, text_width(T("(ECN setup)")));
+		rbuf_puts(b, T("(ECN setup)"));
 	}
 	if (segment_tfo_data(s)) {
-		place_extra(&ln, 24);
-		rbuf_puts(b, "(TCP Fast Open: SYN data)");
+		place_extra(&ln, text_width(T("(TCP Fast Open: SYN data)")));
+		rbuf_puts(b, T("(TCP Fast Open: SYN data)"));
 	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
 		place_extra(&ln, 2 + text_width(T(se->annotation)));
@@ -888,7 +889,7 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	ln.indent = ln.col;
 
 	/* three items, ", " between them on the line, or wrapped to the indent */
-	char items[3][64];
+	char items[3][96];
 	unsigned n = 0;
 
 	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
@@ -915,9 +916,17 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	items[n][0] = '\0';
 	sb_str(&sb, "until ");
 	n++;
+	/* each item in the reader's language: c-format entries ("data seq
+	 * %u..%u (%u bytes)") match the English and carry the numbers over */
+	for (unsigned i = 0; text_zh && i < n; i++) {
+		const char *t = T(items[i]);
+
+		if (t != items[i])   /* the same pointer when there is no translation */
+			snprintf(items[i], sizeof(items[i]), "%s", t);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		bool last = i + 1 == n;
-		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : 1);
+		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : text_zh ? 2 : 1);
 
 		if (i > 0) {
 			if (ln.col + 1 + w <= TEXT_COLS) {
@@ -936,7 +945,7 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 		if (last)
 			(void)rbuf_seconds(b, rn->last_t, 6);
 		else
-			rbuf_putc(b, ',');
+			rbuf_puts(b, text_zh ? "，" : ",");
 		ln.col += w;
 	}
 	(void)text;
@@ -1195,19 +1204,16 @@ static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s,
 	/* the causes, when the analysis accounted for every retransmission */
 	if (s->retransmissions > 0 &&
 	    an->retrans_rto + an->retrans_fast + an->retrans_other == s->retransmissions) {
-		rbuf_puts(b, " (");
-		rbuf_u64(b, an->retrans_rto);
-		rbuf_puts(b, " RTO, ");
-		rbuf_u64(b, an->retrans_fast);
-		rbuf_puts(b, " fast, ");
-		rbuf_u64(b, an->retrans_other);
-		rbuf_puts(b, " other");
-		if (an->retrans_spurious > 0) {
-			rbuf_puts(b, "; ");
-			rbuf_u64(b, an->retrans_spurious);
-			rbuf_puts(b, " spurious");
-		}
-		rbuf_putc(b, ')');
+		char text[128];
+
+		if (an->retrans_spurious > 0)
+			snprintf(text, sizeof(text), T(" (%u RTO, %u fast, %u other; %u spurious)"),
+				 (unsigned)an->retrans_rto, (unsigned)an->retrans_fast, (unsigned)an->retrans_other,
+				 (unsigned)an->retrans_spurious);
+		else
+			snprintf(text, sizeof(text), T(" (%u RTO, %u fast, %u other)"), (unsigned)an->retrans_rto,
+				 (unsigned)an->retrans_fast, (unsigned)an->retrans_other);
+		rbuf_puts(b, text);
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1261,7 +1267,7 @@ static void sb_rate(struct sbuf *sb, uint64_t bps, bool space)
 static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsigned conn,
 				  const struct tl_side_analysis *an)
 {
-	char items[8][96];
+	char items[3 + 8][128];   /* goodput, RTT, flight, the counters */
 	unsigned n = 0;
 	struct sbuf sb;
 
@@ -1297,41 +1303,32 @@ static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsig
 		sb_count(&sb, an->max_flight, "byte", "bytes");
 		n++;
 	}
-	if (an->dup_acks > 0) {
+	/* what it showed as a receiver or prober: one table (side_counters.h) */
+	for (unsigned i = 0; i < side_counter_count && n < sizeof(items) / sizeof(items[0]); i++) {
+		const struct side_counter *c = &side_counters[i];
+		uint32_t v = side_counter_value(c, an);
+
+		if (v == 0)
+			continue;
 		ITEM_BEGIN();
-		sb_count(&sb, an->dup_acks, "dup ACK", "dup ACKs");
-		n++;
-	}
-	if (an->zero_windows > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->zero_windows, "zero window", "zero windows");
-		sb_str(&sb, " (");
-		sb_duration(&sb, an->zero_window_ns);
-		sb_str(&sb, " at zero)");
-		n++;
-	}
-	if (an->zero_window_probes > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->zero_window_probes, "zero-window probe", "zero-window probes");
-		n++;
-	}
-	if (an->window_updates > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->window_updates, "window update", "window updates");
-		n++;
-	}
-	if (an->out_of_order + an->keep_alives > 0) {
-		ITEM_BEGIN();
-		if (an->out_of_order > 0)
-			sb_count(&sb, an->out_of_order, "out-of-order", "out-of-order");
-		if (an->out_of_order > 0 && an->keep_alives > 0)
-			sb_str(&sb, ", ");
-		if (an->keep_alives > 0)
-			sb_count(&sb, an->keep_alives, "keep-alive", "keep-alives");
+		sb_count(&sb, v, c->one, c->many);
+		if (c->time_key != NULL) {
+			sb_str(&sb, " (");
+			sb_duration(&sb, side_counter_time(c, an));
+			sb_str(&sb, " at zero)");
+		}
 		n++;
 	}
 #undef ITEM_BEGIN
 	int col = 0;
+	/* each item in the reader's language: c-format entries ("goodput %s",
+	 * "%u dup ACKs") match the English and carry the figures over */
+	for (unsigned i = 0; text_zh && i < n; i++) {
+		const char *t = T(items[i]);
+
+		if (t != items[i])   /* the same pointer when there is no translation */
+			snprintf(items[i], sizeof(items[i]), "%s", t);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		int w = text_width(items[i]);
 
@@ -1341,7 +1338,7 @@ static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsig
 			summary_label(r, p, conn, "");
 			col = 2 + LABEL_WIDTH + (r->opt.show_conn ? PREFIX_WIDTH : 0);
 		} else {
-			rbuf_write(&p->b, ", ", 2);
+			rbuf_puts(&p->b, T(", "));   /* "，" in Chinese: two columns too */
 			col += 2;
 		}
 		rbuf_puts(&p->b, items[i]);
