@@ -305,15 +305,15 @@ const char *catalog_tr_lang(enum cat_lang lang, const char *english)
 			char *buf = ring[slot++ % 8];
 			char args[MAX_ARGS][256];
 
-			/* an argument that is itself a catalog sentence is translated too */
+			/* an argument that is itself a catalog entry (a sentence, or a
+			 * word such as a role name: "client" → 客户端) is translated too */
 			for (int k = 0; k < best_cap.count; k++) {
 				const struct catalog_entry *a;
 				size_t n = best_cap.n[k] < sizeof(args[k]) - 1 ? best_cap.n[k] : sizeof(args[k]) - 1;
 
 				memcpy(args[k], best_cap.p[k], n);
 				args[k][n] = '\0';
-				if (memchr(args[k], ' ', n) != NULL && (a = find("", args[k])) != NULL && a->zh != NULL &&
-				    !a->c_format) {
+				if (n > 0 && (a = find("", args[k])) != NULL && a->zh != NULL && !a->c_format) {
 					best_cap.p[k] = a->zh;
 					best_cap.n[k] = strlen(a->zh);
 				}

@@ -573,6 +573,24 @@ static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_show
 }
 
 /*
+ * The text of a mark (analysis.h; bit 0: a plain retransmission) in the
+ * reader's language: the catalog's "mark.NAME" entry, NAME being the mark's
+ * JSON name ("mark.duplicate-ack"), whose msgid is the English text.
+ */
+static const char *mark_text(unsigned bit)
+{
+	const char *en = bit == 0 ? "retransmission" : tl_mark_text(bit);
+	char code[64];
+	const char *t;
+
+	if (!text_zh || en == NULL)
+		return en;
+	snprintf(code, sizeof(code), "mark.%s", bit == 0 ? "retransmission" : tl_mark_name(bit));
+	t = catalog_code(code);
+	return t != NULL ? t : en;
+}
+
+/*
  * The segment's analysis marks as one bracket: the retransmission first,
  * named by its cause when known ("[RTO retransmission, spurious]"), then the
  * others in enum tl_mark order ("[dup ACK #3]", "[zero window]").  A plain
@@ -586,23 +604,23 @@ static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
 	sb_str(sb, "[");
 	if (se->retransmission) {
 		if (se->marks & TL_MARK_FAST_RETRANS)
-			sb_str(sb, T("fast retransmission"));
+			sb_str(sb, mark_text(TL_MARK_FAST_RETRANS));
 		else if (se->marks & TL_MARK_RTO_RETRANS)
-			sb_str(sb, T("RTO retransmission"));
+			sb_str(sb, mark_text(TL_MARK_RTO_RETRANS));
 		else
-			sb_str(sb, T("retransmission"));
-		if (se->marks & TL_MARK_SPURIOUS)
-			sb_str(sb, T(", spurious"));
+			sb_str(sb, mark_text(0));
+		if (se->marks & TL_MARK_SPURIOUS) {
+			sb_str(sb, T(", "));
+			sb_str(sb, mark_text(TL_MARK_SPURIOUS));
+		}
 		sep = T(", ");
 	}
 	for (unsigned i = 0; i < TL_MARK_COUNT; i++) {
 		unsigned bit = 1u << i;
-		const char *t = tl_mark_text(bit);
-
-		if (!(se->marks & bit) || (bit & retrans_bits) || t == NULL)
+		if (!(se->marks & bit) || (bit & retrans_bits) || tl_mark_text(bit) == NULL)
 			continue;
 		sb_str(sb, sep);
-		sb_str(sb, T(t));   /* analysis.c's marks[] texts are catalog msgids */
+		sb_str(sb, mark_text(bit));
 		if (bit == TL_MARK_DUP_ACK) {
 			sb_str(sb, " #");
 			sb_u64(sb, se->dup_ack);
@@ -929,9 +947,11 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : text_zh ? 2 : 1);
 
 		if (i > 0) {
-			if (ln.col + 1 + w <= TEXT_COLS) {
-				rbuf_putc(b, ' ');
-				ln.col++;
+			int gap = text_zh ? 0 : 1;   /* "，" needs no blank after it */
+
+			if (ln.col + gap + w <= TEXT_COLS) {
+				rbuf_spaces(b, gap);
+				ln.col += gap;
 			} else {
 				int pw;
 
@@ -1072,7 +1092,7 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 		memcpy(t.encap, c->encap, sizeof(t.encap));
 		rbuf_puts(b, T("  (tunnel: "));
 		rbuf_puts(b, segment_tunnel_format(&t, "/", names, sizeof(names)));
-		rbuf_putc(b, ')');
+		rbuf_puts(b, T(")"));
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1112,24 +1132,27 @@ static void text_kernel_state(struct renderer *r, struct text_priv *p, const str
 	const char *from = tcp_state_name(st->from);
 	const char *to = tcp_state_name(st->to);
 	struct rbuf *b = &p->b;
-	int w = (int)strlen(from) + 3 + (int)strlen(to) + 9;
+	const char *role = T(tl_role_name(st->endpoint)), *kernel = T(" (kernel)");
+	/* the states' column as in English, where role + " (kernel)" is 15 */
+	int w = (int)strlen(from) + 3 + (int)strlen(to) + text_width(role) + text_width(kernel) - 6;
 
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, tl_role_name(st->endpoint));
-	rbuf_puts(b, " (kernel)  ");
+	rbuf_puts(b, role);
+	rbuf_puts(b, kernel);
+	rbuf_puts(b, "  ");
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
 	color_on(p, SGR_CYAN);
 	rbuf_puts(b, to);
 	color_off(p);
 	rbuf_spaces(b, STATE_PAIR_WIDTH - w);
-	rbuf_write(b, "  (", 3);
+	rbuf_puts(b, T("  ("));
 	put_text(b, st->kernel_from ? st->kernel_from : "?");
 	rbuf_puts(b, " → ");
 	put_text(b, st->kernel_to ? st->kernel_to : "?");
-	rbuf_putc(b, ')');
+	rbuf_puts(b, T(")"));
 	rbuf_putc(b, '\n');
 }
 
@@ -1156,10 +1179,11 @@ static void text_endpoint(struct renderer *r, struct text_priv *p, const struct 
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, tl_role_name(ev->u.endpoint.endpoint));
+	rbuf_puts(b, T(tl_role_name(ev->u.endpoint.endpoint)));
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_YELLOW);
-	put_text(b, ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what);
+	/* the sender's text (tcb.c) is translated through c-format entries */
+	put_text(b, T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what));
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
