@@ -483,7 +483,7 @@ static void json_endpoint_event(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"rto\":");
 	(void)rbuf_seconds(b, e->rto_ns, 6);
 	rbuf_puts(b, ",\"text\":");
-	json_text(b, e->text ? e->text : "");
+	json_text(b, e->text ? catalog_tr(e->text) : "");   /* a sentence: follows --lang */
 	rbuf_puts(b, "}\n");
 }
 
