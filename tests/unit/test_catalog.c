@@ -116,6 +116,26 @@ static void lookups(void **state)
 	/* an argument that is a catalog sentence is translated inside */
 	assert_string_equal(catalog_tr("tcplab: skipped 2 packets not IP (first: packet 7, x)\n"),
 			    "tcplab：跳过了 2 个数据包，原因：不是 IP 数据包（第一个：第 7 个包，x）\n");
+	/* a one-word argument that is a catalog entry (a role name) is translated too */
+	assert_string_equal(catalog_tr("kernel states agree for the server (5 transitions)"),
+			    "服务器的内核状态与推断一致（5 次状态转换）");
+	assert_string_equal(catalog_tr("kernel states disagree for the client at step 2: tcplab nothing more, "
+				       "kernel FIN-WAIT-2 → TIME-WAIT (TCP_FIN_WAIT2 → TCP_TIME_WAIT)"),
+			    "客户端的内核状态与推断在第 2 步不一致：tcplab 推断为 再无转换，内核为 FIN-WAIT-2 → "
+			    "TIME-WAIT (TCP_FIN_WAIT2 → TCP_TIME_WAIT)");
+	assert_string_equal(catalog_tr("one direction only: the capture holds only the client's segments; "
+				       "the server's are inferred from what the client acknowledges"),
+			    "只捕获到单方向：只有客户端的报文段，服务器的报文段由客户端的确认号推断得出");
+	/* the driven endpoint's sender: the phase inside is a catalog entry */
+	assert_string_equal(catalog_tr("cwnd 14480, ssthresh -  (slow start)"),
+			    "拥塞窗口 cwnd 14480，慢启动门限 ssthresh -（慢启动）");
+	assert_string_equal(catalog_tr("fast retransmit: seq 1449 after 3 dup ACKs; cwnd 7240, ssthresh 7240"),
+			    "快速重传：收到 3 个重复确认，重传 seq 1449；拥塞窗口 cwnd 7240，慢启动门限 ssthresh 7240");
+	/* summary figures (side_counters.h) and flight lines */
+	assert_string_equal(catalog_tr("3 dup ACKs"), "重复确认 3 个");
+	assert_string_equal(catalog_tr("1 zero window (200.0 ms at zero)"), "零窗口 1 次（共持续 200.0 ms）");
+	assert_string_equal(catalog_tr("data seq 1..3001 (3000 bytes)"), "数据 seq 1..3001（3000 字节）");
+	assert_string_equal(catalog_tr("2 ACKs back up to 3001"), "2 个 ACK，确认到 3001");
 	/* text from a hostile capture cannot make the matching explode */
 	{
 		char *big = malloc(20001);
