@@ -660,6 +660,98 @@ static bool no_break_after(const unsigned char *q)
 }
 
 /*
+ * Where a line of s may end within `room` columns: the last good break (a
+ * blank for English, before a wide character for Chinese, which has no
+ * blanks between words, but never before closing punctuation nor after
+ * opening punctuation), or NULL when there is none.  *end is where the
+ * longest prefix that fits ends (the terminating NUL when all of s fits).
+ */
+static const unsigned char *fit_break(const unsigned char *s, int room, const unsigned char **end)
+{
+	const unsigned char *q = s, *cut = NULL;
+	int w = 0;
+
+	while (*q != '\0') {
+		size_t n = safe_char_len(q);
+		char one[5] = { 0 };
+		int cw;
+
+		if (n == 0)
+			n = 1;
+		memcpy(one, q, n);
+		cw = text_width(one);
+		if (w + cw > room)
+			break;
+		if (*q == ' ')
+			cut = q;
+		else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
+			cut = q;          /* before a wide character (not before closing punctuation) */
+		w += cw;
+		q += n;
+	}
+	*end = q;
+	return cut;
+}
+
+/*
+ * Writes `text` from column `col` of the current line on, then `tail`
+ * (a closing parenthesis: never alone on a line), wrapped within
+ * TEXT_COLS: continuation lines start at column `indent` (after the
+ * "[N]" prefix when show_conn is on).  Used where a sentence ends a line
+ * (a state change's reason, the summary's ending) so that it fits 100
+ * columns in English and in Chinese alike.  Returns the column it ends at.
+ */
+static int put_flow(const struct renderer *r, struct text_priv *p, unsigned conn, int col, int indent,
+		    const char *text, const char *tail)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int tail_w = text_width(tail);
+
+	while (*s != '\0') {
+		const unsigned char *end, *cut = fit_break(s, TEXT_COLS - col, &end);
+		size_t len;
+		char *piece;
+
+		if (*end == '\0' && col + text_width((const char *)s) + tail_w <= TEXT_COLS) {
+			put_text(&p->b, (const char *)s);
+			col += text_width((const char *)s);
+			break;
+		}
+		if (*end == '\0' && cut == NULL)   /* only the tail does not fit: break at the last good place */
+			cut = fit_break(s, TEXT_COLS - col - tail_w, &end);
+		if (cut == NULL || cut == s) {
+			if (col > indent) {           /* nothing fits here: start a new line */
+				cut = s;
+			} else {                      /* one word wider than the line: whole, never cut */
+				cut = end;
+				while (*cut != '\0' && *cut != ' ')
+					cut++;
+			}
+		}
+		len = (size_t)(cut - s);
+		while (len > 0 && s[len - 1] == ' ')
+			len--;
+		piece = strndup((const char *)s, len);
+		if (piece != NULL) {
+			put_text(&p->b, piece);
+			col += text_width(piece);
+			free(piece);
+		}
+		s = cut;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		rbuf_putc(&p->b, '\n');
+		col = put_prefix(r, p, conn);
+		rbuf_spaces(&p->b, indent - col);
+		col = indent;
+	}
+	rbuf_puts(&p->b, tail);
+	return col + tail_w;
+}
+
+/*
  * Writes `text` as block lines under a segment: indent, then `mark`, then
  * the text wrapped to TEXT_COLS by display width — at the last blank for
  * English, anywhere between two wide characters for Chinese (which has no
@@ -675,28 +767,8 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 	if (room < 20)
 		room = 20;
 	while (*s != '\0') {
-		const unsigned char *q = s, *cut = NULL;
-		int w = 0;
+		const unsigned char *q, *cut = fit_break(s, room, &q);
 
-		/* the longest prefix that fits; remember the last good break */
-		while (*q != '\0') {
-			size_t n = safe_char_len(q);
-			char one[5] = { 0 };
-			int cw;
-
-			if (n == 0)
-				n = 1;
-			memcpy(one, q, n);
-			cw = text_width(one);
-			if (w + cw > room)
-				break;
-			if (*q == ' ')
-				cut = q;
-			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
-				cut = q;          /* before a wide character (not before closing punctuation) */
-			w += cw;
-			q += n;
-		}
 		if (*q == '\0' || cut == NULL || cut == s)
 			cut = q;
 		if (cut == s)             /* one character wider than the room */
@@ -859,9 +931,12 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		rbuf_puts(b, T("(TCP Fast Open: SYN data)"));
 	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
-		place_extra(&ln, 2 + text_width(T(se->annotation)));
+		int w = 2 + text_width(T(se->annotation));
+
+		place_extra(&ln, w);
 		rbuf_puts(b, "— ");
-		put_text(b, T(se->annotation));
+		/* longer than a whole line: wrapped under itself */
+		(void)put_flow(r, p, ev->conn, ln.col - w + 2, ln.indent + 2, T(se->annotation), "");
 	}
 	rbuf_putc(b, '\n');
 	if (p->x != NULL || p->hs != NULL)
@@ -1071,7 +1146,8 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 	endpoint_format(&c->server_addr, c->server_port, server);
 	if (p->wrote_any)
 		rbuf_putc(b, '\n');
-	(void)put_prefix(r, p, ev->conn);
+	int col = put_prefix(r, p, ev->conn);
+
 	color_on(p, SGR_BOLD);
 	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, ev->conn);
@@ -1080,7 +1156,16 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 	rbuf_puts(b, client);
 	rbuf_puts(b, T(" → server "));
 	rbuf_puts(b, server);
-	if (c->midstream)
+	col += text_width(T("conn ")) + dec_digits(ev->conn) + text_width(T(": client ")) + text_width(client) +
+	       text_width(T(" → server ")) + text_width(server);
+	if (c->midstream && col + text_width(T("  (joined mid-stream: roles guessed from ports)")) > TEXT_COLS) {
+		/* long IPv6 addresses: the remark on a line of its own, within 100 columns */
+		const char *t = T("  (joined mid-stream: roles guessed from ports)");
+
+		rbuf_putc(b, '\n');
+		rbuf_spaces(b, (r->opt.show_conn ? PREFIX_WIDTH : 0) + 4 - put_prefix(r, p, ev->conn));
+		rbuf_puts(b, t + strspn(t, " "));
+	} else if (c->midstream)
 		rbuf_puts(b, T("  (joined mid-stream: roles guessed from ports)"));
 	if (c->encap_count > 0) {
 		struct segment t;
@@ -1117,10 +1202,26 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_puts(b, to);
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {
-		rbuf_spaces(b, STATE_PAIR_WIDTH - w);
-		rbuf_puts(b, T("  ("));
-		put_text(b, T(st->reason));
-		rbuf_puts(b, T(")"));
+		const char *open = T("  ("), *reason = T(st->reason), *close = T(")");
+		int pad = STATE_PAIR_WIDTH - w > 0 ? STATE_PAIR_WIDTH - w : 0;
+		int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + 8 + w;
+		int over = col + pad + text_width(open) + text_width(reason) + text_width(close) - TEXT_COLS;
+
+		/* a reason a little too long takes the padding before it (down
+		 * to one blank) when that is enough; a longer one goes on under
+		 * its parenthesis */
+		if (over > 0 && over <= pad + (open[0] == ' ' && open[1] == ' ')) {
+			int from_pad = over < pad ? over : pad;
+
+			pad -= from_pad;
+			over -= from_pad;
+			if (over > 0 && open[0] == ' ' && open[1] == ' ')
+				open++;
+		}
+		rbuf_spaces(b, pad);
+		rbuf_puts(b, open);
+		col += pad + text_width(open);
+		(void)put_flow(r, p, ev->conn, col, col, reason, close);
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1161,12 +1262,14 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 {
 	struct rbuf *b = &p->b;
 
+	int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + text_width(T("note: "));
+
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_DIM);
 	rbuf_puts(b, T("note: "));
-	put_text(b, T(ev->u.note));
+	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.note), "");   /* wrapped under itself */
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
@@ -1414,6 +1517,7 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 {
 	struct rbuf *b = &p->b;
 	const char *sep = "";
+	int indent = (r->opt.show_conn ? PREFIX_WIDTH : 0) + 2 + LABEL_WIDTH, col = indent;
 
 	summary_label(r, p, conn, T("checksums"));
 	for (int i = 0; i < 2; i++) {
@@ -1423,9 +1527,11 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 		if (bad == 0 && off == 0)
 			continue;
 		rbuf_puts(b, sep);
+		col += text_width(sep);
 		sep = "; ";
 		rbuf_puts(b, i == 0 ? T("client → server") : T("server → client"));
 		rbuf_putc(b, ' ');
+		col += text_width(i == 0 ? T("client → server") : T("server → client")) + 1;
 		if (off > 0 && bad == 0 && off == chk)
 			snprintf(line, sizeof(line), T("all %u offloaded: captured on the sending host, not corruption"),
 				 (unsigned)off);
@@ -1438,7 +1544,7 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 		else
 			snprintf(line, sizeof(line), T("%u of %u wrong: corrupted on the way (or by the capture)"),
 				 (unsigned)bad, (unsigned)chk);
-		put_text(b, line);
+		col = put_flow(r, p, conn, col, indent, line, "");   /* within 100 columns */
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1453,7 +1559,8 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 
 	if (p->wrote_any)
 		rbuf_putc(b, '\n');
-	(void)put_prefix(r, p, conn);
+	int col = put_prefix(r, p, conn);
+
 	color_on(p, SGR_BOLD);
 	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, conn);
@@ -1462,9 +1569,13 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 	color_on(p, outcome_color(sm->outcome));
 	rbuf_puts(b, T(tl_outcome_name(sm->outcome)));
 	color_off(p);
+	col += text_width(T("conn ")) + dec_digits(conn) + text_width(T(" summary: ")) +
+	       text_width(T(tl_outcome_name(sm->outcome)));
 	if (sm->ended_how != NULL && sm->ended_how[0] != '\0') {
 		rbuf_puts(b, T(" — "));
-		put_text(b, T(sm->ended_how));
+		col += text_width(T(" — "));
+		/* how it ended, wrapped under itself when long (100 columns) */
+		(void)put_flow(r, p, conn, col, col, T(sm->ended_how), "");
 	}
 	rbuf_putc(b, '\n');
 
