@@ -11,8 +11,10 @@
  *                reason, a note, a label); catalog_tr() returns its Chinese;
  *  - c-format:   msgid = a printf format; catalog_tr() also translates text
  *                that was formatted from it (the numbers and names are
- *                carried over), so messages built with snprintf elsewhere
- *                translate without that code knowing about languages;
+ *                carried over; an argument that is itself a plain entry,
+ *                such as "client", is translated too), so messages built
+ *                with snprintf elsewhere translate without that code
+ *                knowing about languages;
  *  - coded:      msgctxt = a stable code ("explain.hs1"), msgid = an English
  *                template with {name} placeholders; catalog_code() returns
  *                the template in the current language, catalog_format()
