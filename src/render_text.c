@@ -1279,14 +1279,18 @@ static void text_endpoint(struct renderer *r, struct text_priv *p, const struct 
 {
 	struct rbuf *b = &p->b;
 
+	const char *role = T(tl_role_name(ev->u.endpoint.endpoint));
+	int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + text_width(role) + 2;
+
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, T(tl_role_name(ev->u.endpoint.endpoint)));
+	rbuf_puts(b, role);
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_YELLOW);
-	/* the sender's text (tcb.c) is translated through c-format entries */
-	put_text(b, T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what));
+	/* the sender's text (tcb.c) is translated through c-format entries;
+	 * wrapped under itself within 100 columns */
+	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what), "");
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
