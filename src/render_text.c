@@ -1290,7 +1290,8 @@ static void text_endpoint(struct renderer *r, struct text_priv *p, const struct 
 	color_on(p, SGR_YELLOW);
 	/* the sender's text (tcb.c) is translated through c-format entries;
 	 * wrapped under itself within 100 columns */
-	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what), "");
+	(void)put_flow(r, p, ev->conn, col, col,
+		       T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what), "");
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
