@@ -367,7 +367,8 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 	fprintf(f, "<g class=\"legend\" font-size=\"12\">\n");
 	fprintf(f, "<line x1=\"30\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#bdbdbd\"/>\n", y, SVG_WIDTH - 30, y);
 	y += 24;
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", x, y + 4, LC("legend.segments", "segments"));
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", x, y + 4,
+		LC("legend.segments", "segments"));
 	x += 90;
 	/* in black and grey the flag colours say nothing: one sample */
 	for (size_t i = 0; i < (r->opt.monochrome ? 1 : sizeof(marks) / sizeof(marks[0])); i++) {
