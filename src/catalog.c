@@ -305,15 +305,15 @@ const char *catalog_tr_lang(enum cat_lang lang, const char *english)
 			char *buf = ring[slot++ % 8];
 			char args[MAX_ARGS][256];
 
-			/* an argument that is itself a catalog sentence is translated too */
+			/* an argument that is itself a catalog entry (a sentence, or a
+			 * word such as a role name: "client" → 客户端) is translated too */
 			for (int k = 0; k < best_cap.count; k++) {
 				const struct catalog_entry *a;
 				size_t n = best_cap.n[k] < sizeof(args[k]) - 1 ? best_cap.n[k] : sizeof(args[k]) - 1;
 
 				memcpy(args[k], best_cap.p[k], n);
 				args[k][n] = '\0';
-				if (memchr(args[k], ' ', n) != NULL && (a = find("", args[k])) != NULL && a->zh != NULL &&
-				    !a->c_format) {
+				if (n > 0 && (a = find("", args[k])) != NULL && a->zh != NULL && !a->c_format) {
 					best_cap.p[k] = a->zh;
 					best_cap.n[k] = strlen(a->zh);
 				}
@@ -395,66 +395,6 @@ size_t catalog_format(char *buf, size_t size, const char *tmpl, const char *cons
 	}
 	buf[o] = '\0';
 	return o;
-}
-
-/* ---- display width ------------------------------------------------------ */
-
-/*
- * Unicode East Asian Width W and F ranges (UAX #11) that matter for the
- * text tcplab prints: CJK, Hangul, kana, fullwidth forms; combining marks
- * take no column.
- */
-int catalog_char_width(unsigned cp)
-{
-	static const struct { unsigned lo, hi; } wide[] = {
-		{ 0x1100, 0x115F }, { 0x2E80, 0x303E }, { 0x3041, 0x33FF }, { 0x3400, 0x4DBF },
-		{ 0x4E00, 0x9FFF }, { 0xA000, 0xA4CF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF },
-		{ 0xFE30, 0xFE4F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F },
-		{ 0x20000, 0x3FFFD },
-	};
-
-	if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) || cp == 0xFE0F)
-		return 0;
-	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
-		if (cp >= wide[i].lo && cp <= wide[i].hi)
-			return 2;
-	return 1;
-}
-
-int catalog_display_width(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int w = 0;
-
-	if (s == NULL)
-		return 0;
-	while (*p != '\0') {
-		unsigned cp;
-		size_t n;
-
-		if (*p < 0x80) {
-			cp = *p;
-			n = 1;
-		} else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
-			cp = (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
-			n = 2;
-		} else if ((*p & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-			cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-			n = 3;
-		} else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
-			   (p[3] & 0xC0) == 0x80) {
-			cp = (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
-			     (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-			n = 4;
-		} else {
-			w++;
-			p++;
-			continue;
-		}
-		w += catalog_char_width(cp);
-		p += n;
-	}
-	return w;
 }
 
 int catalog_fprintf(FILE *f, const char *fmt, ...)

@@ -6,8 +6,10 @@
  * with the segment event, before the state events): a SYN that moves the
  * client CLOSED → SYN-SENT is the first handshake, an ACK that moves the
  * server SYN-RECEIVED → ESTABLISHED the third, a FIN that moves the other
- * side FIN-WAIT-1 → TIME-WAIT while its own sender enters LAST-ACK is the
- * second and third wave in one segment, and so on.  The sentences come
+ * side FIN-WAIT-1 → TIME-WAIT (in two steps, through FIN-WAIT-2: RFC 9293
+ * §3.10.7.4 processes the ACK field, fifth check, before the FIN bit, eighth
+ * check) while its own sender enters LAST-ACK is the second and third wave
+ * in one segment, and so on.  The sentences come
  * from the catalog under "explain.STEP.what|why|rule".
  */
 #include "tcplab/explain.h"

@@ -745,7 +745,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	memset(&tq, 0, sizeof(tq));
 	if (from == TL_SERVER && c->have_pending_syn &&
 	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
-		/* Simultaneous open (RFC 9293 §3.5, Figure 12): the "server" sends
+		/* Simultaneous open (RFC 9293 §3.5, Figure 7): the "server" sends
 		 * a SYN of its own while the client's is unanswered.  It never
 		 * listened: it was CLOSED and opened actively, and the client's SYN
 		 * crossed its own (it receives it below, after sending). */

@@ -16,6 +16,7 @@
 
 #include "tcplab/catalog.h"
 #include "tcplab/checksum.h"
+#include "tcplab/textwidth.h"
 
 #define LABEL_COLS 16   /* display columns of the field name */
 #define VALUE_COLS 34   /* display columns of the value before the hex bytes */
@@ -51,7 +52,7 @@ static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t 
 	va_end(ap);
 	label = catalog_tr(label);
 	o += (size_t)snprintf(line + o, HEADER_LINE_SIZE - o, "%s", label);
-	lw = catalog_display_width(label);
+	lw = tw_width(label);
 	for (w = lw; w < LABEL_COLS && o + 1 < HEADER_LINE_SIZE; w++)
 		line[o++] = ' ';
 	line[o] = '\0';
@@ -68,8 +69,8 @@ static void field(struct hv *h, const char *label, const uint8_t *bytes, size_t 
 		}
 		ho += (size_t)snprintf(hexs + ho, sizeof(hexs) - ho, "%s%02x", i ? " " : "", bytes[i]);
 	}
-	vw = (lw > LABEL_COLS ? lw : LABEL_COLS) + 2 + catalog_display_width(value);
-	if (vw + 2 + catalog_display_width(hexs) <= LINE_COLS) {
+	vw = (lw > LABEL_COLS ? lw : LABEL_COLS) + 2 + tw_width(value);
+	if (vw + 2 + tw_width(hexs) <= LINE_COLS) {
 		for (w = vw; w < LABEL_COLS + 2 + VALUE_COLS && o + 1 < HEADER_LINE_SIZE; w++)
 			line[o++] = ' ';
 		snprintf(line + o, HEADER_LINE_SIZE - o, "  %s", hexs);

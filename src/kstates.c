@@ -221,8 +221,12 @@ struct kstates *kstates_open(enum kstates_mode mode, struct flow_table *ft)
 	ks->kt = ktrace_open(eb, &denied);
 	if (!ks->kt) {
 		if (mode == KSTATES_ON) {
-			snprintf(note, sizeof(note), "kernel states are not shown: %s%s", eb,
- 				denied ? "; it needs root, or CAP_SYS_ADMIN and CAP_DAC_OVERRIDE" : "");
+			/* two whole sentences, so that the catalog translates each */
+			if (denied)
+				snprintf(note, sizeof(note), "kernel states are not shown: %s; it needs root, or "
+					 "CAP_SYS_ADMIN and CAP_DAC_OVERRIDE", eb);
+			else
+				snprintf(note, sizeof(note), "kernel states are not shown: %s", eb);
 			flow_table_note(ft, NULL, 0, note);
 		}
 		free(ks->p);

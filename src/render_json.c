@@ -22,6 +22,7 @@
 #include "tcplab/catalog.h"
 #include "tcplab/checksum.h"
 #include "tcplab/explain.h"
+#include "tcplab/side_counters.h"
 
 /* Longest payload preview, in captured bytes. */
 #define JSON_PAYLOAD_PREVIEW 64
@@ -482,7 +483,7 @@ static void json_endpoint_event(struct rbuf *b, const struct tl_event *ev)
 	rbuf_puts(b, ",\"rto\":");
 	(void)rbuf_seconds(b, e->rto_ns, 6);
 	rbuf_puts(b, ",\"text\":");
-	json_text(b, e->text ? e->text : "");
+	json_text(b, e->text ? catalog_tr(e->text) : "");   /* a sentence: follows --lang */
 	rbuf_puts(b, "}\n");
 }
 
@@ -525,20 +526,22 @@ static void json_side_analysis(struct rbuf *b, const struct tl_side_analysis *an
 	rbuf_u64(b, an->retrans_other);
 	rbuf_puts(b, ",\"spurious\":");
 	rbuf_u64(b, an->retrans_spurious);
-	rbuf_puts(b, "},\"dup_acks\":");
-	rbuf_u64(b, an->dup_acks);
-	rbuf_puts(b, ",\"zero_windows\":");
-	rbuf_u64(b, an->zero_windows);
-	rbuf_puts(b, ",\"zero_window_time\":");
-	(void)rbuf_seconds(b, an->zero_window_ns, 6);
-	rbuf_puts(b, ",\"zero_window_probes\":");
-	rbuf_u64(b, an->zero_window_probes);
-	rbuf_puts(b, ",\"window_updates\":");
-	rbuf_u64(b, an->window_updates);
-	rbuf_puts(b, ",\"out_of_order\":");
-	rbuf_u64(b, an->out_of_order);
-	rbuf_puts(b, ",\"keep_alives\":");
-	rbuf_u64(b, an->keep_alives);
+	rbuf_putc(b, '}');
+	/* the counters: one table for JSON and text (side_counters.h) */
+	for (unsigned i = 0; i < side_counter_count; i++) {
+		const struct side_counter *c = &side_counters[i];
+
+		rbuf_puts(b, ",\"");
+		rbuf_puts(b, c->key);
+		rbuf_puts(b, "\":");
+		rbuf_u64(b, side_counter_value(c, an));
+		if (c->time_key != NULL) {
+			rbuf_puts(b, ",\"");
+			rbuf_puts(b, c->time_key);
+			rbuf_puts(b, "\":");
+			(void)rbuf_seconds(b, side_counter_time(c, an), 6);
+		}
+	}
 	rbuf_puts(b, ",\"max_flight\":");
 	if (an->flight_known)
 		rbuf_u64(b, an->max_flight);

@@ -44,6 +44,7 @@
 #include "tcplab/palette.h"
 #include "tcplab/seglabel.h"
 #include "tcplab/textwidth.h"
+#include "tcplab/catalog.h"
 
 #define LADDER_DEFAULT_WIDTH 100
 #define LADDER_MIN_WIDTH     60
@@ -320,7 +321,7 @@ static void flush_pending(struct ladder_priv *lp)
 static void put_heads(struct ladder_priv *lp, const struct tl_conn_begin *c)
 {
 	char a[2][ENDPOINT_TEXT_SIZE];
-	const char *role[2] = { "client", "server" };
+	const char *role[2] = { catalog_tr("client"), catalog_tr("server") };
 	int col[2] = { lp->lcol, lp->rcol };
 	struct row r;
 
@@ -358,24 +359,25 @@ static void put_header(struct ladder_priv *lp, unsigned conn, const struct tl_co
 		rbuf_putc(b, '\n');
 	if (lp->color)
 		rbuf_puts(b, PALETTE_SGR_BOLD);
-	rbuf_puts(b, "conn ");
+	rbuf_puts(b, catalog_tr("conn "));
 	rbuf_u64(b, conn);
 	if (lp->color)
 		rbuf_puts(b, PALETTE_SGR_RESET);
 	if (c == NULL) {
-		rbuf_puts(b, again ? " (continued)\n" : "\n");
+		rbuf_puts(b, again ? catalog_tr(" (continued)") : "");
+		rbuf_putc(b, '\n');
 		lp->cur_conn = conn;
 		lp->wrote_any = true;
 		return;
 	}
-	rbuf_puts(b, ": client ");
+	rbuf_puts(b, catalog_tr(": client "));
 	rbuf_endpoint(b, &c->client_addr, c->client_port);
-	rbuf_puts(b, " → server ");
+	rbuf_puts(b, catalog_tr(" → server "));
 	rbuf_endpoint(b, &c->server_addr, c->server_port);
 	if (again)
-		rbuf_puts(b, " (continued)");
+		rbuf_puts(b, catalog_tr(" (continued)"));
 	else if (c->midstream)
-		rbuf_puts(b, "  (joined mid-stream: roles guessed from ports)");
+		rbuf_puts(b, catalog_tr("  (joined mid-stream: roles guessed from ports)"));
 	rbuf_putc(b, '\n');
 	lp->cur_conn = conn;
 	lp->wrote_any = true;
@@ -479,14 +481,14 @@ static void ladder_segment(struct renderer *r, struct ladder_priv *lp, const str
 		size_t n = strlen(p->annotation);
 		char ann[SEGLABEL_SIZE];
 
-		seglabel_sanitize(se->annotation, ann, sizeof(ann));
+		seglabel_sanitize(catalog_tr(se->annotation), ann, sizeof(ann));
 		snprintf(p->annotation + n, sizeof(p->annotation) - n, "%s%s", n ? "; " : "", ann);
 	}
 	if (se->lost) {
 		size_t n = strlen(p->annotation);
 
 		snprintf(p->annotation + n, sizeof(p->annotation) - n, "%s%s", n ? "; " : "",
-			 "lost on purpose: never put on the wire");
+			 catalog_tr("lost on purpose: never put on the wire"));
 	}
 }
 
@@ -527,8 +529,13 @@ static void ladder_note(struct ladder_priv *lp, const struct tl_event *ev)
 	flush_pending(lp);
 	if (inside)
 		ensure_conn(lp, ev);
-	memcpy(text, "note: ", 6);
-	seglabel_sanitize(ev->u.note, text + 6, sizeof(text) - 6);
+	{
+		const char *head = catalog_tr("note: ");
+		size_t hn = strlen(head) < 64 ? strlen(head) : 64;
+
+		memcpy(text, head, hn);
+		seglabel_sanitize(catalog_tr(ev->u.note), text + hn, sizeof(text) - hn);
+	}
 	left = strlen(text);
 	r = lp->scratch;
 	r->lp = lp;

@@ -44,7 +44,42 @@
 #include "tcplab/palette.h"
 #include "tcplab/privilege.h"
 #include "tcplab/seglabel.h"
+#include "tcplab/catalog.h"
 #include "tcplab/textwidth.h"
+
+/*
+ * The diagram's words in the reader's language (issue 12): L() for a
+ * catalog sentence, LC() for a word that needs its own entry (msgctxt
+ * "legend.*": "segments" is a heading here, a counted noun elsewhere).
+ */
+#define L(s) catalog_tr(s)
+
+static const char *LC(const char *code, const char *en)
+{
+	const char *t = catalog_lang() == CAT_EN ? NULL : catalog_code(code);
+
+	return t != NULL ? t : en;
+}
+
+/* A legend word named by the palette ("data", "opening"): "legend.WORD". */
+static const char *legend_word(const char *en)
+{
+	char code[48];
+
+	if (catalog_lang() == CAT_EN)
+		return en;
+	snprintf(code, sizeof(code), "legend.%s", en);
+	return LC(code, en);
+}
+
+/* Replaces the English text in buf by its translation (c-format entries carry the numbers). */
+static void tr_in_place(char *buf, size_t size)
+{
+	const char *t = catalog_tr(buf);
+
+	if (t != buf)
+		snprintf(buf, size, "%s", t);
+}
 
 #define SVG_MAX_ITEMS   4000     /* segments and states drawn per diagram */
 #define SVG_WIDTH       1200
@@ -218,7 +253,7 @@ static void put_state_box(FILE *f, const struct renderer *r, const struct item *
 	double w, x;
 	double zone_off = it->kernel ? BOX_ZONE + BOX_GAP : 0;
 
-	snprintf(name, sizeof(name), "%s%s", it->kernel ? "kernel: " : "", tcp_state_name(it->to));
+	snprintf(name, sizeof(name), "%s%s", it->kernel ? L("kernel: ") : "", tcp_state_name(it->to));
 	w = text_px(name, 12) + 12;
 	x = left ? X_LEFT - BOX_GAP - zone_off - w : X_RIGHT + BOX_GAP + zone_off;
 	fprintf(f, "<g class=\"%s %s%s\">", cls, palette_phase_name(ph), it->kernel ? " kernel" : "");
@@ -332,12 +367,13 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 	fprintf(f, "<g class=\"legend\" font-size=\"12\">\n");
 	fprintf(f, "<line x1=\"30\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#bdbdbd\"/>\n", y, SVG_WIDTH - 30, y);
 	y += 24;
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">segments</text>\n", x, y + 4);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", x, y + 4,
+		LC("legend.segments", "segments"));
 	x += 90;
 	/* in black and grey the flag colours say nothing: one sample */
 	for (size_t i = 0; i < (r->opt.monochrome ? 1 : sizeof(marks) / sizeof(marks[0])); i++) {
 		const char *col = c_mark(sp, r, r->opt.monochrome ? MARK_SYN : marks[i]);
-		const char *name = r->opt.monochrome ? "segment" : palette_mark_name(marks[i]);
+		const char *name = r->opt.monochrome ? LC("legend.segment", "segment") : legend_word(palette_mark_name(marks[i]));
 
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>", x, y,
 			x + 30, y, col);
@@ -351,19 +387,19 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
 			   "stroke-dasharray=\"7 5\"/>", x, y, x + 30, y, col);
 		put_head(f, x + 38, y, 1, 0, col);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">retransmission</text>\n", x + 44, y + 4);
-		x += 44 + text_px("retransmission", 12) + 26;
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 44, y + 4, LC("legend.retransmission", "retransmission"));
+		x += 44 + text_px(LC("legend.retransmission", "retransmission"), 12) + 26;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>", x,
 			y, x + 30, y, col);
 		put_cross(f, x + 36, y, col);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">lost on purpose</text>\n", x + 48, y + 4);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 48, y + 4, LC("legend.lost", "lost on purpose"));
 	}
 	y += 30;
 	x = 40;
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">states</text>\n", x, y + 4);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", x, y + 4, LC("legend.states", "states"));
 	x += 90;
 	for (size_t i = 0; i < (r->opt.monochrome ? 1 : sizeof(phases) / sizeof(phases[0])); i++) {
-		const char *name = r->opt.monochrome ? "state" : palette_phase_name(phases[i]);
+		const char *name = r->opt.monochrome ? LC("legend.state", "state") : legend_word(palette_phase_name(phases[i]));
 		double w = text_px(name, 12) + 12;
 
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" rx=\"5\" fill=\"%s\" stroke=\"%s\"/>",
@@ -373,7 +409,7 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 		x += w + 14;
 	}
 	{
-		const char *k = "kernel: the kernel's own state";
+		const char *k = L("kernel: the kernel's own state");
 		double w = text_px(k, 12) + 12;
 
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" rx=\"5\" fill=\"#ffffff\" "
@@ -383,16 +419,17 @@ static void put_legend(FILE *f, const struct svg_priv *sp, const struct renderer
 	}
 	y += 30;
 	fprintf(f, "<text x=\"40\" y=\"%.1f\" fill=\"#424242\">%s</text>\n", y,
-		r->opt.even ? "Rows are evenly spaced (--even); the time of each is on the left."
-			    : "Rows are spaced by the time between them (log scale); the time of each is on the left.");
+		r->opt.even ? L("Rows are evenly spaced (--even); the time of each is on the left.")
+			    : L("Rows are spaced by the time between them (log scale); the time of each is on the left."));
 	y += 18;
 	fprintf(f, "<text x=\"40\" y=\"%.1f\" fill=\"#424242\">%s</text>\n", y,
-		any_far ? "Arrows slant by the time between send and receive, measured at both ends."
-			: "One capture point: an arrow starts at the time it was captured; its slant is drawn, not measured.");
+		any_far ? L("Arrows slant by the time between send and receive, measured at both ends.")
+			: L("One capture point: an arrow starts at the time it was captured; its slant is drawn, not measured."));
 	y += 18;
 	fputs("<text x=\"40\" y=\"", f);
-	fprintf(f, "%.1f\" fill=\"#424242\">Numbers are %s; drawn by tcplab.</text>\n", y,
-		r->opt.absolute_only ? "absolute sequence numbers" : "relative to each side's initial sequence number");
+	fprintf(f, "%.1f\" fill=\"#424242\">%s</text>\n", y,
+		r->opt.absolute_only ? L("Numbers are absolute sequence numbers; drawn by tcplab.")
+				     : L("Numbers are relative to each side's initial sequence number; drawn by tcplab."));
 	fputs("</g>\n", f);
 }
 
@@ -462,11 +499,12 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 	height = legend_y + 130;
 
 	snprintf(title, sizeof(title), "conn %u: client %s → server %s", d->conn, client, server);
+	tr_in_place(title, sizeof(title));
 	if (d->have_summary)
-		snprintf(outcome, sizeof(outcome), "outcome: %s%s%s", tl_outcome_name(d->outcome),
-			 d->ended[0] ? " — " : "", d->ended);
+		snprintf(outcome, sizeof(outcome), "%s%s%s%s", L("outcome: "), L(tl_outcome_name(d->outcome)),
+			 d->ended[0] ? L(" — ") : "", L(d->ended));
 	else
-		snprintf(outcome, sizeof(outcome), "outcome: not known (the input ended first)");
+		snprintf(outcome, sizeof(outcome), "%s", L("outcome: not known (the input ended first)"));
 
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
@@ -490,7 +528,7 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 	/* heads and time lines */
 	for (int i = 0; i < 2; i++) {
 		double x = i == 0 ? X_LEFT : X_RIGHT;
-		const char *who = i == 0 ? "client" : "server";
+		const char *who = L(i == 0 ? "client" : "server");
 		const char *addr = i == 0 ? client : server;
 		double w = text_px(addr, 13) + 24;
 
@@ -567,10 +605,17 @@ static void write_svg(FILE *f, const struct svg_priv *sp, const struct renderer 
 			put_state_box(f, r, it, y, "state");
 		}
 	}
-	if (d->dropped > 0)
-		fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" fill=\"#c62828\">%zu more "
-			   "segments and states were not drawn (at most %d a diagram)</text>\n",
-			SVG_WIDTH / 2, y_end + 16, d->dropped, SVG_MAX_ITEMS);
+	if (d->dropped > 0) {
+		char more[256];
+
+		snprintf(more, sizeof(more), "%zu more segments and states were not drawn (at most %d a diagram)",
+			 d->dropped, SVG_MAX_ITEMS);
+		tr_in_place(more, sizeof(more));
+		fprintf(f, "<text x=\"%d\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" fill=\"#c62828\">",
+			SVG_WIDTH / 2, y_end + 16);
+		xml_text(f, more);
+		fputs("</text>\n", f);
+	}
 	put_legend(f, sp, r, legend_y, any_far);
 	fputs("</svg>\n", f);
 	free(rt);
@@ -707,9 +752,9 @@ static void svg_emit(struct renderer *r, const struct tl_event *ev)
 		seglabel_segment(se, r->opt.absolute_only, 54, label, sizeof(label));
 		it->label = strdup(label);
 		if (se->annotation != NULL && se->annotation[0] != '\0')
-			it->annotation = sanitized_copy(se->annotation);
+			it->annotation = sanitized_copy(L(se->annotation));
 		else if (se->lost)
-			it->annotation = strdup("lost on purpose");
+			it->annotation = strdup(L("lost on purpose"));
 		break;
 	}
 	case TL_EV_STATE:

@@ -43,6 +43,8 @@
 #include "tcplab/catalog.h"
 #include "tcplab/explain.h"
 #include "tcplab/header_view.h"
+#include "tcplab/textwidth.h"
+#include "tcplab/side_counters.h"
 
 /* Human text goes through the catalog (issue 12).  English, the common
  * case, costs one predictable branch: this runs for every line of a replay
@@ -160,9 +162,9 @@ static size_t safe_char_len(const unsigned char *p)
 }
 
 /*
- * Columns `s` takes when written by put_text(): a safe character is one
- * column, any other byte is shown as \xNN (four).  East Asian wide
- * characters count as one: tcplab's own sentences have none.
+ * Columns `s` takes when written by put_text(): a safe character takes what
+ * textwidth.h says (two for East Asian wide ones, issue 12), any other byte
+ * is shown as \xNN (four).
  */
 static int text_width(const char *s)
 {
@@ -175,15 +177,10 @@ static int text_width(const char *s)
 		size_t n = safe_char_len(p);
 
 		if (n > 0) {
-			/* East Asian wide characters take two columns (issue 12) */
-			if (n >= 3) {
-				unsigned cp = n == 3 ? (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F)
-						     : (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3F) << 12 |
-						       (unsigned)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-				w += catalog_char_width(cp);
-			} else {
-				w++;
-			}
+			uint32_t cp;
+
+			(void)tw_decode((const char *)p, n, &cp);
+			w += tw_codepoint_width(cp);
 			p += n;
 		} else {
 			p++;
@@ -576,6 +573,24 @@ static int put_seq(struct rbuf *b, const char *name, uint32_t abs, bool rel_show
 }
 
 /*
+ * The text of a mark (analysis.h; bit 0: a plain retransmission) in the
+ * reader's language: the catalog's "mark.NAME" entry, NAME being the mark's
+ * JSON name ("mark.duplicate-ack"), whose msgid is the English text.
+ */
+static const char *mark_text(unsigned bit)
+{
+	const char *en = bit == 0 ? "retransmission" : tl_mark_text(bit);
+	char code[64];
+	const char *t;
+
+	if (!text_zh || en == NULL)
+		return en;
+	snprintf(code, sizeof(code), "mark.%s", bit == 0 ? "retransmission" : tl_mark_name(bit));
+	t = catalog_code(code);
+	return t != NULL ? t : en;
+}
+
+/*
  * The segment's analysis marks as one bracket: the retransmission first,
  * named by its cause when known ("[RTO retransmission, spurious]"), then the
  * others in enum tl_mark order ("[dup ACK #3]", "[zero window]").  A plain
@@ -589,28 +604,28 @@ static void format_marks(const struct tl_segment_event *se, struct sbuf *sb)
 	sb_str(sb, "[");
 	if (se->retransmission) {
 		if (se->marks & TL_MARK_FAST_RETRANS)
-			sb_str(sb, "fast retransmission");
+			sb_str(sb, mark_text(TL_MARK_FAST_RETRANS));
 		else if (se->marks & TL_MARK_RTO_RETRANS)
-			sb_str(sb, "RTO retransmission");
+			sb_str(sb, mark_text(TL_MARK_RTO_RETRANS));
 		else
-			sb_str(sb, "retransmission");
-		if (se->marks & TL_MARK_SPURIOUS)
-			sb_str(sb, ", spurious");
-		sep = ", ";
+			sb_str(sb, mark_text(0));
+		if (se->marks & TL_MARK_SPURIOUS) {
+			sb_str(sb, T(", "));
+			sb_str(sb, mark_text(TL_MARK_SPURIOUS));
+		}
+		sep = T(", ");
 	}
 	for (unsigned i = 0; i < TL_MARK_COUNT; i++) {
 		unsigned bit = 1u << i;
-		const char *t = tl_mark_text(bit);
-
-		if (!(se->marks & bit) || (bit & retrans_bits) || t == NULL)
+		if (!(se->marks & bit) || (bit & retrans_bits) || tl_mark_text(bit) == NULL)
 			continue;
 		sb_str(sb, sep);
-		sb_str(sb, t);
+		sb_str(sb, mark_text(bit));
 		if (bit == TL_MARK_DUP_ACK) {
 			sb_str(sb, " #");
 			sb_u64(sb, se->dup_ack);
 		}
-		sep = ", ";
+		sep = T(", ");
 	}
 	sb_str(sb, "]");
 }
@@ -645,6 +660,98 @@ static bool no_break_after(const unsigned char *q)
 }
 
 /*
+ * Where a line of s may end within `room` columns: the last good break (a
+ * blank for English, before a wide character for Chinese, which has no
+ * blanks between words, but never before closing punctuation nor after
+ * opening punctuation), or NULL when there is none.  *end is where the
+ * longest prefix that fits ends (the terminating NUL when all of s fits).
+ */
+static const unsigned char *fit_break(const unsigned char *s, int room, const unsigned char **end)
+{
+	const unsigned char *q = s, *cut = NULL;
+	int w = 0;
+
+	while (*q != '\0') {
+		size_t n = safe_char_len(q);
+		char one[5] = { 0 };
+		int cw;
+
+		if (n == 0)
+			n = 1;
+		memcpy(one, q, n);
+		cw = text_width(one);
+		if (w + cw > room)
+			break;
+		if (*q == ' ')
+			cut = q;
+		else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
+			cut = q;          /* before a wide character (not before closing punctuation) */
+		w += cw;
+		q += n;
+	}
+	*end = q;
+	return cut;
+}
+
+/*
+ * Writes `text` from column `col` of the current line on, then `tail`
+ * (a closing parenthesis: never alone on a line), wrapped within
+ * TEXT_COLS: continuation lines start at column `indent` (after the
+ * "[N]" prefix when show_conn is on).  Used where a sentence ends a line
+ * (a state change's reason, the summary's ending) so that it fits 100
+ * columns in English and in Chinese alike.  Returns the column it ends at.
+ */
+static int put_flow(const struct renderer *r, struct text_priv *p, unsigned conn, int col, int indent,
+		    const char *text, const char *tail)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int tail_w = text_width(tail);
+
+	while (*s != '\0') {
+		const unsigned char *end, *cut = fit_break(s, TEXT_COLS - col, &end);
+		size_t len;
+		char *piece;
+
+		if (*end == '\0' && col + text_width((const char *)s) + tail_w <= TEXT_COLS) {
+			put_text(&p->b, (const char *)s);
+			col += text_width((const char *)s);
+			break;
+		}
+		if (*end == '\0' && cut == NULL)   /* only the tail does not fit: break at the last good place */
+			cut = fit_break(s, TEXT_COLS - col - tail_w, &end);
+		if (cut == NULL || cut == s) {
+			if (col > indent) {           /* nothing fits here: start a new line */
+				cut = s;
+			} else {                      /* one word wider than the line: whole, never cut */
+				cut = end;
+				while (*cut != '\0' && *cut != ' ')
+					cut++;
+			}
+		}
+		len = (size_t)(cut - s);
+		while (len > 0 && s[len - 1] == ' ')
+			len--;
+		piece = strndup((const char *)s, len);
+		if (piece != NULL) {
+			put_text(&p->b, piece);
+			col += text_width(piece);
+			free(piece);
+		}
+		s = cut;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		rbuf_putc(&p->b, '\n');
+		col = put_prefix(r, p, conn);
+		rbuf_spaces(&p->b, indent - col);
+		col = indent;
+	}
+	rbuf_puts(&p->b, tail);
+	return col + tail_w;
+}
+
+/*
  * Writes `text` as block lines under a segment: indent, then `mark`, then
  * the text wrapped to TEXT_COLS by display width — at the last blank for
  * English, anywhere between two wide characters for Chinese (which has no
@@ -660,28 +767,8 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 	if (room < 20)
 		room = 20;
 	while (*s != '\0') {
-		const unsigned char *q = s, *cut = NULL;
-		int w = 0;
+		const unsigned char *q, *cut = fit_break(s, room, &q);
 
-		/* the longest prefix that fits; remember the last good break */
-		while (*q != '\0') {
-			size_t n = safe_char_len(q);
-			char one[5] = { 0 };
-			int cw;
-
-			if (n == 0)
-				n = 1;
-			memcpy(one, q, n);
-			cw = text_width(one);
-			if (w + cw > room)
-				break;
-			if (*q == ' ')
-				cut = q;
-			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
-				cut = q;          /* before a wide character (not before closing punctuation) */
-			w += cw;
-			q += n;
-		}
 		if (*q == '\0' || cut == NULL || cut == s)
 			cut = q;
 		if (cut == s)             /* one character wider than the room */
@@ -836,17 +923,20 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 	}
 	/* RFC 3168 §6.1.1 and RFC 7413 §3 name these SYNs: say so (issue 13). */
 	if (segment_ecn_setup(s)) {
-		place_extra(&ln, 11);
-		rbuf_puts(b, "(ECN setup)");
+		place_extra(&ln, text_width(T("(ECN setup)")));
+		rbuf_puts(b, T("(ECN setup)"));
 	}
 	if (segment_tfo_data(s)) {
-		place_extra(&ln, 24);
-		rbuf_puts(b, "(TCP Fast Open: SYN data)");
+		place_extra(&ln, text_width(T("(TCP Fast Open: SYN data)")));
+		rbuf_puts(b, T("(TCP Fast Open: SYN data)"));
 	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
-		place_extra(&ln, 2 + text_width(T(se->annotation)));
+		int w = 2 + text_width(T(se->annotation));
+
+		place_extra(&ln, w);
 		rbuf_puts(b, "— ");
-		put_text(b, T(se->annotation));
+		/* longer than a whole line: wrapped under itself */
+		(void)put_flow(r, p, ev->conn, ln.col - w + 2, ln.indent + 2, T(se->annotation), "");
 	}
 	rbuf_putc(b, '\n');
 	if (p->x != NULL || p->hs != NULL)
@@ -892,7 +982,7 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	ln.indent = ln.col;
 
 	/* three items, ", " between them on the line, or wrapped to the indent */
-	char items[3][64];
+	char items[3][96];
 	unsigned n = 0;
 
 	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
@@ -919,14 +1009,24 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	items[n][0] = '\0';
 	sb_str(&sb, "until ");
 	n++;
+	/* each item in the reader's language: c-format entries ("data seq
+	 * %u..%u (%u bytes)") match the English and carry the numbers over */
+	for (unsigned i = 0; text_zh && i < n; i++) {
+		const char *t = T(items[i]);
+
+		if (t != items[i])   /* the same pointer when there is no translation */
+			snprintf(items[i], sizeof(items[i]), "%s", t);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		bool last = i + 1 == n;
-		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : 1);
+		int w = text_width(items[i]) + (last ? seconds_width(rn->last_t, 6) : text_zh ? 2 : 1);
 
 		if (i > 0) {
-			if (ln.col + 1 + w <= TEXT_COLS) {
-				rbuf_putc(b, ' ');
-				ln.col++;
+			int gap = text_zh ? 0 : 1;   /* "，" needs no blank after it */
+
+			if (ln.col + gap + w <= TEXT_COLS) {
+				rbuf_spaces(b, gap);
+				ln.col += gap;
 			} else {
 				int pw;
 
@@ -940,7 +1040,7 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 		if (last)
 			(void)rbuf_seconds(b, rn->last_t, 6);
 		else
-			rbuf_putc(b, ',');
+			rbuf_puts(b, text_zh ? "，" : ",");
 		ln.col += w;
 	}
 	(void)text;
@@ -1046,7 +1146,8 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 	endpoint_format(&c->server_addr, c->server_port, server);
 	if (p->wrote_any)
 		rbuf_putc(b, '\n');
-	(void)put_prefix(r, p, ev->conn);
+	int col = put_prefix(r, p, ev->conn);
+
 	color_on(p, SGR_BOLD);
 	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, ev->conn);
@@ -1055,7 +1156,16 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 	rbuf_puts(b, client);
 	rbuf_puts(b, T(" → server "));
 	rbuf_puts(b, server);
-	if (c->midstream)
+	col += text_width(T("conn ")) + dec_digits(ev->conn) + text_width(T(": client ")) + text_width(client) +
+	       text_width(T(" → server ")) + text_width(server);
+	if (c->midstream && col + text_width(T("  (joined mid-stream: roles guessed from ports)")) > TEXT_COLS) {
+		/* long IPv6 addresses: the remark on a line of its own, within 100 columns */
+		const char *t = T("  (joined mid-stream: roles guessed from ports)");
+
+		rbuf_putc(b, '\n');
+		rbuf_spaces(b, (r->opt.show_conn ? PREFIX_WIDTH : 0) + 4 - put_prefix(r, p, ev->conn));
+		rbuf_puts(b, t + strspn(t, " "));
+	} else if (c->midstream)
 		rbuf_puts(b, T("  (joined mid-stream: roles guessed from ports)"));
 	if (c->encap_count > 0) {
 		struct segment t;
@@ -1067,7 +1177,7 @@ static void text_conn_begin(struct renderer *r, struct text_priv *p, const struc
 		memcpy(t.encap, c->encap, sizeof(t.encap));
 		rbuf_puts(b, T("  (tunnel: "));
 		rbuf_puts(b, segment_tunnel_format(&t, "/", names, sizeof(names)));
-		rbuf_putc(b, ')');
+		rbuf_puts(b, T(")"));
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1092,10 +1202,26 @@ static void text_state(struct renderer *r, struct text_priv *p, const struct tl_
 	rbuf_puts(b, to);
 	color_off(p);
 	if (st->reason != NULL && st->reason[0] != '\0') {
-		rbuf_spaces(b, STATE_PAIR_WIDTH - w);
-		rbuf_puts(b, T("  ("));
-		put_text(b, T(st->reason));
-		rbuf_puts(b, T(")"));
+		const char *open = T("  ("), *reason = T(st->reason), *close = T(")");
+		int pad = STATE_PAIR_WIDTH - w > 0 ? STATE_PAIR_WIDTH - w : 0;
+		int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + 8 + w;
+		int over = col + pad + text_width(open) + text_width(reason) + text_width(close) - TEXT_COLS;
+
+		/* a reason a little too long takes the padding before it (down
+		 * to one blank) when that is enough; a longer one goes on under
+		 * its parenthesis */
+		if (over > 0 && over <= pad + (open[0] == ' ' && open[1] == ' ')) {
+			int from_pad = over < pad ? over : pad;
+
+			pad -= from_pad;
+			over -= from_pad;
+			if (over > 0 && open[0] == ' ' && open[1] == ' ')
+				open++;
+		}
+		rbuf_spaces(b, pad);
+		rbuf_puts(b, open);
+		col += pad + text_width(open);
+		(void)put_flow(r, p, ev->conn, col, col, reason, close);
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1107,24 +1233,27 @@ static void text_kernel_state(struct renderer *r, struct text_priv *p, const str
 	const char *from = tcp_state_name(st->from);
 	const char *to = tcp_state_name(st->to);
 	struct rbuf *b = &p->b;
-	int w = (int)strlen(from) + 3 + (int)strlen(to) + 9;
+	const char *role = T(tl_role_name(st->endpoint)), *kernel = T(" (kernel)");
+	/* the states' column as in English, where role + " (kernel)" is 15 */
+	int w = (int)strlen(from) + 3 + (int)strlen(to) + text_width(role) + text_width(kernel) - 6;
 
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, tl_role_name(st->endpoint));
-	rbuf_puts(b, " (kernel)  ");
+	rbuf_puts(b, role);
+	rbuf_puts(b, kernel);
+	rbuf_puts(b, "  ");
 	rbuf_puts(b, from);
 	rbuf_puts(b, " → ");
 	color_on(p, SGR_CYAN);
 	rbuf_puts(b, to);
 	color_off(p);
 	rbuf_spaces(b, STATE_PAIR_WIDTH - w);
-	rbuf_write(b, "  (", 3);
+	rbuf_puts(b, T("  ("));
 	put_text(b, st->kernel_from ? st->kernel_from : "?");
 	rbuf_puts(b, " → ");
 	put_text(b, st->kernel_to ? st->kernel_to : "?");
-	rbuf_putc(b, ')');
+	rbuf_puts(b, T(")"));
 	rbuf_putc(b, '\n');
 }
 
@@ -1133,12 +1262,14 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 {
 	struct rbuf *b = &p->b;
 
+	int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + text_width(T("note: "));
+
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_DIM);
 	rbuf_puts(b, T("note: "));
-	put_text(b, T(ev->u.note));
+	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.note), "");   /* wrapped under itself */
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
@@ -1148,13 +1279,19 @@ static void text_endpoint(struct renderer *r, struct text_priv *p, const struct 
 {
 	struct rbuf *b = &p->b;
 
+	const char *role = T(tl_role_name(ev->u.endpoint.endpoint));
+	int col = (r->opt.show_conn ? PREFIX_WIDTH : 0) + TIME_WIDTH + 2 + text_width(role) + 2;
+
 	(void)put_prefix(r, p, ev->conn);
 	put_time_column(p, ev->t_ns);
 	rbuf_write(b, "  ", 2);
-	rbuf_puts(b, tl_role_name(ev->u.endpoint.endpoint));
+	rbuf_puts(b, role);
 	rbuf_write(b, "  ", 2);
 	color_on(p, SGR_YELLOW);
-	put_text(b, ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what);
+	/* the sender's text (tcb.c) is translated through c-format entries;
+	 * wrapped under itself within 100 columns */
+	(void)put_flow(r, p, ev->conn, col, col,
+		       T(ev->u.endpoint.text ? ev->u.endpoint.text : ev->u.endpoint.what), "");
 	color_off(p);
 	rbuf_putc(b, '\n');
 }
@@ -1199,19 +1336,16 @@ static void summary_traffic(struct rbuf *b, const struct tl_side_summary *s,
 	/* the causes, when the analysis accounted for every retransmission */
 	if (s->retransmissions > 0 &&
 	    an->retrans_rto + an->retrans_fast + an->retrans_other == s->retransmissions) {
-		rbuf_puts(b, " (");
-		rbuf_u64(b, an->retrans_rto);
-		rbuf_puts(b, " RTO, ");
-		rbuf_u64(b, an->retrans_fast);
-		rbuf_puts(b, " fast, ");
-		rbuf_u64(b, an->retrans_other);
-		rbuf_puts(b, " other");
-		if (an->retrans_spurious > 0) {
-			rbuf_puts(b, "; ");
-			rbuf_u64(b, an->retrans_spurious);
-			rbuf_puts(b, " spurious");
-		}
-		rbuf_putc(b, ')');
+		char text[128];
+
+		if (an->retrans_spurious > 0)
+			snprintf(text, sizeof(text), T(" (%u RTO, %u fast, %u other; %u spurious)"),
+				 (unsigned)an->retrans_rto, (unsigned)an->retrans_fast, (unsigned)an->retrans_other,
+				 (unsigned)an->retrans_spurious);
+		else
+			snprintf(text, sizeof(text), T(" (%u RTO, %u fast, %u other)"), (unsigned)an->retrans_rto,
+				 (unsigned)an->retrans_fast, (unsigned)an->retrans_other);
+		rbuf_puts(b, text);
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1265,7 +1399,7 @@ static void sb_rate(struct sbuf *sb, uint64_t bps, bool space)
 static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsigned conn,
 				  const struct tl_side_analysis *an)
 {
-	char items[8][96];
+	char items[3 + 8][128];   /* goodput, RTT, flight, the counters */
 	unsigned n = 0;
 	struct sbuf sb;
 
@@ -1301,41 +1435,32 @@ static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsig
 		sb_count(&sb, an->max_flight, "byte", "bytes");
 		n++;
 	}
-	if (an->dup_acks > 0) {
+	/* what it showed as a receiver or prober: one table (side_counters.h) */
+	for (unsigned i = 0; i < side_counter_count && n < sizeof(items) / sizeof(items[0]); i++) {
+		const struct side_counter *c = &side_counters[i];
+		uint32_t v = side_counter_value(c, an);
+
+		if (v == 0)
+			continue;
 		ITEM_BEGIN();
-		sb_count(&sb, an->dup_acks, "dup ACK", "dup ACKs");
-		n++;
-	}
-	if (an->zero_windows > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->zero_windows, "zero window", "zero windows");
-		sb_str(&sb, " (");
-		sb_duration(&sb, an->zero_window_ns);
-		sb_str(&sb, " at zero)");
-		n++;
-	}
-	if (an->zero_window_probes > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->zero_window_probes, "zero-window probe", "zero-window probes");
-		n++;
-	}
-	if (an->window_updates > 0) {
-		ITEM_BEGIN();
-		sb_count(&sb, an->window_updates, "window update", "window updates");
-		n++;
-	}
-	if (an->out_of_order + an->keep_alives > 0) {
-		ITEM_BEGIN();
-		if (an->out_of_order > 0)
-			sb_count(&sb, an->out_of_order, "out-of-order", "out-of-order");
-		if (an->out_of_order > 0 && an->keep_alives > 0)
-			sb_str(&sb, ", ");
-		if (an->keep_alives > 0)
-			sb_count(&sb, an->keep_alives, "keep-alive", "keep-alives");
+		sb_count(&sb, v, c->one, c->many);
+		if (c->time_key != NULL) {
+			sb_str(&sb, " (");
+			sb_duration(&sb, side_counter_time(c, an));
+			sb_str(&sb, " at zero)");
+		}
 		n++;
 	}
 #undef ITEM_BEGIN
 	int col = 0;
+	/* each item in the reader's language: c-format entries ("goodput %s",
+	 * "%u dup ACKs") match the English and carry the figures over */
+	for (unsigned i = 0; text_zh && i < n; i++) {
+		const char *t = T(items[i]);
+
+		if (t != items[i])   /* the same pointer when there is no translation */
+			snprintf(items[i], sizeof(items[i]), "%s", t);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		int w = text_width(items[i]);
 
@@ -1345,7 +1470,7 @@ static void summary_side_analysis(struct renderer *r, struct text_priv *p, unsig
 			summary_label(r, p, conn, "");
 			col = 2 + LABEL_WIDTH + (r->opt.show_conn ? PREFIX_WIDTH : 0);
 		} else {
-			rbuf_write(&p->b, ", ", 2);
+			rbuf_puts(&p->b, T(", "));   /* "，" in Chinese: two columns too */
 			col += 2;
 		}
 		rbuf_puts(&p->b, items[i]);
@@ -1397,6 +1522,7 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 {
 	struct rbuf *b = &p->b;
 	const char *sep = "";
+	int indent = (r->opt.show_conn ? PREFIX_WIDTH : 0) + 2 + LABEL_WIDTH, col = indent;
 
 	summary_label(r, p, conn, T("checksums"));
 	for (int i = 0; i < 2; i++) {
@@ -1406,9 +1532,11 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 		if (bad == 0 && off == 0)
 			continue;
 		rbuf_puts(b, sep);
+		col += text_width(sep);
 		sep = "; ";
 		rbuf_puts(b, i == 0 ? T("client → server") : T("server → client"));
 		rbuf_putc(b, ' ');
+		col += text_width(i == 0 ? T("client → server") : T("server → client")) + 1;
 		if (off > 0 && bad == 0 && off == chk)
 			snprintf(line, sizeof(line), T("all %u offloaded: captured on the sending host, not corruption"),
 				 (unsigned)off);
@@ -1421,7 +1549,7 @@ static void summary_checksums(struct renderer *r, struct text_priv *p, unsigned 
 		else
 			snprintf(line, sizeof(line), T("%u of %u wrong: corrupted on the way (or by the capture)"),
 				 (unsigned)bad, (unsigned)chk);
-		put_text(b, line);
+		col = put_flow(r, p, conn, col, indent, line, "");   /* within 100 columns */
 	}
 	rbuf_putc(b, '\n');
 }
@@ -1436,7 +1564,8 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 
 	if (p->wrote_any)
 		rbuf_putc(b, '\n');
-	(void)put_prefix(r, p, conn);
+	int col = put_prefix(r, p, conn);
+
 	color_on(p, SGR_BOLD);
 	rbuf_puts(b, T("conn "));
 	rbuf_u64(b, conn);
@@ -1445,9 +1574,13 @@ static void text_summary_block(struct renderer *r, struct text_priv *p, const st
 	color_on(p, outcome_color(sm->outcome));
 	rbuf_puts(b, T(tl_outcome_name(sm->outcome)));
 	color_off(p);
+	col += text_width(T("conn ")) + dec_digits(conn) + text_width(T(" summary: ")) +
+	       text_width(T(tl_outcome_name(sm->outcome)));
 	if (sm->ended_how != NULL && sm->ended_how[0] != '\0') {
 		rbuf_puts(b, T(" — "));
-		put_text(b, T(sm->ended_how));
+		col += text_width(T(" — "));
+		/* how it ended, wrapped under itself when long (100 columns) */
+		(void)put_flow(r, p, conn, col, col, T(sm->ended_how), "");
 	}
 	rbuf_putc(b, '\n');
 

@@ -540,7 +540,8 @@ static void sent(struct tcp_endpoint *ep, const struct segment *seg, struct tcp_
 
 	/* Retransmission: the segment occupies sequence space already sent.
 	 * The first SYN-ACK of a simultaneous open repeats our SYN's number by
-	 * design (RFC 9293 §3.5 Figure 8) and is not a retransmission. */
+	 * design (RFC 9293 §3.5 Figure 7, simultaneous open; Figure 8 is
+	 * the old duplicate SYN) and is not a retransmission. */
 	if (ep->iss_known && len > 0 && ev != EV_RST && seq_lt(seg->seq, ep->snd_nxt))
 		repeat = !(ev == EV_SYN_ACK && !ep->synack_sent);
 	if (ev == EV_SYN_ACK)

@@ -27,6 +27,8 @@ for f in captures/*.pcap captures/*.pcapng captures/bad/*; do
 	check ./tcplab replay --json "$f"
 	# --summary reads in a second thread (the batch queue)
 	check ./tcplab replay --summary "$f"
+	# Chinese: the catalog matches formatted text against its c-format entries
+	check ./tcplab replay --lang zh --explain "$f"
 done
 # the ladder and the SVG diagrams (issue 11): every capture, then files removed
 svgdir=$(mktemp -d /tmp/tcplab-valgrind-svg.XXXXXX)

@@ -11,8 +11,10 @@
  *                reason, a note, a label); catalog_tr() returns its Chinese;
  *  - c-format:   msgid = a printf format; catalog_tr() also translates text
  *                that was formatted from it (the numbers and names are
- *                carried over), so messages built with snprintf elsewhere
- *                translate without that code knowing about languages;
+ *                carried over; an argument that is itself a plain entry,
+ *                such as "client", is translated too), so messages built
+ *                with snprintf elsewhere translate without that code
+ *                knowing about languages;
  *  - coded:      msgctxt = a stable code ("explain.hs1"), msgid = an English
  *                template with {name} placeholders; catalog_code() returns
  *                the template in the current language, catalog_format()
@@ -22,6 +24,9 @@
  * The language is process-wide (like setlocale): main() sets it once from
  * --lang or the environment before anything is printed.  Lookups never
  * allocate; English lookups return their argument at no cost.
+ *
+ * How many columns a translation takes on a terminal is textwidth.h's
+ * business (tw_width), the one display-width implementation.
  */
 #ifndef TCPLAB_CATALOG_H
 #define TCPLAB_CATALOG_H
@@ -76,21 +81,11 @@ const char *catalog_code_lang(enum cat_lang lang, const char *code);
 size_t catalog_format(char *buf, size_t size, const char *tmpl, const char *const *pairs);
 
 /*
- * Columns the UTF-8 string s takes on a terminal: East Asian wide and
- * fullwidth characters (CJK, fullwidth punctuation) take two, combining
- * marks none, everything else one.  Invalid bytes count one each.
- */
-int catalog_display_width(const char *s);
-
-/*
  * fprintf(f, fmt, ...) in the current language: the English text is
  * formatted first, then translated as a whole through a c-format entry
  * whose msgid is fmt (so the translation may drop or reorder arguments,
  * e.g. an English plural "s").  Returns what fputs returns.
  */
 int catalog_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Columns of one well-formed UTF-8 character whose code point is cp. */
-int catalog_char_width(unsigned cp);
 
 #endif

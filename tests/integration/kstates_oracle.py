@@ -100,9 +100,11 @@ def assert_agree(events, label="", require=0, check_notes=True):
     assert len(res) >= require, "expected %d kernel endpoint(s), found %d (%s)" % (
         require, len(res), label)
     if check_notes:
+        # notes are sentences: they follow --lang (docs/json-schema.md "Language")
+        agree = ("kernel states agree", "的内核状态与推断一致")
         notes = [e["text"] for e in events if e.get("event") == "note"
-                 and e.get("text", "").startswith("kernel states ")]
-        assert len([n for n in notes if n.startswith("kernel states agree")]) == len(res), \
+                 and (e.get("text", "").startswith("kernel states ") or "的内核状态与推断" in e.get("text", ""))]
+        assert len([n for n in notes if n.startswith(agree[0]) or agree[1] in n]) == len(res), \
             (notes, res)
     return res
 

@@ -123,3 +123,39 @@ def test_live_listen_explain_json_zh(lab, tcplab_bin):
             assert e["to"] in ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
                                "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK",
                                "TIME-WAIT"), e
+
+
+def test_live_sender_lines_in_chinese(lab, tcplab_bin):
+    """The driven endpoint's own lines (congestion window and why, the peer's
+    zero window, probes, the window update, the end-of-run counters) and the
+    analysis marks and summary figures are Chinese under --lang zh, within
+    100 columns (CJK characters two wide), for a 300 KB upload to a kernel
+    server that reads slowly through a tiny buffer."""
+    import hashlib
+    import unicodedata
+    data = os.urandom(300_000)
+    path = lab.path("zh-upload", ".bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    srv = lab.start_server("sink", PORT, extra=["--rcvbuf", "2048", "--pause-ms", "1500"])
+    r = L.run(["env", "-i", "LANG=C.UTF-8", "PATH=" + os.environ.get("PATH", "/usr/bin:/bin"),
+               tcplab_bin, "connect", "--lang", "zh", "--data-file", path, lab.server_ip, str(PORT)],
+              ns=lab.client_ns, timeout=120)
+    assert r.returncode == 0, r
+    recs = srv.wait_records(1, timeout=60)
+    assert recs and recs[0]["sha256"] == hashlib.sha256(data).hexdigest(), recs
+    out = r.stdout if isinstance(r.stdout, str) else r.stdout.decode("utf-8")
+    if os.environ.get("TEST_LANG_DUMP"):
+        print(out)
+    for word in ("拥塞窗口 cwnd 14480", "慢启动", "对方通告零窗口", "零窗口探测", "窗口更新",
+                 "发送方：", "有效吞吐量", "往返时间 最小"):
+        assert word in out, (word, out[-3000:])
+    for english in ("slow start", "zero window from the peer", "window update:", "sender:",
+                    "goodput", "largest flight"):
+        assert english not in out, (english, out[-3000:])
+
+    def width(line):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+    # the lines tcplab writes itself (not the options tcpdump-style, which have no words)
+    wide = [l for l in out.splitlines() if width(l) > 100 and "[" not in l.strip()[:1]]
+    assert not wide, wide

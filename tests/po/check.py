@@ -11,7 +11,11 @@ Fails (exit 1, one line per problem) when
     change reasons of src/tcp_fsm.c, the annotations and endings of
     src/flow.c, the T() texts of src/render_text.c, the labels of
     src/header_view.c, the help, usage errors and messages of src/main.c
-    and src/replay.c (src/session_*.c and src/live.c are not checked yet);
+    and src/replay.c, the texts of src/render_ladder.c and src/render_svg.c
+    (and the palette words of its legend), every analysis mark of
+    src/analysis.c ("mark." + its JSON name), every summary counter of
+    src/side_counters.c ("%u one" / "%u many"), the notes of src/kstates.c
+    (src/session_*.c and src/live.c are not checked yet);
   - an explanation step the explainer can produce has no ".what" entry.
 
 Run: python3 tests/po/check.py  (also run by the unit test test_catalog).
@@ -137,6 +141,45 @@ def main():
     rp = src('replay.c')
     for m in re.finditer(r'catalog_fprintf\(\w+, (' + LITS + ')', rp):
         need(c_unescape(m.group(1)), 'replay.c')
+    # flow.c: the corrections of an inference (emit_correction)
+    for m in re.finditer(r'emit_correction\([^;]*?(' + LITS + r')\s*\)', flow, re.S):
+        need(c_unescape(m.group(1)), 'flow.c')
+    # render_ladder.c and render_svg.c: catalog_tr("...") / L("...") texts,
+    # and the coded legend words LC("legend.x", "...")
+    for name, pat in (('render_ladder.c', r'catalog_tr\((' + LITS + r')\)'),
+                      ('render_svg.c', r'\bL\((' + LITS + r')\)')):
+        for m in re.finditer(pat, src(name)):
+            need(c_unescape(m.group(1)), name)
+    svg = src('render_svg.c')
+    for m in re.finditer(r'\bLC\((' + LIT + r'),', svg):
+        if c_unescape(m.group(1)) not in codes:
+            problems.append(f'no catalog entry for the SVG word {c_unescape(m.group(1))!r}')
+    # render_svg.c: the English formats it translates after formatting
+    # (tr_in_place), and the palette's words (legend.WORD)
+    for m in re.finditer(r'snprintf\((\w+), sizeof\(\1\), (' + LITS + r')[^;]*;\s*tr_in_place', svg):
+        need(c_unescape(m.group(2)), 'render_svg.c')
+    pal = src('palette.c')
+    for fn in ('palette_mark_name', 'palette_phase_name'):
+        body = pal[pal.index(fn):]
+        body = body[:body.index('\n}')]
+        for m in re.finditer(r'return (' + LIT + r');', body):
+            w = c_unescape(m.group(1))
+            if w not in ('SYN', 'FIN', 'RST', 'ACK') and 'legend.' + w not in codes:
+                problems.append(f'no catalog entry legend.{w} (palette.c {fn})')
+    # analysis.c: every mark's text, under "mark." + its JSON name
+    an = src('analysis.c')
+    for m in re.finditer(r'\{ TL_MARK_\w+, (' + LIT + r'), (' + LIT + r') \}', an):
+        if 'mark.' + c_unescape(m.group(1)) not in codes:
+            problems.append(f'no catalog entry mark.{c_unescape(m.group(1))} (analysis.c)')
+    # side_counters.c: "%u one" and "%u many" for every summary counter
+    for m in re.finditer(r'\{ "\w+", A\(\w+\), (' + LIT + r'), (' + LIT + r'),', src('side_counters.c')):
+        for g in m.groups():
+            t = '%u ' + c_unescape(g)
+            if not any(i == t or i.startswith(t + ' (') for i in ids):
+                problems.append(f'not in the catalog (side_counters.c): {t!r}')
+    # kstates.c: the notes it formats (translated by the text renderer)
+    for m in re.finditer(r'snprintf\((?:note|text), sizeof\((?:note|text)\), (' + LITS + r')', src('kstates.c')):
+        need(c_unescape(m.group(1)), 'kstates.c')
     # explain.c: every step classify() returns has its ".what"
     ex = src('explain.c')
     body = ex[ex.index('static const char *classify'):ex.index('static void record')]

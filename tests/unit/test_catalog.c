@@ -17,6 +17,9 @@
 #include <cmocka.h>
 
 #include "../../src/catalog_data.h"
+#include "tcplab/textwidth.h"
+#include "tcplab/analysis.h"
+#include "tcplab/render.h"
 #include "tcplab/catalog.h"
 #include "tcplab/checksum.h"
 #include "tcplab/decode.h"
@@ -113,6 +116,26 @@ static void lookups(void **state)
 	/* an argument that is a catalog sentence is translated inside */
 	assert_string_equal(catalog_tr("tcplab: skipped 2 packets not IP (first: packet 7, x)\n"),
 			    "tcplab：跳过了 2 个数据包，原因：不是 IP 数据包（第一个：第 7 个包，x）\n");
+	/* a one-word argument that is a catalog entry (a role name) is translated too */
+	assert_string_equal(catalog_tr("kernel states agree for the server (5 transitions)"),
+			    "服务器的内核状态与推断一致（5 次状态转换）");
+	assert_string_equal(catalog_tr("kernel states disagree for the client at step 2: tcplab nothing more, "
+				       "kernel FIN-WAIT-2 → TIME-WAIT (TCP_FIN_WAIT2 → TCP_TIME_WAIT)"),
+			    "客户端的内核状态与推断在第 2 步不一致：tcplab 推断为 再无转换，内核为 FIN-WAIT-2 → "
+			    "TIME-WAIT (TCP_FIN_WAIT2 → TCP_TIME_WAIT)");
+	assert_string_equal(catalog_tr("one direction only: the capture holds only the client's segments; "
+				       "the server's are inferred from what the client acknowledges"),
+			    "只捕获到单方向：只有客户端的报文段，服务器的报文段由客户端的确认号推断得出");
+	/* the driven endpoint's sender: the phase inside is a catalog entry */
+	assert_string_equal(catalog_tr("cwnd 14480, ssthresh -  (slow start)"),
+			    "拥塞窗口 cwnd 14480，慢启动门限 ssthresh -（慢启动）");
+	assert_string_equal(catalog_tr("fast retransmit: seq 1449 after 3 dup ACKs; cwnd 7240, ssthresh 7240"),
+			    "快速重传：收到 3 个重复确认，重传 seq 1449；拥塞窗口 cwnd 7240，慢启动门限 ssthresh 7240");
+	/* summary figures (side_counters.h) and flight lines */
+	assert_string_equal(catalog_tr("3 dup ACKs"), "重复确认 3 个");
+	assert_string_equal(catalog_tr("1 zero window (200.0 ms at zero)"), "零窗口 1 次（共持续 200.0 ms）");
+	assert_string_equal(catalog_tr("data seq 1..3001 (3000 bytes)"), "数据 seq 1..3001（3000 字节）");
+	assert_string_equal(catalog_tr("2 ACKs back up to 3001"), "2 个 ACK，确认到 3001");
 	/* text from a hostile capture cannot make the matching explode */
 	{
 		char *big = malloc(20001);
@@ -142,11 +165,8 @@ static void formatting_and_width(void **state)
 	/* cut at the size, never inside a UTF-8 sequence */
 	catalog_format(buf, 8, "{who}{who}", pairs);
 	assert_string_equal(buf, "客户");
-	assert_int_equal(catalog_display_width("SYN-ACK"), 7);
-	assert_int_equal(catalog_display_width("第一次握手"), 10);
-	assert_int_equal(catalog_display_width("→ µs"), 4);
-	assert_int_equal(catalog_display_width("（）：，"), 8);   /* fullwidth punctuation */
-	assert_int_equal(catalog_display_width(NULL), 0);
+	/* what a translation takes on a terminal: textwidth.h (test_ladder) */
+	assert_int_equal(tw_width("第一次握手"), 10);
 }
 
 /* ---- checksum ------------------------------------------------------------ */
@@ -279,7 +299,7 @@ static void header_fields(void **state)
 	catalog_set_lang(CAT_ZH);
 	header_view_format(&s, -1, false, &hv);
 	assert_string_equal(hv.lines[2], "源端口            40002");
-	assert_int_equal(catalog_display_width(hv.lines[2]) - 5, catalog_display_width(hv.lines[3]) - 4);
+	assert_int_equal(tw_width(hv.lines[2]) - 5, tw_width(hv.lines[3]) - 4);
 	catalog_set_lang(CAT_EN);
 }
 
@@ -371,6 +391,9 @@ static void explain_steps(void **state)
 				 TCP_ESTABLISHED, TCP_CLOSE_WAIT, false, &e), "wave-1");
 	assert_string_equal(feed(&sc, C, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 2, 0, TCP_CLOSE_WAIT, TCP_LAST_ACK,
 				 TCP_FIN_WAIT_1, TCP_TIME_WAIT, false, &e), "wave-2+3");
+	/* two steps on one segment: the ACK (fifth check), then the FIN (eighth) */
+	assert_non_null(strstr(e.lines[1], "the ACK (FIN-WAIT-1 → FIN-WAIT-2), then the FIN (→ TIME-WAIT)"));
+	assert_non_null(strstr(e.lines[2], "fifth check (ACK field), then eighth check (FIN bit)"));
 	sc.conn = 3;
 	assert_string_equal(feed(&sc, C, TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 1, 0, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
 				 TCP_ESTABLISHED, TCP_CLOSE_WAIT, false, &e), "wave-1");
@@ -397,6 +420,141 @@ static void explain_steps(void **state)
 	explainer_free(NULL);
 }
 
+/* ---- the text renderer in Chinese ------------------------------------------ */
+
+/* The English words a Chinese line may keep: state, flag and option names,
+ * units and the few abbreviations textbooks keep (RTT, RTO, MSS, SACK). */
+static bool english_word_allowed(const char *w, size_t n)
+{
+	static const char *const ok[] = {
+		"SYN", "ACK", "FIN", "RST", "PSH", "SYN-ACK", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
+		"FIN-WAIT-", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "CLOSED", "LISTEN", "CLOSING", "TCP_",
+		"RTT", "RTO", "MSS", "SACK", "seq", "ack", "win", "len", "Mbit", "kbit", "Gbit", "bit",
+		"ECN", "TCP", "µs", "ms", "cwnd", "ssthresh",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strncmp(w, ok[i], strlen(ok[i])) == 0 && n >= strlen(ok[i]) - (ok[i][strlen(ok[i]) - 1] == '-'))
+			return true;
+	return false;
+}
+
+/* Fails on a line wider than 100 columns or with an English word of three
+ * letters or more that is not in english_word_allowed(). */
+static void assert_chinese_lines(const char *text)
+{
+	char line[1024];
+
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		assert_true(n < sizeof(line));
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (tw_width(line) > 100)
+			fail_msg("wider than 100 columns: %s", line);
+		for (const char *w = line; *w != '\0';) {
+			size_t k = 0;
+
+			while ((w[k] >= 'a' && w[k] <= 'z') || (w[k] >= 'A' && w[k] <= 'Z') || (k > 0 && (w[k] == '-' || w[k] == '_')))
+				k++;
+			if (k >= 3 && !english_word_allowed(w, k))
+				fail_msg("English left in a Chinese line: %.*s in \"%s\"", (int)k, w, line);
+			w += k > 0 ? k : 1;
+		}
+		p += n + (nl != NULL);
+	}
+}
+
+static void text_in_chinese(void **state)
+{
+	struct render_options ro;
+	struct renderer *r;
+	struct tl_event ev;
+	struct segment s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	catalog_set_lang(CAT_ZH);
+	memset(&ro, 0, sizeof(ro));
+	r = render_text_new(f, &ro);
+	assert_non_null(r);
+	/* a duplicate ACK that is also a window update, and a spurious RTO retransmission */
+	memset(&s, 0, sizeof(s));
+	s.flags = TCP_FLAG_ACK;
+	s.window = 100;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_SEGMENT;
+	ev.conn = 1;
+	ev.u.segment.seg = &s;
+	ev.u.segment.marks = TL_MARK_DUP_ACK | TL_MARK_ZERO_WINDOW_PROBE;
+	ev.u.segment.dup_ack = 3;
+	render_emit(r, &ev);
+	s.payload_len = 100;
+	ev.u.segment.retransmission = true;
+	ev.u.segment.marks = TL_MARK_RTO_RETRANS | TL_MARK_SPURIOUS;
+	render_emit(r, &ev);
+	/* the kernel's own state beside the inferred one */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_KERNEL_STATE;
+	ev.conn = 1;
+	ev.u.kstate.endpoint = TL_SERVER;
+	ev.u.kstate.from = TCP_SYN_RECEIVED;
+	ev.u.kstate.to = TCP_ESTABLISHED;
+	ev.u.kstate.kernel_from = "TCP_SYN_RECV";
+	ev.u.kstate.kernel_to = "TCP_ESTABLISHED";
+	render_emit(r, &ev);
+	/* a summary with every figure */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = TL_EV_SUMMARY;
+	ev.conn = 1;
+	ev.u.summary.outcome = TL_OUTCOME_CLOSED;
+	ev.u.summary.side[TL_CLIENT].bytes = 3000;
+	ev.u.summary.side[TL_CLIENT].segments = 5;
+	ev.u.summary.side[TL_CLIENT].retransmissions = 2;
+	ev.u.summary.an[TL_CLIENT].retrans_rto = 1;
+	ev.u.summary.an[TL_CLIENT].retrans_fast = 1;
+	ev.u.summary.an[TL_CLIENT].retrans_spurious = 1;
+	ev.u.summary.an[TL_CLIENT].goodput_known = true;
+	ev.u.summary.an[TL_CLIENT].goodput_bps = 3600000;
+	ev.u.summary.an[TL_CLIENT].rtt_samples = 3;
+	ev.u.summary.an[TL_CLIENT].rtt_min_ns = 1000;
+	ev.u.summary.an[TL_CLIENT].rtt_avg_ns = 2000000;
+	ev.u.summary.an[TL_CLIENT].rtt_max_ns = 3000000000u;
+	ev.u.summary.an[TL_CLIENT].flight_known = true;
+	ev.u.summary.an[TL_CLIENT].max_flight = 1;
+	ev.u.summary.an[TL_SERVER].rtt_samples = 1;
+	ev.u.summary.an[TL_SERVER].dup_acks = 1;
+	ev.u.summary.an[TL_SERVER].zero_windows = 2;
+	ev.u.summary.an[TL_SERVER].zero_window_ns = 200000000;
+	ev.u.summary.an[TL_SERVER].zero_window_probes = 3;
+	ev.u.summary.an[TL_SERVER].window_updates = 1;
+	ev.u.summary.an[TL_SERVER].out_of_order = 4;
+	ev.u.summary.an[TL_SERVER].keep_alives = 5;
+	render_emit(r, &ev);
+	render_finish(r);
+	render_destroy(r);
+	fclose(f);
+	catalog_set_lang(CAT_EN);
+	if (getenv("TEST_CATALOG_DUMP") != NULL)
+		fputs(buf, stderr);
+	assert_non_null(strstr(buf, "[重复确认 #3，零窗口探测]"));
+	assert_non_null(strstr(buf, "[超时重传，虚假重传]"));
+	assert_non_null(strstr(buf, "服务器（内核）  SYN-RECEIVED → ESTABLISHED  （TCP_SYN_RECV → TCP_ESTABLISHED）"));
+	assert_non_null(strstr(buf, "（超时 1 次、快速 1 次、其他 0 次；虚假重传 1 次）"));
+	assert_non_null(strstr(buf, "有效吞吐量 3.6 Mbit/s"));
+	assert_non_null(strstr(buf, "往返时间 最小 1.0 µs、平均 2.0 ms、最大 3.0 s（3 个样本）"));
+	assert_non_null(strstr(buf, "最大在途数据量 1 字节"));
+	assert_non_null(strstr(buf, "零窗口 2 次（共持续 200.0 ms）"));
+	assert_non_null(strstr(buf, "保活探测 5 次"));
+	assert_chinese_lines(buf);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +566,7 @@ int main(void)
 		cmocka_unit_test(checksum_verdicts),
 		cmocka_unit_test(header_fields),
 		cmocka_unit_test(explain_steps),
+		cmocka_unit_test(text_in_chinese),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "tcplab/catalog.h"
 #include "tcplab/event.h"
 #include "tcplab/palette.h"
 #include "tcplab/render.h"
@@ -246,6 +247,9 @@ static void test_textwidth(void **state)
 	assert_int_equal(tw_width("SYN-SENT"), 8);
 	assert_int_equal(tw_width("→ ← … — µ │ ▶ ✗"), 15);
 	assert_int_equal(tw_width("三次握手"), 8);          /* CJK: two columns each */
+	assert_int_equal(tw_width("（）：，"), 8);          /* fullwidth punctuation */
+	assert_int_equal(tw_width("→ µs"), 4);
+	assert_int_equal(tw_width_n("三次握手", 6), 4);      /* the first n bytes */
 	assert_int_equal(tw_width("e\xcc\x81"), 1);           /* e + combining acute */
 	assert_int_equal(tw_width("\xff" "a"), 2);            /* a stray byte counts one */
 	assert_int_equal(tw_width(NULL), 0);
@@ -578,6 +582,46 @@ static void test_svg(void **state)
 }
 
 /* A directory that cannot be written is said at once. */
+/* The SVG in Chinese (issue 12): title, outcome, heads, legend, lost arrows. */
+static void test_svg_in_chinese(void **state)
+{
+	char path[128], errbuf[RENDER_SVG_ERRBUF_SIZE];
+	struct render_options opt;
+	struct renderer *r;
+	char *svg;
+
+	(void)state;
+	memset(&opt, 0, sizeof(opt));
+	snprintf(path, sizeof(path), "%s/zh.svg", tmpdir);
+	catalog_set_lang(CAT_ZH);
+	r = render_svg_new(path, &opt, errbuf);
+	assert_non_null(r);
+	scenario(r);
+	render_finish(r);
+	render_destroy(r);
+	catalog_set_lang(CAT_EN);
+	svg = read_all(path);
+	assert_non_null(svg);
+	if (getenv("TEST_LADDER_DUMP") != NULL)
+		fprintf(stderr, "%s\n", svg);
+	assert_contains(svg, "连接 1：客户端 198.18.0.1:43512 → 服务器 198.18.0.2:8080");
+	assert_contains(svg, "结果：已关闭");
+	assert_contains(svg, ">客户端<");
+	assert_contains(svg, ">报文段<");
+	assert_contains(svg, ">数据<");
+	assert_contains(svg, ">重传<");
+	assert_contains(svg, ">故意丢弃<");
+	assert_contains(svg, ">建立中<");
+	assert_contains(svg, "内核：内核自己记录的状态");
+	assert_contains(svg, "每行的时间标在左侧");
+	assert_contains(svg, "由 tcplab 绘制");
+	assert_not_contains(svg, ">segments<");
+	assert_not_contains(svg, "Rows are");
+	assert_not_contains(svg, "outcome:");
+	free(svg);
+	unlink(path);
+}
+
 static void test_svg_bad_path(void **state)
 {
 	char errbuf[RENDER_SVG_ERRBUF_SIZE];
@@ -780,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_ladder_color),
 		cmocka_unit_test(test_ladder_flush),
 		cmocka_unit_test(test_svg),
+		cmocka_unit_test(test_svg_in_chinese),
 		cmocka_unit_test(test_svg_bad_path),
 		cmocka_unit_test(test_json_lost),
 		cmocka_unit_test(test_kernel_states),
