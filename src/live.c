@@ -24,6 +24,7 @@
 #include "tcplab/exitcode.h"
 #include "tcplab/kstates.h"
 #include "tcplab/privilege.h"
+#include "live_step.h"
 
 volatile int live_signal;
 
@@ -222,6 +223,7 @@ void live_kernel_states_done(struct live *lv)
 
 void live_close(struct live *lv)
 {
+	live_step_detach(lv);
 	live_sender_stop(lv);
 	live_kernel_states_done(lv);
 	if (lv->fw) {
@@ -349,6 +351,28 @@ static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_s
 	return tcb_sent(&c->tcb, &as_sent);
 }
 
+/* --step: the segment was held at the gate after q (live_step.h): not
+ * sent, not fed to the machine. */
+static struct tcp_transition held_back(const struct live_conn *c)
+{
+	struct tcp_transition t;
+
+	memset(&t, 0, sizeof(t));
+	t.from = t.to = c->tcb.fsm.state;
+	return t;
+}
+
+/* --step: an RST after q carries the sequence number of the segment held
+ * at the gate (live_step_rst_seq). */
+static uint32_t step_seq(const struct live *lv, const struct live_conn *c, uint8_t flags, uint32_t seq)
+{
+	uint32_t held;
+
+	if ((flags & TCP_FLAG_RST) && live_step_rst_seq(lv, c, &held))
+		return held;
+	return seq;
+}
+
 /* True when a failed send is what a TCP counts as a lost segment: a local
  * netfilter rule dropped it (EPERM, as the lab's loss rules do) or the
  * device queue was full (ENOBUFS).  Linux's TCP retransmits those too. */
@@ -399,7 +423,10 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 		sender_wait_taken(lv->sender);
 		pthread_mutex_unlock(&lv->sender->mu);
 	}
-	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
+	build_segment(lv, c, flags, step_seq(lv, c, flags, seq), payload, len, &cs, &opt);
+	*err = 0;
+	if (!live_step_gate(lv, c, &cs, NULL))
+		return held_back(c);
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
@@ -518,7 +545,10 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 
 	if (!s)
 		return live_send(lv, c, flags, seq, payload, len, err);
-	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
+	build_segment(lv, c, flags, step_seq(lv, c, flags, seq), payload, len, &cs, &opt);
+	*err = 0;
+	if (!live_step_gate(lv, c, &cs, NULL))
+		return held_back(c);
 	pthread_mutex_lock(&s->mu);
 	sender_wait_taken(s);   /* one segment in flight at a time: order is kept */
 	*err = s->failed ? -1 : 0;
@@ -561,7 +591,7 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 	craft_prepare(lv->craft, &cs);
 }
 
-int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
+static int wait_dispatch(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
 {
 	struct pollfd pfd = { .fd = capture_fd(lv->cap), .events = POLLIN };
 	uint64_t now = live_mono_ns();
@@ -590,6 +620,22 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 	return 0;
 }
 
+int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
+{
+	int rc;
+
+	if (lv->step == NULL)
+		return wait_dispatch(lv, deadline, spin_until, cb, user);
+	/* --step: packets are traced as they are captured and reacted to
+	 * after the dispatch, where the send gate may wait (live_step.h) */
+	if (live_step_quit(lv) && !lv->draining)
+		return -1;
+	rc = wait_dispatch(lv, deadline, 0, live_step_capture, lv);
+	live_step_react(lv);
+	/* q answered while reacting: no timer runs after it */
+	return live_step_quit(lv) && !lv->draining ? -1 : rc;
+}
+
 void live_timer_start(struct live_timer *t, uint64_t now)
 {
 	t->armed = true;
@@ -611,9 +657,11 @@ void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), voi
 	int saved = live_signal;
 
 	live_signal = 0;
+	lv->draining = true;
 	while (lv->captured_own < lv->sent && live_mono_ns() < until)
 		if (wait(user, until) != 0)
 			break;
+	lv->draining = false;
 	live_signal = saved;
 }
 
@@ -641,6 +689,21 @@ void live_tcb_negotiated(struct live_conn *c)
 	const struct tcp_options *p = &c->peer_syn_opt;
 	tcb_set_peer(&c->tcb, p->has_mss ? p->mss : 0, c->ts_ok, c->sack_ok,
 		     c->wscale_ok ? p->wscale : 0, c->wscale_ok ? c->local_wscale : 0, c->ts_recent);
+}
+
+/* What the --step prompt says made a segment of tcb_output. */
+static const char *step_why(enum tcb_kind k)
+{
+	switch (k) {
+	case TCB_SEG_FAST_RETRANSMIT: return "fast retransmission";
+	case TCB_SEG_RTO_RETRANSMIT: return "retransmission after the RTO";
+	case TCB_SEG_PROBE: return "zero-window probe";
+	case TCB_SEG_WINDOW_UPDATE: return "window update";
+	case TCB_SEG_DATA:
+	case TCB_SEG_ACK:
+		break;
+	}
+	return NULL;
 }
 
 int live_pump(struct live *lv, struct live_conn *c)
@@ -683,6 +746,8 @@ int live_pump(struct live *lv, struct live_conn *c)
 		}
 		if (ts.ts || ts.sack_count)
 			cs.opt = &opt;
+		if (!live_step_gate(lv, c, &cs, step_why(ts.kind)))
+			break;   /* q at the gate: not sent (the run aborts) */
 		if (craft_send(lv->craft, &cs) != 0) {
 			if (!send_lost(craft_errno(lv->craft))) {
 				send_failed(lv, c, &cs, craft_error(lv->craft));

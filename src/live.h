@@ -58,6 +58,7 @@ struct live_conn {
 };
 
 struct live_sender;
+struct live_step;
 
 /* The run's resources; live_open / live_close own them. */
 struct live {
@@ -80,6 +81,8 @@ struct live {
 	uint32_t snaplen;                  /* capture snaplen (0: 262144); set before live_open */
 	bool pump_more;                    /* live_pump stopped at its budget: call it again soon */
 	char send_error[384];              /* the sentence for stderr */
+	struct live_step *step;            /* --step (live_step.h), or NULL */
+	bool draining;                     /* live_drain runs: live_wait goes on after --step's q */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */

@@ -67,7 +67,9 @@ struct step_next {
  * WHAT" on prompt and waits for a line on fd in_fd, calling pump every
  * 100 ms meanwhile (pump may be NULL).  When pump showed segments, the
  * prompt is printed again under them with "(the peer did not wait: its
- * timers run while we do)".  STEP_QUIT on q, end of input, a signal or a
+ * timers run while we do)".  A pump that prints erases the prompt line
+ * first when prompt is a terminal ("\r\033[K"); otherwise the prompt is
+ * printed again on a new line.  STEP_QUIT on q, end of input, a signal or a
  * pump failure; STEP_CONTINUE on any other line.
  */
 enum step_verdict step_before_send(struct renderer *r, const struct step_next *next, int in_fd,
