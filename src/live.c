@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tcplab/exitcode.h"
+#include "tcplab/analysis.h"
 #include "tcplab/kstates.h"
 #include "tcplab/privilege.h"
 #include "live_step.h"
@@ -691,6 +692,48 @@ void live_tcb_negotiated(struct live_conn *c)
 		     c->wscale_ok ? p->wscale : 0, c->wscale_ok ? c->local_wscale : 0, c->ts_recent);
 }
 
+/* Records what the tcb said ts was, for the trace (live_sender_facts). */
+static void remember_fact(struct live_conn *c, const struct tcb_segment *ts)
+{
+	struct live_fact *f = &c->facts[c->facts_next % LIVE_FACTS];
+
+	f->seq = ts->seq;
+	f->ack = ts->ack;
+	f->len = ts->len;
+	f->flags = ts->flags;
+	f->kind = (uint8_t)(ts->kind + 1);
+	c->facts_next++;
+	if (c->facts_next - c->facts_seen > LIVE_FACTS)
+		c->facts_seen = c->facts_next - LIVE_FACTS;   /* the oldest were overwritten */
+}
+
+void live_sender_facts(struct live_conn *c, struct segment *seg)
+{
+	/* the capture shows our segments in the order they were sent, less
+	 * those lost on the way out: search forward from the oldest not yet
+	 * traced, so an original is never taken for its retransmission */
+	for (unsigned i = c->facts_seen; i != c->facts_next; i++) {
+		const struct live_fact *f = &c->facts[i % LIVE_FACTS];
+
+		if (f->kind == 0 || f->seq != seg->seq || f->ack != seg->ack || f->len != seg->payload_len ||
+		    f->flags != seg->flags)
+			continue;
+		c->facts_seen = i + 1;
+		seg->sender_known = true;
+		switch ((enum tcb_kind)(f->kind - 1)) {
+		case TCB_SEG_FAST_RETRANSMIT: seg->sender_marks = TL_MARK_FAST_RETRANS; break;
+		case TCB_SEG_RTO_RETRANSMIT: seg->sender_marks = TL_MARK_RTO_RETRANS; break;
+		case TCB_SEG_PROBE: seg->sender_marks = TL_MARK_ZERO_WINDOW_PROBE; break;
+		case TCB_SEG_DATA:
+		case TCB_SEG_ACK:
+		case TCB_SEG_WINDOW_UPDATE:
+			seg->sender_marks = 0;
+			break;
+		}
+		return;
+	}
+}
+
 /* What the --step prompt says made a segment of tcb_output. */
 static const char *step_why(enum tcb_kind k)
 {
@@ -758,6 +801,7 @@ int live_pump(struct live *lv, struct live_conn *c)
 			lv->sent++;
 		}
 		feed_sent(c, &cs);
+		remember_fact(c, &ts);
 		if (--budget == 0) {
 			lv->pump_more = true; /* the capture must keep up: come back at once */
 			break;

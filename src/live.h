@@ -43,6 +43,9 @@ void live_timer_start(struct live_timer *t, uint64_t now);
 /* t expired and its segment is sent again: count it, double the RTO. */
 void live_timer_backoff(struct live_timer *t, uint64_t now);
 
+/* Segments the trace may lag behind the sender by (live_sender_facts). */
+#define LIVE_FACTS 256
+
 /* One driven endpoint and what it negotiated.  tcb.fsm is its state
  * machine; tcb owns its queues and timers (include/tcplab/tcb.h). */
 struct live_conn {
@@ -55,6 +58,12 @@ struct live_conn {
 	uint8_t local_wscale;
 	uint16_t mss;                      /* the MSS our SYN / SYN-ACK offers */
 	uint16_t route_mss;                /* route MTU - IP - TCP headers (0: = mss) */
+	/* what the tcb said each recent segment was (live_sender_facts) */
+	struct live_fact {
+		uint32_t seq, ack, len;
+		uint8_t flags, kind;           /* kind: enum tcb_kind + 1 (0: empty) */
+	} facts[LIVE_FACTS];
+	unsigned facts_next, facts_seen;   /* ring position; oldest not yet traced */
 };
 
 struct live_sender;
@@ -209,6 +218,16 @@ void live_tcb_negotiated(struct live_conn *c);
  * LIVE_PUMP_BUDGET (lv->pump_more then tells that more are due).  0 ok;
  * -1 when a send call failed (lv->send_failed and lv->send_error set). */
 int live_pump(struct live *lv, struct live_conn *c);
+
+/*
+ * One source per fact (docs/json-schema.md, "Marks"): when seg is a
+ * segment c's tcb produced (matched in send order: seq, ack, length,
+ * flags), sets seg->sender_known and seg->sender_marks (fast or RTO
+ * retransmission, zero-window probe), so the analysis takes them from the
+ * sender instead of inferring them.  Segments sent outside the tcb
+ * (handshake, RST) are left to the wire analysis.
+ */
+void live_sender_facts(struct live_conn *c, struct segment *seg);
 
 /* True (lv->send_error set) when a send call failed, also one made by the
  * sender thread. */

@@ -351,6 +351,14 @@ static void emit_events(struct run *r, unsigned after, uint64_t ts)
 	}
 }
 
+/* Our own segments carry what the sender said they were (live.h: one
+ * source per fact). */
+static void sender_facts(struct run *r, struct segment *seg)
+{
+	if (seg->sport == r->c.lport && seg->dport == r->c.rport && ip_addr_equal(&seg->src, &r->c.local))
+		live_sender_facts(&r->c, seg);
+}
+
 /* Traces the queued packets, with the notes and sender events raised while
  * reacting to them. */
 static void flush_trace(struct run *r)
@@ -359,8 +367,10 @@ static void flush_trace(struct run *r)
 	for (unsigned i = 0; i < r->nqueued; i++) {
 		struct queued *q = &r->queue[i];
 		struct segment seg;
-		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK)
+		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK) {
+			sender_facts(r, &seg);
 			flow_table_feed(r->lv.flow, &seg);
+		}
 		for (unsigned k = 0; k < q->nnotes; k++)
 			flow_table_note(r->lv.flow, &r->tuple, q->ts_ns, q->notes[k]);
 		emit_events(r, i + 1, q->ts_ns);
@@ -544,6 +554,8 @@ static bool step_trace(void *user, const struct capture_packet *pkt)
 	if (!peer && !own)
 		return false;
 	flush_trace(r);
+	if (own)
+		sender_facts(r, &seg);
 	flow_table_feed(r->lv.flow, &seg);
 	if (own)
 		r->lv.captured_own++;

@@ -362,6 +362,20 @@ static struct lconn *on_client_segment(struct lrun *r, const struct segment *seg
 	return lc;
 }
 
+/* Our own segment to a client carries what its sender said it was (live.h:
+ * one source per fact). */
+static void sender_facts(struct lrun *r, struct segment *seg)
+{
+	for (unsigned i = 0; i < r->nconns; i++) {
+		struct lconn *lc = r->conns[i];
+		if (lc->c.rport == seg->dport && ip_addr_equal(&lc->c.remote, &seg->dst) &&
+		    ip_addr_equal(&lc->c.local, &seg->src)) {
+			live_sender_facts(&lc->c, seg);
+			return;
+		}
+	}
+}
+
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct lrun *r = user;
@@ -376,6 +390,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 		lc = on_client_segment(r, &seg);
 	} else if (seg.sport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.src, &r->addr))) {
 		r->lv.captured_own++;
+		sender_facts(r, &seg);
 	} else {
 		return;
 	}
@@ -510,8 +525,10 @@ static bool step_trace(void *user, const struct capture_packet *pkt)
 	peer = seg.dport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.dst, &r->addr));
 	if (!peer && !(seg.sport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.src, &r->addr))))
 		return false;
-	if (!peer)
+	if (!peer) {
 		r->lv.captured_own++;
+		sender_facts(r, &seg);
+	}
 	flow_table_feed(r->lv.flow, &seg);
 	return peer;
 }

@@ -250,7 +250,11 @@ static void ensure_cwnd(struct tcb *t)
 
 /* ------------------------------------------------------------ RTT */
 
-static void rtt_sample(struct tcb *t, uint64_t r)
+/* One RTT sample r for SRTT/RTTVAR/RTO.  The end-of-run figures (st.rtt_*)
+ * take only timed samples (precise): a timestamp echo measures in whole
+ * milliseconds (a 0.3 ms path reads 0 ms) and, after a loss, from an older
+ * TSval (RFC 7323 §4.3), so it would put 0.000 beside a 600 ms max. */
+static void rtt_sample(struct tcb *t, uint64_t r, bool precise)
 {
 	uint64_t rto;
 	if (!t->rtt_have) {
@@ -270,6 +274,8 @@ static void rtt_sample(struct tcb *t, uint64_t r)
 	if (rto > RTO_MAX)
 		rto = RTO_MAX;
 	t->rto = rto;
+	if (!precise)
+		return;
 	t->st.rtt_samples++;
 	t->st.rtt_sum_ns += r;
 	if (t->st.rtt_samples == 1 || r < t->st.rtt_min_ns)
@@ -556,14 +562,14 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 	if (t->timing && seq_ge(una, t->timed_seq)) {
 		t->timing = false;
 		t->karn_blocked = false;
-		rtt_sample(t, now - t->timed_at);
+		rtt_sample(t, now - t->timed_at, true);
 	} else if (t->karn_blocked && t->ts_ok && seg->opt.has_timestamps && seg->opt.ts_ecr != 0) {
 		/* after retransmissions only the echoed TSval can measure
 		 * (millisecond resolution: the timed segment is preferred) */
 		uint32_t nowts = (uint32_t)(now / NS_MS) + t->cfg.ts_offset;
 		uint32_t ms = nowts - seg->opt.ts_ecr;
 		if (ms < 60000)
-			rtt_sample(t, (uint64_t)ms * NS_MS);
+			rtt_sample(t, (uint64_t)ms * NS_MS, false);
 	}
 	t->backoff = 0;
 

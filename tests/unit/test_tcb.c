@@ -333,9 +333,19 @@ static void test_timestamps_rtt(void **state)
 	s.opt.ts_val = 99;
 	s.opt.ts_ecr = tsval;
 	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
-	assert_int_equal(t.st.rtt_samples, 1);
 	assert_int_equal(t.srtt, 40 * MS);
 	assert_int_equal(t.ts_recent, 99);
+	/* ...for the RTO only: the end-of-run figures keep the timed samples
+	 * (a whole-millisecond echo would read 0 ms on a fast path) */
+	assert_int_equal(t.st.rtt_samples, 0);
+	now += 1 * MS / 2;
+	s = mkseg(TCP_FLAG_ACK, IRS + 1, ISS + 1 + 2 * 1448, 65535, 0);
+	s.opt.has_timestamps = true;
+	s.opt.ts_val = 100;
+	s.opt.ts_ecr = (uint32_t)(now / MS) + 777;   /* 0 ms by the echo */
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	assert_int_equal(t.st.rtt_samples, 0);
+	assert_true(t.srtt < 40 * MS);
 	tcb_free(&t);
 	free(d);
 }
