@@ -592,6 +592,25 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 	craft_prepare(lv->craft, &cs);
 }
 
+/* A quiet wire (nothing captured for LIVE_IDLE_NS): the renderer shows
+ * what it holds back, once per quiet spell (render_idle, as watch).
+ * Returns the poll timeout, shortened to wake up when the spell begins. */
+static int idle_check(struct live *lv, uint64_t now, int timeout)
+{
+	uint64_t at = lv->last_packet_ns + LIVE_IDLE_NS;
+	int until;
+
+	if (lv->idle_shown || lv->last_packet_ns == 0)
+		return timeout;
+	if (now >= at) {
+		render_idle(lv->r);
+		lv->idle_shown = true;
+		return timeout;
+	}
+	until = (int)((at - now + 999999) / 1000000);
+	return timeout < 0 || until < timeout ? until : timeout;
+}
+
 static int wait_dispatch(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
 {
 	struct pollfd pfd = { .fd = capture_fd(lv->cap), .events = POLLIN };
@@ -601,8 +620,11 @@ static int wait_dispatch(struct live *lv, uint64_t deadline, uint64_t spin_until
 	if (now < spin_until) {
 		uint64_t stop = spin_until < deadline ? spin_until : deadline;
 		do {
-			if (capture_dispatch(lv->cap, -1, cb, user) > 0)
+			if (capture_dispatch(lv->cap, -1, cb, user) > 0) {
+				lv->last_packet_ns = live_mono_ns();
+				lv->idle_shown = false;
 				return 0;
+			}
 			if (live_signal)
 				return -1;
 		} while (live_mono_ns() < stop);
@@ -613,11 +635,15 @@ static int wait_dispatch(struct live *lv, uint64_t deadline, uint64_t spin_until
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 	render_flush(lv->r);   /* about to sleep: show what a renderer holds back (the ladder's last row) */
+	timeout = idle_check(lv, now, timeout);
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 		return -1;
 	if (live_signal)
 		return -1;
-	capture_dispatch(lv->cap, -1, cb, user);
+	if (capture_dispatch(lv->cap, -1, cb, user) > 0) {
+		lv->last_packet_ns = live_mono_ns();
+		lv->idle_shown = false;
+	}
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #define NS_PER_S 1000000000ull
 #define LIVE_INITIAL_RTO_NS (1 * NS_PER_S)  /* RFC 6298 §2.1 */
 #define LIVE_DRAIN_NS (300 * NS_PER_MS)     /* how long to wait to see our own last segments */
+#define LIVE_IDLE_NS (250 * NS_PER_MS)      /* a quiet wire this long: render_idle (as watch) */
 /* TTL (hop limit) of the send-path warm-up segment, which the firewall's
  * netdev table drops at the device (firewall_rule.warm_ttl). */
 #define LIVE_WARMUP_TTL 1
@@ -92,6 +93,8 @@ struct live {
 	char send_error[384];              /* the sentence for stderr */
 	struct live_step *step;            /* --step (live_step.h), or NULL */
 	bool draining;                     /* live_drain runs: live_wait goes on after --step's q */
+	uint64_t last_packet_ns;           /* when the capture last delivered (live_wait) */
+	bool idle_shown;                   /* render_idle called since then */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -129,7 +132,9 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 
 /*
  * Waits for packets until deadline (UINT64_MAX: no timer) and hands them to
- * cb.  Before spin_until it busy-polls the non-blocking capture instead of
+ * cb.  Once the capture has delivered nothing for LIVE_IDLE_NS it calls
+ * render_idle, as watch does, so a collapsed flight held back by the text
+ * renderer is on screen while the wire is quiet.  Before spin_until it busy-polls the non-blocking capture instead of
  * sleeping: a sleeping process costs a scheduler wake-up between the
  * peer's segment and our answer.  After it, poll() on the selectable fd
  * with the deadline as timeout.  0, or -1 on a signal or poll failure.
