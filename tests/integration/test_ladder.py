@@ -399,16 +399,17 @@ def test_usage_errors(tcplab_bin, tmp_path, opts):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_step_live_not_yet(tcplab_bin):
-    """connect --step is refused before anything is touched (no root needed
-    to see it): the live send path has no step hook yet."""
-    p = Pty([tcplab_bin, "connect", "198.18.0.2", "7000", "--step"], UTF8)
+def test_step_live_refuses_stdin_data(tcplab_bin):
+    """connect --step reads Enter from standard input: with --data-file -
+    it is a usage error, before anything is touched (live --step itself is
+    tested in namespaces: test_step_live.py)."""
+    p = Pty([tcplab_bin, "connect", "198.18.0.2", "7000", "--step", "--data-file", "-"], UTF8)
     try:
         out, rc = p.rest()
     finally:
         p.kill()
     assert rc == 2, out
-    assert b"--step" in out
+    assert b"--step" in out and b"--data-file -" in out
 
 
 def test_svg_file_limit(tcplab_bin, tmp_path):
