@@ -857,16 +857,18 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 	else
 		snprintf(ss, sizeof(ss), "-");
 	switch (e->kind) {
+	/* the peer's zero window and window update are marked on its segment
+	 * (the wire's fact): these lines say what the sender does about them */
 	case TCB_EV_CWND:
-		snprintf(buf, len, "cwnd %u, ssthresh %s  (%s)", e->cwnd, ss, e->reason);
+		snprintf(buf, len, "cwnd %u, ssthresh %s, peer window %u  (%s)", e->cwnd, ss, e->snd_wnd, e->reason);
 		break;
 	case TCB_EV_ZERO_WINDOW:
 		out->seq_known = true;
 		out->seq = e->seq;
-		snprintf(buf, len, "zero window from the peer: sending stops, persist timer armed");
+		snprintf(buf, len, "sending stops until the peer's window opens; persist timer armed");
 		break;
 	case TCB_EV_WINDOW_UPDATE:
-		snprintf(buf, len, "window update: the peer's window is %u again, sending resumes", e->snd_wnd);
+		snprintf(buf, len, "sending resumes: the peer's window is %u bytes", e->snd_wnd);
 		break;
 	case TCB_EV_PROBE:
 		out->seq_known = true;

@@ -541,6 +541,33 @@ static void update_persist(struct tcb *t, uint64_t now)
 	}
 }
 
+/* Was the sender using its cwnd when the ACK came (flight: bytes in flight
+ * then)?  In slow start cwnd may double per round trip, so half of it in
+ * flight is enough; in congestion avoidance all but one segment (as
+ * Linux's tcp_is_cwnd_limited). */
+static bool cwnd_limited(const struct tcb *t, uint32_t flight)
+{
+	if (t->flight_peak > flight)
+		flight = t->flight_peak;   /* the most this window had out (as Linux's max_packets_out) */
+	if (t->cwnd < t->ssthresh)
+		return flight >= t->cwnd / 2;
+	return flight + t->mss >= t->cwnd;
+}
+
+/* cwnd_limited for an ACK moving SND.UNA from una_before to una; a window
+ * fully acknowledged ends its peak (the next one starts from what is left
+ * in flight). */
+static bool cwnd_limited_ack(struct tcb *t, uint32_t una_before, uint32_t una)
+{
+	bool lim = cwnd_limited(t, t->snd_max - una_before);
+
+	if (seq_ge(una, t->flight_peak_end)) {
+		t->flight_peak = t->snd_max - una;
+		t->flight_peak_end = t->snd_max;
+	}
+	return lim;
+}
+
 /* The cumulative ACK moved SND.UNA from una_before: RFC 5681 §3.1 growth,
  * RFC 6582 recovery, RFC 6298 timer and RTT. */
 static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_before, uint64_t now)
@@ -594,6 +621,11 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 		}
 	} else if (acked == 0) {
 		/* only our SYN or FIN was acknowledged */
+	} else if (!cwnd_limited_ack(t, una_before, una)) {
+		/* the peer's window or the application held the flight well below
+		 * cwnd: the ACK says nothing about the path, cwnd stays (RFC 7661
+		 * §4.3; Linux's tcp_is_cwnd_limited) — and a zero-window dance
+		 * does not print one cwnd line per ACK */
 	} else if (t->cwnd < t->ssthresh) {
 		/* slow start, byte counting with L = 1 SMSS (RFC 5681 eq. 2) */
 		t->cwnd += min32(acked, t->mss);
@@ -884,6 +916,10 @@ static void finish_segment(struct tcb *t, struct tcb_segment *out, uint64_t now)
 		t->snd_nxt = end;
 	if (seq_gt(end, t->snd_max)) {
 		t->snd_max = end;
+		if (t->snd_max - t->snd_una > t->flight_peak) {
+			t->flight_peak = t->snd_max - t->snd_una;
+			t->flight_peak_end = t->snd_max;
+		}
 		if (!t->timing && out->kind == TCB_SEG_DATA) {
 			t->timing = true;
 			t->timed_seq = end;
