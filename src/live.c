@@ -727,6 +727,8 @@ static void remember_fact(struct live_conn *c, const struct tcb_segment *ts)
 	f->ack = ts->ack;
 	f->len = ts->len;
 	f->flags = ts->flags;
+	f->ts = ts->ts;
+	f->ts_val = ts->ts_val;
 	f->kind = (uint8_t)(ts->kind + 1);
 	c->facts_next++;
 	if (c->facts_next - c->facts_seen > LIVE_FACTS)
@@ -742,7 +744,8 @@ void live_sender_facts(struct live_conn *c, struct segment *seg)
 		const struct live_fact *f = &c->facts[i % LIVE_FACTS];
 
 		if (f->kind == 0 || f->seq != seg->seq || f->ack != seg->ack || f->len != seg->payload_len ||
-		    f->flags != seg->flags)
+		    f->flags != seg->flags || f->ts != seg->opt.has_timestamps ||
+		    (f->ts && f->ts_val != seg->opt.ts_val))
 			continue;
 		c->facts_seen = i + 1;
 		seg->sender_known = true;

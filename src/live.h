@@ -62,7 +62,9 @@ struct live_conn {
 	/* what the tcb said each recent segment was (live_sender_facts) */
 	struct live_fact {
 		uint32_t seq, ack, len;
+		uint32_t ts_val;               /* TSval it carried (when ts) */
 		uint8_t flags, kind;           /* kind: enum tcb_kind + 1 (0: empty) */
+		bool ts;
 	} facts[LIVE_FACTS];
 	unsigned facts_next, facts_seen;   /* ring position; oldest not yet traced */
 };
@@ -227,7 +229,8 @@ int live_pump(struct live *lv, struct live_conn *c);
 /*
  * One source per fact (docs/json-schema.md, "Marks"): when seg is a
  * segment c's tcb produced (matched in send order: seq, ack, length,
- * flags), sets seg->sender_known and seg->sender_marks (fast or RTO
+ * flags, and the TSval, which tells a retransmission from the copy of it
+ * a local rule dropped before the capture), sets seg->sender_known and seg->sender_marks (fast or RTO
  * retransmission, zero-window probe), so the analysis takes them from the
  * sender instead of inferring them.  Segments sent outside the tcb
  * (handshake, RST) are left to the wire analysis.

@@ -46,21 +46,24 @@ def marks(e):
 # ---- one source per fact ----------------------------------------------------------------
 
 def check_retransmission_causes(events, driven):
-    """Each sender decision (fast-retransmit / rto endpoint event) is what the
-    wire mark of that retransmission says; the summary counts the marks."""
+    """Each retransmission of the driven endpoint that follows a sender
+    decision about its sequence number (fast-retransmit / rto endpoint
+    event) carries the cause of the LAST such decision — the copy an earlier
+    decision sent may have been dropped before the capture point — and
+    never the other cause; the summary counts the marks."""
     segs = [e for e in events if e["event"] == "segment" and e["from"] == driven]
     checked = 0
-    for i, ev in enumerate(events):
-        if ev["event"] != "endpoint" or ev["what"] not in ("fast-retransmit", "rto"):
-            continue
-        want = "fast-retransmission" if ev["what"] == "fast-retransmit" else "rto-retransmission"
-        other = "rto-retransmission" if want == "fast-retransmission" else "fast-retransmission"
-        nxt = [e for e in events[i + 1:] if e["event"] == "segment" and e["from"] == driven
-               and e["seq"] == ev["seq"] and e["retransmission"]]
-        if not nxt:
-            continue   # dropped by the loss rule before the capture point
-        assert want in marks(nxt[0]) and other not in marks(nxt[0]), (ev, nxt[0])
-        checked += 1
+    last = {}                 # seq -> the cause mark of the last decision not yet seen on the wire
+    for e in events:
+        if e["event"] == "endpoint" and e["what"] in ("fast-retransmit", "rto"):
+            last[e["seq"]] = ("fast-retransmission" if e["what"] == "fast-retransmit"
+                              else "rto-retransmission")
+        elif e["event"] == "segment" and e["from"] == driven and e["retransmission"] \
+                and e["seq"] in last:
+            want = last.pop(e["seq"])
+            other = ({"fast-retransmission", "rto-retransmission"} - {want}).pop()
+            assert want in marks(e) and other not in marks(e), (want, e)
+            checked += 1
     summary = [e for e in events if e["event"] == "summary"][0][driven]
     by = summary["retransmissions_by_cause"]
     assert by["fast"] == len([s for s in segs if "fast-retransmission" in marks(s)])
