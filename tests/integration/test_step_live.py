@@ -213,6 +213,29 @@ def test_connect_enter_all_the_way(lab, tcplab_bin):
     assert_nothing_left(lab, p, lab.client_ns)
 
 
+def test_connect_signal_at_the_prompt(lab, tcplab_bin):
+    """SIGINT while tcplab waits at the prompt: the interrupted run's exit
+    (130), still with the RST the kernel accepts and nothing left behind."""
+    import signal
+    cap = lab.start_capture(lab.server_ns)
+    lab.start_server("echo", PORT)
+    p = Pty([tcplab_bin, "connect", lab.server_ip, str(PORT), "--step"], lab.client_ns)
+    try:
+        p.read_until(PROMPT)
+        p.send(b"\n")
+        p.read_until(rb"sends ACK seq=1 ack=1 .*? q ends ")
+        p.proc.send_signal(signal.SIGINT)
+        out, rc = p.finish()
+    finally:
+        p.close()
+    assert rc == 130, text(out)
+    assert "interrupted by signal" in text(out)
+    cap.wait_for(lambda segs: rsts_to(segs, PORT))
+    L.wait_until(lambda: not [s for s in lab.tcp_sockets(lab.server_ns) if s[0] != "LISTEN"],
+                 10.0, what="the server's request socket gone")
+    assert_nothing_left(lab, p, lab.client_ns)
+
+
 # ---- listen --------------------------------------------------------------------------
 
 def test_listen_step_client_retransmits_then_q(lab, tcplab_bin):
