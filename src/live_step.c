@@ -161,7 +161,8 @@ static int pump(void *user, uint64_t deadline)
 	};
 	int timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 
-	if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+	/* before the prompt is up, an early Enter waits for it (no busy loop) */
+	if (poll(pfd, st->prompt_shown ? 2 : 1, timeout) < 0 && errno != EINTR)
 		return -1;
 	if (live_signal)
 		return -1;

@@ -15,11 +15,11 @@
  *    pump callback keeps receiving and showing the peer's segments (a
  *    retransmitted SYN-ACK one second later is the lesson, and the prompt
  *    says so).  The caller sends on STEP_CONTINUE and aborts cleanly (RST,
- *    rules removed) on STEP_QUIT.  Not wired yet (connect/listen refuse
- *    --step): the call belongs in the session loop where due segments are
- *    sent (not inside the packet handler, which reacts by sending), and
- *    the pump must trace the peer's segments and queue them for the driven
- *    endpoint without reacting, or it would re-enter this gate.
+ *    rules removed) on STEP_QUIT.  Wired in src/live_step.c: every send of
+ *    live.c passes its gate, which calls this; the sessions react to the
+ *    peer after the capture dispatch (never inside it), and the pump only
+ *    traces the peer's segments and holds them for the reaction, so it
+ *    never re-enters this gate.
  * The prompt line is erased once answered when the prompt stream is a
  * terminal, so the trace reads as without --step.  Reading is line-based
  * on the input file descriptor (the terminal in canonical mode).
