@@ -261,8 +261,11 @@ bool live_step_gate(struct live *lv, struct live_conn *c, const struct craft_seg
 	next.who = st->who;
 	next.what = what;
 	st->prompt_shown = true;
+	until = live_mono_ns();
 	v = live_signal ? STEP_QUIT : step_before_send(lv->r, &next, st->in_fd, st->prompt, pump, lv);
 	st->prompt_shown = false;
+	if (st->ops.paused != NULL)
+		st->ops.paused(st->ops.user, live_mono_ns() - until);
 	st->in_gate = false;
 	if (v == STEP_QUIT) {
 		st->quit = true;

@@ -48,6 +48,10 @@ struct live_step_ops {
 	void (*react)(void *user, const struct capture_packet *pkt);
 	/* Traces what the session holds back (queued sender events); may be NULL. */
 	void (*flush)(void *user);
+	/* tcplab waited ns at a prompt: the session moves its --timeout idle
+	 * deadlines on (the time a class spends reading is not the peer's
+	 * silence); may be NULL.  The RTO and persist timers are not moved. */
+	void (*paused)(void *user, uint64_t ns);
 	void *user;
 };
 

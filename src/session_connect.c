@@ -581,6 +581,15 @@ static void step_flush(void *user)
 	flush_trace(user);
 }
 
+/* The prompt held tcplab ns: the server was not silent meanwhile. */
+static void step_paused(void *user, uint64_t ns)
+{
+	struct run *r = user;
+
+	if (r->idle_deadline)
+		r->idle_deadline += ns;
+}
+
 /* q at the step prompt: abort as a signal would, but the run ends well. */
 static void step_quit(struct run *r)
 {
@@ -708,7 +717,7 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	}
 
 	if (opt->c.step) {
-		struct live_step_ops so = { step_trace, step_react, step_flush, &r };
+		struct live_step_ops so = { step_trace, step_react, step_flush, step_paused, &r };
 		if (live_step_attach(&r.lv, &so, "client", STDIN_FILENO, stderr) != 0) {
 			snprintf(errbuf, SESSION_ERRBUF_SIZE, "out of memory");
 			live_close(&r.lv);

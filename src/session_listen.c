@@ -555,6 +555,16 @@ static void step_flush(void *user)
 		emit_events(r, r->conns[i]);
 }
 
+/* The prompt held tcplab ns: the clients were not silent meanwhile. */
+static void step_paused(void *user, uint64_t ns)
+{
+	struct lrun *r = user;
+
+	for (unsigned i = 0; i < r->nconns; i++)
+		if (r->conns[i]->idle_deadline)
+			r->conns[i]->idle_deadline += ns;
+}
+
 /* q at the step prompt: every open connection aborted with RST (the one
  * whose segment was held gets the sequence number it expects). */
 static void step_quit(struct lrun *r)
@@ -687,7 +697,7 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 	}
 
 	if (opt->c.step) {
-		struct live_step_ops so = { step_trace, step_react, step_flush, &r };
+		struct live_step_ops so = { step_trace, step_react, step_flush, step_paused, &r };
 		if (live_step_attach(&r.lv, &so, "server", STDIN_FILENO, stderr) != 0) {
 			snprintf(errbuf, SESSION_ERRBUF_SIZE, "out of memory");
 			live_close(&r.lv);
