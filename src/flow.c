@@ -435,7 +435,6 @@ static enum tl_outcome outcome_of(const struct conn *c)
 	return TL_OUTCOME_OPEN;
 }
 
-
 /*
  * The side's payload bytes, first transmissions: what it counted, or the
  * sequence space its data covers from the ISN when that is more — data
