@@ -158,6 +158,30 @@ def test_connect_enter_sends_one_segment_q_resets(lab, tcplab_bin, presses):
     assert_nothing_left(lab, p, lab.client_ns)
 
 
+def test_connect_step_ladder(lab, tcplab_bin):
+    """--ladder: each Enter draws the arrow of the segment sent before the
+    next prompt (the ladder's held row is flushed through the kernel-states
+    wrapper), with the states beside the lines."""
+    lab.start_server("echo", PORT)
+    p = Pty([tcplab_bin, "connect", lab.server_ip, str(PORT), "--data", "hi", "--step", "--ladder"],
+            lab.client_ns)
+    try:
+        shown = p.read_until(PROMPT)
+        for i in range(3):
+            p.send(b"\n")
+            shown += p.read_until(PROMPT)
+            arrows = re.findall(r"├[─┄] ", text(shown))     # the client's arrows start at its line
+            assert len(arrows) == i + 1, text(shown)
+        assert "ESTABLISHED" in text(shown)
+        p.send(b"q\n")
+        out, rc = p.finish()
+    finally:
+        p.close()
+    assert rc == 0, text(out)
+    assert "conn 1 summary: " in text(out)
+    assert_nothing_left(lab, p, lab.client_ns)
+
+
 def test_connect_shows_the_peer_retransmitting(lab, tcplab_bin):
     """While tcplab waits before its ACK, the kernel retransmits its SYN-ACK
     (RFC 6298's 1 s initial RTO): tcplab shows it at once and says that this
