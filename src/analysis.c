@@ -86,6 +86,9 @@ static void sample_ack(struct analysis *a, int peer, uint32_t ack, uint64_t now)
 	}
 }
 
+/* The retransmission causes a segment's sender may state (segment.h). */
+#define SENDER_CAUSES (TL_MARK_FAST_RETRANS | TL_MARK_RTO_RETRANS)
+
 /* Names the cause of a retransmission by side `from` (R is the receiver);
  * x is the rare part (allocated). */
 static unsigned retrans_cause(struct analysis *a, struct analysis_rare *x, int from,
@@ -144,6 +147,12 @@ static unsigned as_receiver(struct analysis *a, int from, const struct segment *
 					s->loss_dup++;
 			}
 		}
+	}
+	if (seg->sender_known) {
+		/* its sender says whether it is a probe (segment.h): one source
+		 * per fact; a sender that says so sends no keep-alive either */
+		m &= ~(unsigned)(TL_MARK_ZERO_WINDOW_PROBE | TL_MARK_KEEP_ALIVE);
+		m |= seg->sender_marks & TL_MARK_ZERO_WINDOW_PROBE;
 	}
 	if (m != 0 && (n = counts(a, from)) != NULL) {
 		n->zero_windows += (m & TL_MARK_ZERO_WINDOW) != 0;
@@ -224,7 +233,8 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 			/* it fills the gap: too soon for an answer to a duplicate ACK? */
 			uint64_t window = a->f[from].ooo_window ? a->f[from].ooo_window : OOO_DEFAULT_NS;
 
-			ooo = now >= x->s[from].hole_ns && now - x->s[from].hole_ns < window;
+			ooo = now >= x->s[from].hole_ns && now - x->s[from].hole_ns < window &&
+			      !(seg->sender_known && (seg->sender_marks & SENDER_CAUSES));
 			if (seq_ge(end, x->s[from].hole_hi))
 				s->hole = false;
 			else if (seg->seq == x->s[from].hole_lo)
@@ -247,6 +257,8 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 			return m;
 		if (!(m & (TL_MARK_ZERO_WINDOW_PROBE | TL_MARK_KEEP_ALIVE)))
 			cause = retrans_cause(a, x, from, seg, now);
+		if (seg->sender_known && !(m & TL_MARK_ZERO_WINDOW_PROBE))
+			cause = seg->sender_marks & SENDER_CAUSES;   /* the sender knows why */
 		if (cause == TL_MARK_FAST_RETRANS)
 			x->s[from].n.retrans_fast++;
 		else if (cause == TL_MARK_RTO_RETRANS)

@@ -435,6 +435,24 @@ static enum tl_outcome outcome_of(const struct conn *c)
 	return TL_OUTCOME_OPEN;
 }
 
+/*
+ * The side's payload bytes, first transmissions: what it counted, or the
+ * sequence space its data covers from the ISN when that is more — data
+ * whose first transmission the capture did not see (lost before the
+ * capture point) is counted when its retransmission fills the hole, so a
+ * capture taken after the loss gives the same goodput as one taken before.
+ */
+static uint64_t unique_bytes(const struct conn *c, int i)
+{
+	const struct analysis_dir *d = &c->an.d[i];
+	uint32_t span;
+
+	if (!c->side[i].isn_known || !d->data_seen || c->bytes[i] >= (1ull << 31))
+		return c->bytes[i];
+	span = d->data_end - (c->side[i].isn + 1);
+	return span < (1u << 31) && span > c->bytes[i] ? span : c->bytes[i];
+}
+
 static void emit_summary(struct flow_table *ft, struct conn *c)
 {
 	struct tl_event ev;
@@ -455,11 +473,11 @@ static void emit_summary(struct flow_table *ft, struct conn *c)
 	s->reaction_ns = c->reaction_ns;
 	for (int i = 0; i < 2; i++) {
 		s->side[i] = c->side[i];
-		s->side[i].bytes = c->bytes[i];
+		s->side[i].bytes = unique_bytes(c, i);
 		s->side[i].segments = c->segments[i];
 		s->side[i].retransmissions = c->retransmissions[i];
 		s->side[i].final_state = c->ep[i].state;
-		analysis_side(&c->an, i, c->last_ns, c->bytes[i], &s->an[i]);
+		analysis_side(&c->an, i, c->last_ns, s->side[i].bytes, &s->an[i]);
 	}
 	s->wscale_ok = c->side[0].syn_options.has_wscale && c->side[1].syn_options.has_wscale;
 	s->sack_ok = c->side[0].syn_options.has_sack_perm && c->side[1].syn_options.has_sack_perm;

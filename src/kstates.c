@@ -463,6 +463,20 @@ static void kc_finish(struct renderer *r)
 	render_finish(p->inner);
 }
 
+/* flush and idle pass through (the ladder's last row, the text's held
+ * flight): a wrapper must not swallow them */
+static void kc_flush(struct renderer *r)
+{
+	struct kc_priv *p = r->priv;
+	render_flush(p->inner);
+}
+
+static void kc_idle(struct renderer *r)
+{
+	struct kc_priv *p = r->priv;
+	render_idle(p->inner);
+}
+
 static void kc_destroy(struct renderer *r)
 {
 	struct kc_priv *p = r->priv;
@@ -491,6 +505,8 @@ struct renderer *kcheck_new(struct renderer *inner)
 	r->emit = kc_emit;
 	r->finish = kc_finish;
 	r->destroy = kc_destroy;
+	r->flush = kc_flush;
+	r->idle = kc_idle;
 	r->out = inner->out;
 	r->opt = inner->opt;
 	r->priv = p;

@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "tcplab/exitcode.h"
+#include "tcplab/analysis.h"
 #include "tcplab/kstates.h"
 #include "tcplab/privilege.h"
+#include "live_step.h"
 
 volatile int live_signal;
 
@@ -222,6 +224,7 @@ void live_kernel_states_done(struct live *lv)
 
 void live_close(struct live *lv)
 {
+	live_step_detach(lv);
 	live_sender_stop(lv);
 	live_kernel_states_done(lv);
 	if (lv->fw) {
@@ -349,6 +352,28 @@ static struct tcp_transition feed_sent(struct live_conn *c, const struct craft_s
 	return tcb_sent(&c->tcb, &as_sent);
 }
 
+/* --step: the segment was held at the gate after q (live_step.h): not
+ * sent, not fed to the machine. */
+static struct tcp_transition held_back(const struct live_conn *c)
+{
+	struct tcp_transition t;
+
+	memset(&t, 0, sizeof(t));
+	t.from = t.to = c->tcb.fsm.state;
+	return t;
+}
+
+/* --step: an RST after q carries the sequence number of the segment held
+ * at the gate (live_step_rst_seq). */
+static uint32_t step_seq(const struct live *lv, const struct live_conn *c, uint8_t flags, uint32_t seq)
+{
+	uint32_t held;
+
+	if ((flags & TCP_FLAG_RST) && live_step_rst_seq(lv, c, &held))
+		return held;
+	return seq;
+}
+
 /* True when a failed send is what a TCP counts as a lost segment: a local
  * netfilter rule dropped it (EPERM, as the lab's loss rules do) or the
  * device queue was full (ENOBUFS).  Linux's TCP retransmits those too. */
@@ -399,7 +424,10 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 		sender_wait_taken(lv->sender);
 		pthread_mutex_unlock(&lv->sender->mu);
 	}
-	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
+	build_segment(lv, c, flags, step_seq(lv, c, flags, seq), payload, len, &cs, &opt);
+	*err = 0;
+	if (!live_step_gate(lv, c, &cs, NULL))
+		return held_back(c);
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
@@ -518,7 +546,10 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 
 	if (!s)
 		return live_send(lv, c, flags, seq, payload, len, err);
-	build_segment(lv, c, flags, seq, payload, len, &cs, &opt);
+	build_segment(lv, c, flags, step_seq(lv, c, flags, seq), payload, len, &cs, &opt);
+	*err = 0;
+	if (!live_step_gate(lv, c, &cs, NULL))
+		return held_back(c);
 	pthread_mutex_lock(&s->mu);
 	sender_wait_taken(s);   /* one segment in flight at a time: order is kept */
 	*err = s->failed ? -1 : 0;
@@ -561,7 +592,26 @@ void live_prepare_ack(struct live *lv, const struct live_conn *c)
 	craft_prepare(lv->craft, &cs);
 }
 
-int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
+/* A quiet wire (nothing captured for LIVE_IDLE_NS): the renderer shows
+ * what it holds back, once per quiet spell (render_idle, as watch).
+ * Returns the poll timeout, shortened to wake up when the spell begins. */
+static int idle_check(struct live *lv, uint64_t now, int timeout)
+{
+	uint64_t at = lv->last_packet_ns + LIVE_IDLE_NS;
+	int until;
+
+	if (lv->idle_shown || lv->last_packet_ns == 0)
+		return timeout;
+	if (now >= at) {
+		render_idle(lv->r);
+		lv->idle_shown = true;
+		return timeout;
+	}
+	until = (int)((at - now + 999999) / 1000000);
+	return timeout < 0 || until < timeout ? until : timeout;
+}
+
+static int wait_dispatch(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
 {
 	struct pollfd pfd = { .fd = capture_fd(lv->cap), .events = POLLIN };
 	uint64_t now = live_mono_ns();
@@ -570,8 +620,11 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 	if (now < spin_until) {
 		uint64_t stop = spin_until < deadline ? spin_until : deadline;
 		do {
-			if (capture_dispatch(lv->cap, -1, cb, user) > 0)
+			if (capture_dispatch(lv->cap, -1, cb, user) > 0) {
+				lv->last_packet_ns = live_mono_ns();
+				lv->idle_shown = false;
 				return 0;
+			}
 			if (live_signal)
 				return -1;
 		} while (live_mono_ns() < stop);
@@ -582,12 +635,32 @@ int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_h
 	if (deadline != UINT64_MAX)
 		timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 	render_flush(lv->r);   /* about to sleep: show what a renderer holds back (the ladder's last row) */
+	timeout = idle_check(lv, now, timeout);
 	if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
 		return -1;
 	if (live_signal)
 		return -1;
-	capture_dispatch(lv->cap, -1, cb, user);
+	if (capture_dispatch(lv->cap, -1, cb, user) > 0) {
+		lv->last_packet_ns = live_mono_ns();
+		lv->idle_shown = false;
+	}
 	return 0;
+}
+
+int live_wait(struct live *lv, uint64_t deadline, uint64_t spin_until, capture_handler cb, void *user)
+{
+	int rc;
+
+	if (lv->step == NULL)
+		return wait_dispatch(lv, deadline, spin_until, cb, user);
+	/* --step: packets are traced as they are captured and reacted to
+	 * after the dispatch, where the send gate may wait (live_step.h) */
+	if (live_step_quit(lv) && !lv->draining)
+		return -1;
+	rc = wait_dispatch(lv, deadline, 0, live_step_capture, lv);
+	live_step_react(lv);
+	/* q answered while reacting: no timer runs after it */
+	return live_step_quit(lv) && !lv->draining ? -1 : rc;
 }
 
 void live_timer_start(struct live_timer *t, uint64_t now)
@@ -611,9 +684,11 @@ void live_drain(struct live *lv, int (*wait)(void *user, uint64_t deadline), voi
 	int saved = live_signal;
 
 	live_signal = 0;
+	lv->draining = true;
 	while (lv->captured_own < lv->sent && live_mono_ns() < until)
 		if (wait(user, until) != 0)
 			break;
+	lv->draining = false;
 	live_signal = saved;
 }
 
@@ -641,6 +716,66 @@ void live_tcb_negotiated(struct live_conn *c)
 	const struct tcp_options *p = &c->peer_syn_opt;
 	tcb_set_peer(&c->tcb, p->has_mss ? p->mss : 0, c->ts_ok, c->sack_ok,
 		     c->wscale_ok ? p->wscale : 0, c->wscale_ok ? c->local_wscale : 0, c->ts_recent);
+}
+
+/* Records what the tcb said ts was, for the trace (live_sender_facts). */
+static void remember_fact(struct live_conn *c, const struct tcb_segment *ts)
+{
+	struct live_fact *f = &c->facts[c->facts_next % LIVE_FACTS];
+
+	f->seq = ts->seq;
+	f->ack = ts->ack;
+	f->len = ts->len;
+	f->flags = ts->flags;
+	f->ts = ts->ts;
+	f->ts_val = ts->ts_val;
+	f->kind = (uint8_t)(ts->kind + 1);
+	c->facts_next++;
+	if (c->facts_next - c->facts_seen > LIVE_FACTS)
+		c->facts_seen = c->facts_next - LIVE_FACTS;   /* the oldest were overwritten */
+}
+
+void live_sender_facts(struct live_conn *c, struct segment *seg)
+{
+	/* the capture shows our segments in the order they were sent, less
+	 * those lost on the way out: search forward from the oldest not yet
+	 * traced, so an original is never taken for its retransmission */
+	for (unsigned i = c->facts_seen; i != c->facts_next; i++) {
+		const struct live_fact *f = &c->facts[i % LIVE_FACTS];
+
+		if (f->kind == 0 || f->seq != seg->seq || f->ack != seg->ack || f->len != seg->payload_len ||
+		    f->flags != seg->flags || f->ts != seg->opt.has_timestamps ||
+		    (f->ts && f->ts_val != seg->opt.ts_val))
+			continue;
+		c->facts_seen = i + 1;
+		seg->sender_known = true;
+		switch ((enum tcb_kind)(f->kind - 1)) {
+		case TCB_SEG_FAST_RETRANSMIT: seg->sender_marks = TL_MARK_FAST_RETRANS; break;
+		case TCB_SEG_RTO_RETRANSMIT: seg->sender_marks = TL_MARK_RTO_RETRANS; break;
+		case TCB_SEG_PROBE: seg->sender_marks = TL_MARK_ZERO_WINDOW_PROBE; break;
+		case TCB_SEG_DATA:
+		case TCB_SEG_ACK:
+		case TCB_SEG_WINDOW_UPDATE:
+			seg->sender_marks = 0;
+			break;
+		}
+		return;
+	}
+}
+
+/* What the --step prompt says made a segment of tcb_output. */
+static const char *step_why(enum tcb_kind k)
+{
+	switch (k) {
+	case TCB_SEG_FAST_RETRANSMIT: return "fast retransmission";
+	case TCB_SEG_RTO_RETRANSMIT: return "retransmission after the RTO";
+	case TCB_SEG_PROBE: return "zero-window probe";
+	case TCB_SEG_WINDOW_UPDATE: return "window update";
+	case TCB_SEG_DATA:
+	case TCB_SEG_ACK:
+		break;
+	}
+	return NULL;
 }
 
 int live_pump(struct live *lv, struct live_conn *c)
@@ -683,6 +818,8 @@ int live_pump(struct live *lv, struct live_conn *c)
 		}
 		if (ts.ts || ts.sack_count)
 			cs.opt = &opt;
+		if (!live_step_gate(lv, c, &cs, step_why(ts.kind)))
+			break;   /* q at the gate: not sent (the run aborts) */
 		if (craft_send(lv->craft, &cs) != 0) {
 			if (!send_lost(craft_errno(lv->craft))) {
 				send_failed(lv, c, &cs, craft_error(lv->craft));
@@ -693,6 +830,7 @@ int live_pump(struct live *lv, struct live_conn *c)
 			lv->sent++;
 		}
 		feed_sent(c, &cs);
+		remember_fact(c, &ts);
 		if (--budget == 0) {
 			lv->pump_more = true; /* the capture must keep up: come back at once */
 			break;
@@ -722,16 +860,18 @@ void live_endpoint_event(const struct live_conn *c, enum tl_role role, const str
 	else
 		snprintf(ss, sizeof(ss), "-");
 	switch (e->kind) {
+	/* the peer's zero window and window update are marked on its segment
+	 * (the wire's fact): these lines say what the sender does about them */
 	case TCB_EV_CWND:
-		snprintf(buf, len, "cwnd %u, ssthresh %s  (%s)", e->cwnd, ss, e->reason);
+		snprintf(buf, len, "cwnd %u, ssthresh %s, peer window %u  (%s)", e->cwnd, ss, e->snd_wnd, e->reason);
 		break;
 	case TCB_EV_ZERO_WINDOW:
 		out->seq_known = true;
 		out->seq = e->seq;
-		snprintf(buf, len, "zero window from the peer: sending stops, persist timer armed");
+		snprintf(buf, len, "sending stops until the peer's window opens; persist timer armed");
 		break;
 	case TCB_EV_WINDOW_UPDATE:
-		snprintf(buf, len, "window update: the peer's window is %u again, sending resumes", e->snd_wnd);
+		snprintf(buf, len, "sending resumes: the peer's window is %u bytes", e->snd_wnd);
 		break;
 	case TCB_EV_PROBE:
 		out->seq_known = true;

@@ -25,6 +25,7 @@
 #define NS_PER_S 1000000000ull
 #define LIVE_INITIAL_RTO_NS (1 * NS_PER_S)  /* RFC 6298 §2.1 */
 #define LIVE_DRAIN_NS (300 * NS_PER_MS)     /* how long to wait to see our own last segments */
+#define LIVE_IDLE_NS (250 * NS_PER_MS)      /* a quiet wire this long: render_idle (as watch) */
 /* TTL (hop limit) of the send-path warm-up segment, which the firewall's
  * netdev table drops at the device (firewall_rule.warm_ttl). */
 #define LIVE_WARMUP_TTL 1
@@ -43,6 +44,9 @@ void live_timer_start(struct live_timer *t, uint64_t now);
 /* t expired and its segment is sent again: count it, double the RTO. */
 void live_timer_backoff(struct live_timer *t, uint64_t now);
 
+/* Segments the trace may lag behind the sender by (live_sender_facts). */
+#define LIVE_FACTS 256
+
 /* One driven endpoint and what it negotiated.  tcb.fsm is its state
  * machine; tcb owns its queues and timers (include/tcplab/tcb.h). */
 struct live_conn {
@@ -55,9 +59,18 @@ struct live_conn {
 	uint8_t local_wscale;
 	uint16_t mss;                      /* the MSS our SYN / SYN-ACK offers */
 	uint16_t route_mss;                /* route MTU - IP - TCP headers (0: = mss) */
+	/* what the tcb said each recent segment was (live_sender_facts) */
+	struct live_fact {
+		uint32_t seq, ack, len;
+		uint32_t ts_val;               /* TSval it carried (when ts) */
+		uint8_t flags, kind;           /* kind: enum tcb_kind + 1 (0: empty) */
+		bool ts;
+	} facts[LIVE_FACTS];
+	unsigned facts_next, facts_seen;   /* ring position; oldest not yet traced */
 };
 
 struct live_sender;
+struct live_step;
 
 /* The run's resources; live_open / live_close own them. */
 struct live {
@@ -80,6 +93,10 @@ struct live {
 	uint32_t snaplen;                  /* capture snaplen (0: 262144); set before live_open */
 	bool pump_more;                    /* live_pump stopped at its budget: call it again soon */
 	char send_error[384];              /* the sentence for stderr */
+	struct live_step *step;            /* --step (live_step.h), or NULL */
+	bool draining;                     /* live_drain runs: live_wait goes on after --step's q */
+	uint64_t last_packet_ns;           /* when the capture last delivered (live_wait) */
+	bool idle_shown;                   /* render_idle called since then */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -117,7 +134,9 @@ int live_open(struct live *lv, const struct session_common *opt, const char *ifn
 
 /*
  * Waits for packets until deadline (UINT64_MAX: no timer) and hands them to
- * cb.  Before spin_until it busy-polls the non-blocking capture instead of
+ * cb.  Once the capture has delivered nothing for LIVE_IDLE_NS it calls
+ * render_idle, as watch does, so a collapsed flight held back by the text
+ * renderer is on screen while the wire is quiet.  Before spin_until it busy-polls the non-blocking capture instead of
  * sleeping: a sleeping process costs a scheduler wake-up between the
  * peer's segment and our answer.  After it, poll() on the selectable fd
  * with the deadline as timeout.  0, or -1 on a signal or poll failure.
@@ -206,6 +225,17 @@ void live_tcb_negotiated(struct live_conn *c);
  * LIVE_PUMP_BUDGET (lv->pump_more then tells that more are due).  0 ok;
  * -1 when a send call failed (lv->send_failed and lv->send_error set). */
 int live_pump(struct live *lv, struct live_conn *c);
+
+/*
+ * One source per fact (docs/json-schema.md, "Marks"): when seg is a
+ * segment c's tcb produced (matched in send order: seq, ack, length,
+ * flags, and the TSval, which tells a retransmission from the copy of it
+ * a local rule dropped before the capture), sets seg->sender_known and seg->sender_marks (fast or RTO
+ * retransmission, zero-window probe), so the analysis takes them from the
+ * sender instead of inferring them.  Segments sent outside the tcb
+ * (handshake, RST) are left to the wire analysis.
+ */
+void live_sender_facts(struct live_conn *c, struct segment *seg);
 
 /* True (lv->send_error set) when a send call failed, also one made by the
  * sender thread. */

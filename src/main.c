@@ -384,8 +384,13 @@ static int diagram_setup(unsigned cmd, struct parsed *p)
 		return usage_error(cmd, "--summary prints no segments: it cannot go with --ladder, --svg or --step%s", "");
 	if (p->step && !isatty(STDIN_FILENO))
 		return usage_error(cmd, "--step waits for Enter on standard input, which is not a terminal%s", "");
-	if (p->step && cmd != CMD_REPLAY)
-		return usage_error(cmd, "--step works with replay for now; connect and listen come with the new send path%s", "");
+	if (p->step && (cmd & CMD_LIVE) && p->stdin_used)
+		return usage_error(cmd, "--step reads Enter from standard input: --data-file - cannot read it too%s", "");
+	if (p->step && (cmd & CMD_LIVE)) {
+		/* live: the send path asks before each segment (live_step.h), not the renderer */
+		p->conn.c.step = p->lis.c.step = true;
+		p->step = false;
+	}
 	if (p->step)
 		p->rep.progress = false;   /* the prompt has stderr to itself */
 	if (p->svg_path) {

@@ -26,8 +26,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "live.h"
+#include "live_step.h"
 #include "tcplab/decode.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/privilege.h"
@@ -349,6 +351,14 @@ static void emit_events(struct run *r, unsigned after, uint64_t ts)
 	}
 }
 
+/* Our own segments carry what the sender said they were (live.h: one
+ * source per fact). */
+static void sender_facts(struct run *r, struct segment *seg)
+{
+	if (seg->sport == r->c.lport && seg->dport == r->c.rport && ip_addr_equal(&seg->src, &r->c.local))
+		live_sender_facts(&r->c, seg);
+}
+
 /* Traces the queued packets, with the notes and sender events raised while
  * reacting to them. */
 static void flush_trace(struct run *r)
@@ -357,8 +367,10 @@ static void flush_trace(struct run *r)
 	for (unsigned i = 0; i < r->nqueued; i++) {
 		struct queued *q = &r->queue[i];
 		struct segment seg;
-		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK)
+		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK) {
+			sender_facts(r, &seg);
 			flow_table_feed(r->lv.flow, &seg);
+		}
 		for (unsigned k = 0; k < q->nnotes; k++)
 			flow_table_note(r->lv.flow, &r->tuple, q->ts_ns, q->notes[k]);
 		emit_events(r, i + 1, q->ts_ns);
@@ -525,6 +537,70 @@ static int wait_and_dispatch(void *user, uint64_t deadline)
 	return live_wait(&r->lv, deadline, r->spin_until, on_packet, r);
 }
 
+/* ---- --step (live_step.h): trace at capture, react after, send at the gate ---- */
+
+/* Traces one captured segment of the connection at once, no reaction. */
+static bool step_trace(void *user, const struct capture_packet *pkt)
+{
+	struct run *r = user;
+	struct segment seg;
+	bool peer, own;
+
+	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
+		return false;
+	peer = seg.sport == r->c.rport && seg.dport == r->c.lport && ip_addr_equal(&seg.src, &r->c.remote) &&
+	       ip_addr_equal(&seg.dst, &r->c.local);
+	own = seg.sport == r->c.lport && seg.dport == r->c.rport && ip_addr_equal(&seg.src, &r->c.local);
+	if (!peer && !own)
+		return false;
+	flush_trace(r);
+	if (own)
+		sender_facts(r, &seg);
+	flow_table_feed(r->lv.flow, &seg);
+	if (own)
+		r->lv.captured_own++;
+	return peer;
+}
+
+/* Reacts to a server's segment already traced; what the reaction raises
+ * (notes, sender events) is traced straight after it. */
+static void step_react(void *user, const struct capture_packet *pkt)
+{
+	struct run *r = user;
+	struct segment seg;
+
+	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
+		return;
+	on_peer_segment(r, &seg);
+	flush_trace(r);
+}
+
+static void step_flush(void *user)
+{
+	collect_events(user);
+	flush_trace(user);
+}
+
+/* The prompt held tcplab ns: the server was not silent meanwhile. */
+static void step_paused(void *user, uint64_t ns)
+{
+	struct run *r = user;
+
+	if (r->idle_deadline)
+		r->idle_deadline += ns;
+}
+
+/* q at the step prompt: abort as a signal would, but the run ends well. */
+static void step_quit(struct run *r)
+{
+	bool sync = tcp_state_synchronized(r->c.tcb.fsm.state) || r->c.tcb.fsm.state == TCP_SYN_RECEIVED;
+
+	note(r, sync ? "q: the run ends here: aborting the connection with RST (RFC 9293 §3.10.5)"
+		     : "q: the run ends here, before the connection exists");
+	if (sync)
+		abort_conn(r);
+	r->result = TCPLAB_EXIT_OK;
+}
 
 static int setup(struct run *r, const struct connect_options *opt, char errbuf[SESSION_ERRBUF_SIZE])
 {
@@ -640,6 +716,16 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 		return live_signal && rc == TCPLAB_EXIT_OK ? TCPLAB_EXIT_INTERRUPTED : rc;
 	}
 
+	if (opt->c.step) {
+		struct live_step_ops so = { step_trace, step_react, step_flush, step_paused, &r };
+		if (live_step_attach(&r.lv, &so, "client", STDIN_FILENO, stderr) != 0) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "out of memory");
+			live_close(&r.lv);
+			flow_table_free(r.lv.flow);
+			return TCPLAB_EXIT_ERROR;
+		}
+	}
+
 	/* Active OPEN (RFC 9293 §3.10.1): send SYN with our ISN. */
 	iss = r.c.tcb.fsm.iss;
 	live_prepare_ack(&r.lv, &r.c);
@@ -674,6 +760,8 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 		if (tcp_state_synchronized(r.c.tcb.fsm.state) || r.c.tcb.fsm.state == TCP_SYN_RECEIVED)
 			abort_conn(&r);
 		r.result = TCPLAB_EXIT_INTERRUPTED;
+	} else if (live_step_quit(&r.lv)) {
+		step_quit(&r);
 	}
 
 	/* Let the capture show our last segments before the summary. */

@@ -21,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "live.h"
+#include "live_step.h"
 #include "tcplab/decode.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/privilege.h"
@@ -360,6 +362,20 @@ static struct lconn *on_client_segment(struct lrun *r, const struct segment *seg
 	return lc;
 }
 
+/* Our own segment to a client carries what its sender said it was (live.h:
+ * one source per fact). */
+static void sender_facts(struct lrun *r, struct segment *seg)
+{
+	for (unsigned i = 0; i < r->nconns; i++) {
+		struct lconn *lc = r->conns[i];
+		if (lc->c.rport == seg->dport && ip_addr_equal(&lc->c.remote, &seg->dst) &&
+		    ip_addr_equal(&lc->c.local, &seg->src)) {
+			live_sender_facts(&lc->c, seg);
+			return;
+		}
+	}
+}
+
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct lrun *r = user;
@@ -374,6 +390,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 		lc = on_client_segment(r, &seg);
 	} else if (seg.sport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.src, &r->addr))) {
 		r->lv.captured_own++;
+		sender_facts(r, &seg);
 	} else {
 		return;
 	}
@@ -494,6 +511,82 @@ static int wait_and_dispatch(void *user, uint64_t deadline)
 	return live_wait(&r->lv, deadline, 0, on_packet, r);
 }
 
+/* ---- --step (live_step.h): trace at capture, react after, send at the gate ---- */
+
+/* Traces one captured segment on the port at once, no reaction. */
+static bool step_trace(void *user, const struct capture_packet *pkt)
+{
+	struct lrun *r = user;
+	struct segment seg;
+	bool peer;
+
+	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
+		return false;
+	peer = seg.dport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.dst, &r->addr));
+	if (!peer && !(seg.sport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.src, &r->addr))))
+		return false;
+	if (!peer) {
+		r->lv.captured_own++;
+		sender_facts(r, &seg);
+	}
+	flow_table_feed(r->lv.flow, &seg);
+	return peer;
+}
+
+/* Reacts to a client's segment already traced. */
+static void step_react(void *user, const struct capture_packet *pkt)
+{
+	struct lrun *r = user;
+	struct segment seg;
+	struct lconn *lc;
+
+	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
+		return;
+	lc = on_client_segment(r, &seg);
+	if (lc)
+		emit_events(r, lc);
+}
+
+static void step_flush(void *user)
+{
+	struct lrun *r = user;
+
+	for (unsigned i = 0; i < r->nconns; i++)
+		emit_events(r, r->conns[i]);
+}
+
+/* The prompt held tcplab ns: the clients were not silent meanwhile. */
+static void step_paused(void *user, uint64_t ns)
+{
+	struct lrun *r = user;
+
+	for (unsigned i = 0; i < r->nconns; i++)
+		if (r->conns[i]->idle_deadline)
+			r->conns[i]->idle_deadline += ns;
+}
+
+/* q at the step prompt: every open connection aborted with RST (the one
+ * whose segment was held gets the sequence number it expects). */
+static void step_quit(struct lrun *r)
+{
+	unsigned open = 0;
+
+	for (unsigned i = 0; i < r->nconns; i++) {
+		struct lconn *lc = r->conns[i];
+		enum tcp_state st = lc->c.tcb.fsm.state;
+
+		if ((tcp_state_synchronized(st) || st == TCP_SYN_RECEIVED) && st != TCP_TIME_WAIT &&
+		    lc->phase != LP_DONE) {
+			uint32_t seq = lc->c.tcb.open ? lc->c.tcb.snd_nxt : lc->c.tcb.fsm.snd_nxt;
+			tcp_fsm_call(&lc->c.tcb.fsm, TCP_CALL_ABORT);
+			send_seg(r, lc, TCP_FLAG_RST | TCP_FLAG_ACK, seq, NULL, 0);
+			open++;
+		}
+	}
+	lnote(r, NULL, open ? "q: the run ends here: open connections aborted with RST (RFC 9293 §3.10.5)"
+			    : "q: the run ends here");
+	r->result = TCPLAB_EXIT_OK;
+}
 
 static int setup(struct lrun *r, char errbuf[SESSION_ERRBUF_SIZE])
 {
@@ -603,6 +696,15 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		return rc == TCPLAB_EXIT_OK ? TCPLAB_EXIT_INTERRUPTED : rc;
 	}
 
+	if (opt->c.step) {
+		struct live_step_ops so = { step_trace, step_react, step_flush, step_paused, &r };
+		if (live_step_attach(&r.lv, &so, "server", STDIN_FILENO, stderr) != 0) {
+			snprintf(errbuf, SESSION_ERRBUF_SIZE, "out of memory");
+			live_close(&r.lv);
+			flow_table_free(r.lv.flow);
+			return TCPLAB_EXIT_ERROR;
+		}
+	}
 	while (!opt->count || r.done < opt->count || r.nconns > 0) {
 		if (wait_and_dispatch(&r, next_deadline(&r)) != 0)
 			break;
@@ -637,6 +739,8 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 			 open ? ": open connections aborted with RST" : "");
 		lnote(&r, NULL, r.note);
 		r.result = TCPLAB_EXIT_INTERRUPTED;
+	} else if (live_step_quit(&r.lv)) {
+		step_quit(&r);
 	}
 	if (!r.lv.send_failed)
 		live_drain(&r.lv, wait_and_dispatch, &r);

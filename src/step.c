@@ -79,6 +79,7 @@ static void step_emit(struct renderer *r, const struct tl_event *ev)
 		char label[SEGLABEL_SIZE];
 
 		render_flush(sp->inner);
+		render_idle(sp->inner);   /* a held flight too: each Enter shows its segment */
 		fflush(NULL);
 		seglabel_segment(&ev->u.segment, sp->inner->opt.absolute_only, 70, label, sizeof(label));
 		fprintf(sp->prompt, "next: conn %u, %s → %s: %s%s", ev->conn,
@@ -115,6 +116,13 @@ static void step_flush(struct renderer *r)
 	render_flush(sp->inner);
 }
 
+static void step_idle(struct renderer *r)
+{
+	struct step_priv *sp = r->priv;
+
+	render_idle(sp->inner);
+}
+
 static void step_destroy(struct renderer *r)
 {
 	struct step_priv *sp = r->priv;
@@ -141,6 +149,7 @@ struct renderer *step_renderer_new(struct renderer *inner, FILE *in, FILE *promp
 	r->emit = step_emit;
 	r->finish = step_finish;
 	r->flush = step_flush;
+	r->idle = step_idle;
 	r->destroy = step_destroy;
 	r->out = inner->out;
 	r->opt = inner->opt;
@@ -166,6 +175,7 @@ enum step_verdict step_before_send(struct renderer *r, const struct step_next *n
 	if (quit_flag)
 		return STEP_QUIT;
 	render_flush(r);
+	render_idle(r);
 	fflush(NULL);
 	fprintf(prompt, "next: tcplab (%s) sends %s — Enter sends it, q ends ", who, what);
 	fflush(prompt);
@@ -197,8 +207,10 @@ enum step_verdict step_before_send(struct renderer *r, const struct step_next *n
 			}
 			if (shown > 0) {
 				render_flush(r);
+				render_idle(r);
 				fflush(NULL);
-				fputc('\n', prompt);
+				if (!erase)
+					fputc('\n', prompt);   /* a terminal's prompt line was erased by the pump */
 				fprintf(prompt, "(the peer did not wait: its timers run while we do) next: tcplab (%s) "
 						"sends %s — Enter sends it, q ends ", who, what);
 				fflush(prompt);

@@ -250,7 +250,11 @@ static void ensure_cwnd(struct tcb *t)
 
 /* ------------------------------------------------------------ RTT */
 
-static void rtt_sample(struct tcb *t, uint64_t r)
+/* One RTT sample r for SRTT/RTTVAR/RTO.  The end-of-run figures (st.rtt_*)
+ * take only timed samples (precise): a timestamp echo measures in whole
+ * milliseconds (a 0.3 ms path reads 0 ms) and, after a loss, from an older
+ * TSval (RFC 7323 §4.3), so it would put 0.000 beside a 600 ms max. */
+static void rtt_sample(struct tcb *t, uint64_t r, bool precise)
 {
 	uint64_t rto;
 	if (!t->rtt_have) {
@@ -270,6 +274,8 @@ static void rtt_sample(struct tcb *t, uint64_t r)
 	if (rto > RTO_MAX)
 		rto = RTO_MAX;
 	t->rto = rto;
+	if (!precise)
+		return;
 	t->st.rtt_samples++;
 	t->st.rtt_sum_ns += r;
 	if (t->st.rtt_samples == 1 || r < t->st.rtt_min_ns)
@@ -535,6 +541,33 @@ static void update_persist(struct tcb *t, uint64_t now)
 	}
 }
 
+/* Was the sender using its cwnd when the ACK came (flight: bytes in flight
+ * then)?  In slow start cwnd may double per round trip, so half of it in
+ * flight is enough; in congestion avoidance all but one segment (as
+ * Linux's tcp_is_cwnd_limited). */
+static bool cwnd_limited(const struct tcb *t, uint32_t flight)
+{
+	if (t->flight_peak > flight)
+		flight = t->flight_peak;   /* the most this window had out (as Linux's max_packets_out) */
+	if (t->cwnd < t->ssthresh)
+		return flight >= t->cwnd / 2;
+	return flight + t->mss >= t->cwnd;
+}
+
+/* cwnd_limited for an ACK moving SND.UNA from una_before to una; a window
+ * fully acknowledged ends its peak (the next one starts from what is left
+ * in flight). */
+static bool cwnd_limited_ack(struct tcb *t, uint32_t una_before, uint32_t una)
+{
+	bool lim = cwnd_limited(t, t->snd_max - una_before);
+
+	if (seq_ge(una, t->flight_peak_end)) {
+		t->flight_peak = t->snd_max - una;
+		t->flight_peak_end = t->snd_max;
+	}
+	return lim;
+}
+
 /* The cumulative ACK moved SND.UNA from una_before: RFC 5681 §3.1 growth,
  * RFC 6582 recovery, RFC 6298 timer and RTT. */
 static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_before, uint64_t now)
@@ -556,14 +589,14 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 	if (t->timing && seq_ge(una, t->timed_seq)) {
 		t->timing = false;
 		t->karn_blocked = false;
-		rtt_sample(t, now - t->timed_at);
+		rtt_sample(t, now - t->timed_at, true);
 	} else if (t->karn_blocked && t->ts_ok && seg->opt.has_timestamps && seg->opt.ts_ecr != 0) {
 		/* after retransmissions only the echoed TSval can measure
 		 * (millisecond resolution: the timed segment is preferred) */
 		uint32_t nowts = (uint32_t)(now / NS_MS) + t->cfg.ts_offset;
 		uint32_t ms = nowts - seg->opt.ts_ecr;
 		if (ms < 60000)
-			rtt_sample(t, (uint64_t)ms * NS_MS);
+			rtt_sample(t, (uint64_t)ms * NS_MS, false);
 	}
 	t->backoff = 0;
 
@@ -588,6 +621,11 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 		}
 	} else if (acked == 0) {
 		/* only our SYN or FIN was acknowledged */
+	} else if (!cwnd_limited_ack(t, una_before, una)) {
+		/* the peer's window or the application held the flight well below
+		 * cwnd: the ACK says nothing about the path, cwnd stays (RFC 7661
+		 * §4.3; Linux's tcp_is_cwnd_limited) — and a zero-window dance
+		 * does not print one cwnd line per ACK */
 	} else if (t->cwnd < t->ssthresh) {
 		/* slow start, byte counting with L = 1 SMSS (RFC 5681 eq. 2) */
 		t->cwnd += min32(acked, t->mss);
@@ -878,6 +916,10 @@ static void finish_segment(struct tcb *t, struct tcb_segment *out, uint64_t now)
 		t->snd_nxt = end;
 	if (seq_gt(end, t->snd_max)) {
 		t->snd_max = end;
+		if (t->snd_max - t->snd_una > t->flight_peak) {
+			t->flight_peak = t->snd_max - t->snd_una;
+			t->flight_peak_end = t->snd_max;
+		}
 		if (!t->timing && out->kind == TCB_SEG_DATA) {
 			t->timing = true;
 			t->timed_seq = end;

@@ -114,6 +114,14 @@ struct segment {
 	uint16_t csum_expected;  /* with TCP_CSUM_BAD: the value the checksum field should hold */
 	bool udp;                /* decode: a UDP datagram (RFC 768), returned as DECODE_NOT_TCP:
 				    addresses, ports and payload* are set, TCP fields are zero */
+	/* What the segment's own sender says it was: set by a live role for
+	 * the segments its sender (tcb.h) produced, never by decode.  With
+	 * sender_known, the analysis takes the retransmission cause
+	 * (TL_MARK_FAST_RETRANS, TL_MARK_RTO_RETRANS) and TL_MARK_ZERO_WINDOW_PROBE
+	 * from sender_marks instead of inferring them from the wire (one
+	 * source per fact: docs/json-schema.md, "Marks"). */
+	bool sender_known;
+	uint16_t sender_marks;   /* enum tl_mark bits (analysis.h) */
 };
 
 /* Sequence-space comparisons modulo 2^32 (RFC 9293 §3.4). */

@@ -48,6 +48,7 @@ struct session_common {
 	size_t data_count;
 	int kernel_states;         /* enum kstates_mode: --kernel-states / --no-kernel-states (auto: 0) */
 	uint32_t iw;               /* --iw: initial window in segments (0: RFC 6928) */
+	bool step;                 /* --step: Enter before each segment sent (live_step.h) */
 };
 
 struct connect_options {

@@ -15,11 +15,11 @@
  *    pump callback keeps receiving and showing the peer's segments (a
  *    retransmitted SYN-ACK one second later is the lesson, and the prompt
  *    says so).  The caller sends on STEP_CONTINUE and aborts cleanly (RST,
- *    rules removed) on STEP_QUIT.  Not wired yet (connect/listen refuse
- *    --step): the call belongs in the session loop where due segments are
- *    sent (not inside the packet handler, which reacts by sending), and
- *    the pump must trace the peer's segments and queue them for the driven
- *    endpoint without reacting, or it would re-enter this gate.
+ *    rules removed) on STEP_QUIT.  Wired in src/live_step.c: every send of
+ *    live.c passes its gate, which calls this; the sessions react to the
+ *    peer after the capture dispatch (never inside it), and the pump only
+ *    traces the peer's segments and holds them for the reaction, so it
+ *    never re-enters this gate.
  * The prompt line is erased once answered when the prompt stream is a
  * terminal, so the trace reads as without --step.  Reading is line-based
  * on the input file descriptor (the terminal in canonical mode).
@@ -67,7 +67,9 @@ struct step_next {
  * WHAT" on prompt and waits for a line on fd in_fd, calling pump every
  * 100 ms meanwhile (pump may be NULL).  When pump showed segments, the
  * prompt is printed again under them with "(the peer did not wait: its
- * timers run while we do)".  STEP_QUIT on q, end of input, a signal or a
+ * timers run while we do)".  A pump that prints erases the prompt line
+ * first when prompt is a terminal ("\r\033[K"); otherwise the prompt is
+ * printed again on a new line.  STEP_QUIT on q, end of input, a signal or a
  * pump failure; STEP_CONTINUE on any other line.
  */
 enum step_verdict step_before_send(struct renderer *r, const struct step_next *next, int in_fd,

@@ -161,6 +161,8 @@ struct tcb {
 	uint32_t recover;          /* RFC 6582: highest sequence sent when recovery began */
 	uint32_t rtx_next;         /* SACK recovery: holes below this were retransmitted */
 	uint32_t pipe_extra;       /* bytes retransmitted in this recovery (counted in flight) */
+	uint32_t flight_peak;      /* most bytes in flight in the current window (cwnd_limited) */
+	uint32_t flight_peak_end;  /* SND.MAX when it was reached: an ACK past it starts anew */
 	bool fast_rtx_due;
 	const char *phase;           /* reason of the last cwnd change */
 	uint32_t rep_cwnd, rep_ssthresh, rep_seq;

@@ -333,7 +333,10 @@ watch_start() {
 	pids+=($!)
 	_PIDS+=($!)
 	if [ "$JSON" = 0 ]; then
-		ip netns exec "$ns" "$TCPLAB" watch -i "$iface" "${PASS[@]}" "$@" >"$base.txt" 2>/dev/null &
+		# --step is for the runs that send (connect): a watch only looks
+		local wpass=() a
+		for a in "${PASS[@]}"; do [ "$a" = --step ] || wpass+=("$a"); done
+		ip netns exec "$ns" "$TCPLAB" watch -i "$iface" "${wpass[@]}" "$@" >"$base.txt" 2>/dev/null &
 		pids+=($!)
 		_PIDS+=($!)
 	fi

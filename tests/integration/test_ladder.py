@@ -64,7 +64,8 @@ def check_svg(path, events, conn=None):
     assert root.tag == SVG_NS + "svg"
     evs = [e for e in events if conn is None or e.get("conn") == conn]
     segs = [e for e in evs if e["event"] == "segment"]
-    states = [e for e in evs if e["event"] == "state"]
+    # the kernel's own states (a live run) are drawn in boxes too, beside the inferred ones
+    states = [e for e in evs if e["event"] in ("state", "kernel-state")]
     arrows = groups(root, "arrow")
     # the kernel's own states (live runs with kernel states) are boxes of
     # class "state ... kernel", one per kernel-state event
@@ -85,7 +86,8 @@ def check_svg(path, events, conn=None):
     # each box names the state entered, in order
     for g, s in zip(boxes, states):
         label = "".join(g.find(SVG_NS + "text").itertext())
-        assert label == s["to"], (label, s)
+        want = ("kernel: " if s["event"] == "kernel-state" else "") + s["to"]
+        assert label == want, (label, s)
     c = [e for e in evs if e["event"] == "connection"][0]
     title = "".join(root.find(SVG_NS + "title").itertext())
     assert c["client"] in title and c["server"] in title, title
@@ -404,16 +406,17 @@ def test_usage_errors(tcplab_bin, tmp_path, opts):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_step_live_not_yet(tcplab_bin):
-    """connect --step is refused before anything is touched (no root needed
-    to see it): the live send path has no step hook yet."""
-    p = Pty([tcplab_bin, "connect", "198.18.0.2", "7000", "--step"], UTF8)
+def test_step_live_refuses_stdin_data(tcplab_bin):
+    """connect --step reads Enter from standard input: with --data-file -
+    it is a usage error, before anything is touched (live --step itself is
+    tested in namespaces: test_step_live.py)."""
+    p = Pty([tcplab_bin, "connect", "198.18.0.2", "7000", "--step", "--data-file", "-"], UTF8)
     try:
         out, rc = p.rest()
     finally:
         p.kill()
     assert rc == 2, out
-    assert b"--step" in out
+    assert b"--step" in out and b"--data-file -" in out
 
 
 def test_svg_file_limit(tcplab_bin, tmp_path):

@@ -181,6 +181,84 @@ static void test_retransmission_causes(void **state)
 	analysis_release(&cv.an);
 }
 
+/* Feeds a segment whose sender said what it was (segment.h: a live role's
+ * own segments carry the tcb's account). */
+static unsigned feed_said(struct conv *cv, uint64_t dt, int from, uint32_t seq, uint32_t len, bool retx,
+			  unsigned said)
+{
+	struct segment s;
+
+	cv->now += dt;
+	s = mkseg(cv, from, TCP_FLAG_ACK, seq, 5001, 502, len);
+	s.sender_known = true;
+	s.sender_marks = (uint16_t)said;
+	return analysis_segment(&cv->an, from, &s, retx, &cv->dup);
+}
+
+/*
+ * One source per fact: on segments whose sender said why it sent them, the
+ * retransmission cause and the probe mark are the sender's, never the
+ * wire's guess, and the side's counters follow the marks printed; what
+ * only the wire shows (the peer's dup ACKs, its zero window) stays the
+ * wire's.  The same segments without the sender's account keep the wire's
+ * inference (replay of the same capture).
+ */
+static void test_sender_account_wins(void **state)
+{
+	struct conv cv;
+	struct tl_side_analysis a, b;
+
+	(void)state;
+	for (int said = 0; said < 2; said++) {
+		handshake(&cv);
+		assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, false), 0);
+		assert_int_equal(feed(&cv, 10 * US, A, TCP_FLAG_ACK, 2001, 5001, 502, 1000, false), 0);
+		/* two dup ACKs only (below RFC 5681's three), then a long pause:
+		 * the wire can only call the retransmission RTO; the sender
+		 * (early retransmit, say) calls it fast */
+		assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 1001, 509, 0, false), 0);
+		assert_int_equal(feed(&cv, 10 * US, B, TCP_FLAG_ACK, 5001, 1001, 509, 0, false), TL_MARK_DUP_ACK);
+		assert_int_equal(feed(&cv, 10 * US, B, TCP_FLAG_ACK, 5001, 1001, 509, 0, false), TL_MARK_DUP_ACK);
+		assert_int_equal(cv.dup, 2);   /* the peer's dup ACKs: the wire's account */
+		if (said)
+			assert_int_equal(feed_said(&cv, 300 * MS, A, 1001, 1000, true, TL_MARK_FAST_RETRANS),
+					 TL_MARK_FAST_RETRANS);
+		else
+			assert_int_equal(feed(&cv, 300 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, true),
+					 TL_MARK_RTO_RETRANS);
+		/* a retransmission soon after: the wire names no cause, the
+		 * sender says RTO */
+		if (said)
+			assert_int_equal(feed_said(&cv, 1 * MS, A, 2001, 1000, true, TL_MARK_RTO_RETRANS),
+					 TL_MARK_RTO_RETRANS);
+		else
+			assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1000, true),
+					 TL_MARK_RTO_RETRANS);   /* still in the RTO recovery it saw */
+		/* B's window closes; A sends one new byte: the wire sees a probe,
+		 * the sender says plain data (it is not probing) */
+		assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 3001, 0, 0, false), TL_MARK_ZERO_WINDOW);
+		if (said)
+			assert_int_equal(feed_said(&cv, 1 * MS, A, 3001, 1, false, 0), 0);
+		else
+			assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 3001, 5001, 502, 1, false),
+					 TL_MARK_ZERO_WINDOW_PROBE);
+		/* and a probe the wire would call a keep-alive is the sender's probe */
+		if (said)
+			assert_int_equal(feed_said(&cv, 200 * MS, A, 3001, 0, false, TL_MARK_ZERO_WINDOW_PROBE),
+					 TL_MARK_ZERO_WINDOW_PROBE);
+		analysis_side(&cv.an, A, cv.now, 0, &a);
+		analysis_side(&cv.an, B, cv.now, 0, &b);
+		assert_int_equal(a.retrans_fast, said ? 1 : 0);
+		assert_int_equal(a.retrans_rto, said ? 1 : 2);
+		assert_int_equal(a.retrans_other, 0);
+		assert_int_equal(a.zero_window_probes, 1);
+		assert_int_equal(a.keep_alives, 0);
+		assert_int_equal(b.dup_acks, 2);
+		assert_int_equal(b.zero_windows, 1);
+		analysis_release(&cv.an);
+	}
+}
+
 /* ACKs that repeat the ACK field with a changing window are window
  * updates, not dup ACKs; with SACK blocks they still count toward the fast
  * retransmit threshold (RFC 6675), without them they do not. */
@@ -461,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_no_marks_on_a_clean_exchange),
 		cmocka_unit_test(test_dup_acks_and_fast_retransmission),
 		cmocka_unit_test(test_retransmission_causes),
+		cmocka_unit_test(test_sender_account_wins),
 		cmocka_unit_test(test_sack_window_updates_count_for_fast_retransmit),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_zero_window_probe_and_update),

@@ -259,6 +259,48 @@ static void test_slow_start_and_congestion_avoidance(void **state)
 	free(d);
 }
 
+/* cwnd grows only when the sender used it (RFC 7661 §4.3, as Linux): a
+ * flight held to one segment by the peer's small window leaves cwnd (and
+ * the trace) alone, ACK after ACK; once the window opens and the flight
+ * fills cwnd, slow start resumes. */
+static void test_no_growth_when_not_cwnd_limited(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[64];
+	struct tcb_event ev;
+	uint8_t *d = pattern(100000);
+	uint32_t una = ISS + 1, cw;
+	(void)state;
+
+	client(&t, &c, 1000, 1000, false, false);   /* the peer takes one segment at a time */
+	cw = t.cwnd;
+	assert_true(cw >= 4000);
+	while (tcb_next_event(&t, &ev))
+		;
+	tcb_write(&t, d, 100000, true);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(drain(&t, o, 64), 1);
+		now += 1 * MS;
+		una += 1000;
+		ack(&t, una, 1000);
+		assert_int_equal(t.cwnd, cw);
+	}
+	assert_false(tcb_next_event(&t, &ev));   /* no cwnd line per ACK */
+	/* the window opens: the flight fills cwnd, and each ACK grows it */
+	ack(&t, una, 65535);
+	assert_int_equal(drain(&t, o, 64), cw / 1000);
+	now += 1 * MS;
+	una += 1000;
+	ack(&t, una, 65535);
+	assert_int_equal(t.cwnd, cw + 1000);
+	una += 1000;
+	ack(&t, una, 65535);
+	assert_int_equal(t.cwnd, cw + 2000);   /* the window's peak still counts */
+	tcb_free(&t);
+	free(d);
+}
+
 static void test_rtt_estimation_and_karn(void **state)
 {
 	struct tcb t;
@@ -333,9 +375,19 @@ static void test_timestamps_rtt(void **state)
 	s.opt.ts_val = 99;
 	s.opt.ts_ecr = tsval;
 	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
-	assert_int_equal(t.st.rtt_samples, 1);
 	assert_int_equal(t.srtt, 40 * MS);
 	assert_int_equal(t.ts_recent, 99);
+	/* ...for the RTO only: the end-of-run figures keep the timed samples
+	 * (a whole-millisecond echo would read 0 ms on a fast path) */
+	assert_int_equal(t.st.rtt_samples, 0);
+	now += 1 * MS / 2;
+	s = mkseg(TCP_FLAG_ACK, IRS + 1, ISS + 1 + 2 * 1448, 65535, 0);
+	s.opt.has_timestamps = true;
+	s.opt.ts_val = 100;
+	s.opt.ts_ecr = (uint32_t)(now / MS) + 777;   /* 0 ms by the echo */
+	assert_int_equal(tcb_input(&t, &s, now, &res), 0);
+	assert_int_equal(t.st.rtt_samples, 0);
+	assert_true(t.srtt < 40 * MS);
 	tcb_free(&t);
 	free(d);
 }
@@ -891,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_segmentation_psh_and_mss),
 		cmocka_unit_test(test_peer_window_and_sws),
 		cmocka_unit_test(test_slow_start_and_congestion_avoidance),
+		cmocka_unit_test(test_no_growth_when_not_cwnd_limited),
 		cmocka_unit_test(test_rtt_estimation_and_karn),
 		cmocka_unit_test(test_timestamps_rtt),
 		cmocka_unit_test(test_rto_backoff_go_back_give_up),
