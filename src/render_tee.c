@@ -34,6 +34,15 @@ static void tee_flush(struct renderer *r)
 	render_flush(t->b);
 }
 
+/* The input paused: both may print what they hold (the text's flight). */
+static void tee_idle(struct renderer *r)
+{
+	struct tee_priv *t = r->priv;
+
+	render_idle(t->a);
+	render_idle(t->b);
+}
+
 static void tee_destroy(struct renderer *r)
 {
 	struct tee_priv *t = r->priv;
@@ -59,6 +68,7 @@ struct renderer *render_tee_new(struct renderer *a, struct renderer *b)
 	r->emit = tee_emit;
 	r->finish = tee_finish;
 	r->flush = tee_flush;
+	r->idle = tee_idle;
 	r->destroy = tee_destroy;
 	r->out = a != NULL ? a->out : NULL;
 	if (a != NULL)

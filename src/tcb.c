@@ -81,6 +81,16 @@ static void report_cwnd(struct tcb *t, bool force)
 	t->rep_seq = t->snd_max;
 }
 
+/* Before cwnd is cut (third duplicate ACK, RTO): the value it is cut from,
+ * when the once-a-round-trip rule has not shown it yet, so that the trace
+ * shows "before" and "after" side by side (RFC 5681 §3.2 halves the
+ * flight, and a reader wants to see from what). */
+static void report_before_cut(struct tcb *t)
+{
+	if (t->iw_reported && (t->cwnd != t->rep_cwnd || t->ssthresh != t->rep_ssthresh))
+		report_cwnd(t, true);
+}
+
 /* Remembers the first maximal run: is seq the end of a write? */
 static bool is_write_end(const struct tcb *t, uint32_t seq)
 {
@@ -574,7 +584,9 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 			t->cwnd = min32(t->ssthresh, max32(flight, t->mss) + t->mss);
 			t->in_recovery = false;
 			t->pipe_extra = 0;
-			t->phase = PH_CONG_AVOID;
+			/* what the next ACK does: below ssthresh (little was in
+			 * flight) that is slow start again, not avoidance */
+			t->phase = t->cwnd < t->ssthresh ? PH_SLOW_START : PH_CONG_AVOID;
 		} else {
 			/* partial ACK (step 4): retransmit the next hole at once,
 			 * deflate by what was acknowledged, add back one MSS */
@@ -619,6 +631,7 @@ static void dup_ack(struct tcb *t)
 		if (t->recover_valid && seq_lt(t->snd_una, t->recover) && !(t->sack_ok && t->npeer_sack > 0))
 			return; /* with SACK blocks above SND.UNA the hole is known real (RFC 6582 §4.2) */
 		uint32_t flight = t->snd_max - t->snd_una;
+		report_before_cut(t);
 		t->ssthresh = max32(flight / 2, 2 * t->mss);
 		t->recover = t->snd_max;
 		t->recover_valid = true;
@@ -1078,6 +1091,7 @@ enum tcb_timer_result tcb_on_timer(struct tcb *t, uint64_t now)
 			return TCB_TIMER_GIVE_UP;
 		}
 		/* RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 */
+		report_before_cut(t);
 		t->ssthresh = max32(flight / 2, 2 * t->mss);
 		t->cwnd = t->mss;
 		t->in_recovery = false;

@@ -176,6 +176,23 @@ lab_nft() {
 # lab_nft_del client|server FAMILY TABLE
 lab_nft_del() { ip netns exec "$(ns_of "$1")" nft delete table "$2" "$3"; }
 
+# lab_bottleneck RATE: a slower link into the server (tc tbf, e.g. 20mbit):
+# what the server's namespace receives on s0 is redirected through an ifb
+# device (ifb0, inside that namespace) whose token bucket sends it on at
+# RATE, with a queue long enough (4 MB) never to drop.  Captures on the
+# client's side (tcplab's own) see segments as they are sent, before the
+# queue, as a capture at a real sender does; the round-trip time grows
+# with the queue, so a sender's window has to grow round trip by round
+# trip.  Everything lives in the server's namespace and goes with it.
+lab_bottleneck() {
+	ip -n "$NS_S" link add ifb0 type ifb
+	ip -n "$NS_S" link set ifb0 up
+	tc -n "$NS_S" qdisc add dev "$IF_S" handle ffff: ingress
+	tc -n "$NS_S" filter add dev "$IF_S" parent ffff: protocol ip u32 match u32 0 0 \
+		action mirred egress redirect dev ifb0
+	tc -n "$NS_S" qdisc add dev ifb0 root tbf rate "$1" burst 3000 limit 4000000
+}
+
 # lab_bg client|server ARGV...: starts a process in a namespace, in the
 # background; its pid is in BG_PID and is ended by the clean-up.  `ip netns
 # exec` execs the command, so the pid is the command's own.
@@ -294,8 +311,8 @@ _run_end() {
 
 # run_connect client|server ARGS...: `tcplab connect ARGS` in a namespace.
 # Text mode: the trace on stdout (with the pass-through options), and the
-# session saved with -w, replayed to JSON for the demo's figures; JSON mode:
-# the JSON Lines on stdout and kept.  LAST_JSON, LAST_RC are set.
+# same run's JSON Lines written beside it (--json-file) for the demo's
+# figures; JSON mode: the JSON Lines on stdout and kept.  LAST_JSON, LAST_RC are set.
 run_connect() {
 	local where=$1 ns
 	shift
@@ -307,9 +324,10 @@ run_connect() {
 		ip netns exec "$ns" "$TCPLAB" connect "$@" --json "${PASS[@]}" | tee "$LAST_JSON"
 		LAST_RC=${PIPESTATUS[0]}
 	else
-		ip netns exec "$ns" "$TCPLAB" connect "$@" -w "$WORK/run$RUN.pcap" "${PASS[@]}"
+		# --json-file: the same JSON Lines as --json (endpoint and
+		# kernel-state events included) beside the text on the terminal
+		ip netns exec "$ns" "$TCPLAB" connect "$@" --json-file "$LAST_JSON" "${PASS[@]}"
 		LAST_RC=$?
-		"$TCPLAB" replay --json "$WORK/run$RUN.pcap" >"$LAST_JSON" 2>/dev/null
 	fi
 	set -e
 	_run_end
