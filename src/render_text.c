@@ -82,7 +82,10 @@ static const char hex_digits[] = "0123456789abcdef";
  * data from the other side, or after RUN_MAX_NS of capture time (so that a
  * long transfer under `watch` still shows progress).  An ACK covering all
  * the data does not end it: a receiver that keeps up acknowledges every
- * segment, and the flight is the whole burst.
+ * segment, and the flight is the whole burst.  Duplicate ACKs after the
+ * third (the ones that trigger fast retransmit, RFC 5681 §3.2, stay on
+ * lines of their own) join too: in fast recovery a flight answered by one
+ * duplicate ACK per segment is one line that counts them.
  */
 #define RUN_HELD   4
 #define RUN_MAX_NS 1000000000ull
@@ -104,6 +107,8 @@ struct run {
 	uint32_t seq_lo, seq_hi;   /* shown numbers: first byte, end of the highest */
 	bool ack_seen;
 	uint32_t last_ack;         /* shown number of the latest ACK from the other side */
+	uint64_t dups;             /* duplicate ACKs among the ACKs */
+	uint32_t dup_lo, dup_hi;   /* their numbers, first and last */
 	struct held_segment h[RUN_HELD];
 };
 
@@ -861,7 +866,9 @@ static bool collapsible(const struct renderer *r, const struct tl_event *ev)
 	const struct tl_segment_event *se = &ev->u.segment;
 	const struct segment *s = se->seg;
 
-	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
+	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->state_changes)
+		return false;
+	if (se->marks != 0 && !(se->marks == TL_MARK_DUP_ACK && se->dup_ack > 3 && s->payload_len == 0))
 		return false;
 	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
 		return false;
@@ -881,39 +888,65 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	count[0] = '\0';
 	ln.col = put_prefix(r, p, rn->conn);
 	ln.col += put_time(p, rn->first_t);
-	rbuf_puts(b, rn->dir == TL_CLIENT ? "  C → S  " : "  C ← S  ");
+	/* a run of duplicate ACKs alone is drawn as theirs: the other way */
+	rbuf_puts(b, (rn->dir == TL_CLIENT) == (rn->data_segments > 0) ? "  C → S  " : "  C ← S  ");
 	ln.col += 9;
 	sb_str(&sb, "×");
-	sb_u64(&sb, rn->data_segments);
+	sb_u64(&sb, rn->data_segments > 0 ? rn->data_segments : rn->acks);
 	rbuf_write(b, count, sb.len);
 	rbuf_spaces(b, FLAGS_WIDTH - text_width(count));
 	rbuf_write(b, "  ", 2);
 	ln.col += (text_width(count) > FLAGS_WIDTH ? text_width(count) : FLAGS_WIDTH) + 2;
 	ln.indent = ln.col;
 
-	/* three items, ", " between them on the line, or wrapped to the indent */
-	char items[3][64];
+	/* the items, ", " between them on the line, or wrapped to the indent */
+	char items[4][64];
 	unsigned n = 0;
 
-	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
-	items[n][0] = '\0';
-	sb_str(&sb, "data seq ");
-	sb_u64(&sb, rn->seq_lo);
-	sb_str(&sb, "..");
-	sb_u64(&sb, rn->seq_hi);
-	sb_str(&sb, " (");
-	sb_count(&sb, rn->bytes, "byte", "bytes");
-	sb_str(&sb, ")");
-	n++;
+	if (rn->data_segments > 0) {
+		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+		items[n][0] = '\0';
+		sb_str(&sb, "data seq ");
+		sb_u64(&sb, rn->seq_lo);
+		sb_str(&sb, "..");
+		sb_u64(&sb, rn->seq_hi);
+		sb_str(&sb, " (");
+		sb_count(&sb, rn->bytes, "byte", "bytes");
+		sb_str(&sb, ")");
+		n++;
+	}
 	if (rn->acks > 0) {
 		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
 		items[n][0] = '\0';
-		sb_count(&sb, rn->acks, "ACK", "ACKs");
-		if (rn->ack_seen) {
-			sb_str(&sb, " back up to ");
-			sb_u64(&sb, rn->last_ack);
+		if (rn->dups == rn->acks) {
+			/* "57 dup ACKs #4–#60 of 86881" */
+			sb_count(&sb, rn->dups, "dup ACK", "dup ACKs");
+			sb_str(&sb, " #");
+			sb_u64(&sb, rn->dup_lo);
+			sb_str(&sb, "–#");
+			sb_u64(&sb, rn->dup_hi);
+			if (rn->ack_seen) {
+				sb_str(&sb, " of ");
+				sb_u64(&sb, rn->last_ack);
+			}
+		} else {
+			sb_count(&sb, rn->acks, "ACK", "ACKs");
+			if (rn->ack_seen) {
+				sb_str(&sb, " back up to ");
+				sb_u64(&sb, rn->last_ack);
+			}
 		}
 		n++;
+		if (rn->dups > 0 && rn->dups < rn->acks) {
+			sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+			items[n][0] = '\0';
+			sb_count(&sb, rn->dups, "dup ACK", "dup ACKs");
+			sb_str(&sb, " #");
+			sb_u64(&sb, rn->dup_lo);
+			sb_str(&sb, "–#");
+			sb_u64(&sb, rn->dup_hi);
+			n++;
+		}
 	}
 	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
 	items[n][0] = '\0';
@@ -1004,19 +1037,23 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 			 ev->t_ns - rn->first_t >= RUN_MAX_NS))
 		run_flush(r, p);
 	if (!rn->open) {
-		if (!data)
+		/* a run starts with data, or with duplicate ACKs (#4 on: fast
+		 * recovery waits for the flight to drain before new data) */
+		if (!data && !(se->marks & TL_MARK_DUP_ACK))
 			return false;
 		memset(rn, 0, offsetof(struct run, h));
 		rn->open = true;
 		rn->conn = ev->conn;
-		rn->dir = se->from;
+		rn->dir = data ? se->from : (se->from == TL_CLIENT ? TL_SERVER : TL_CLIENT);
 		rn->first_t = ev->t_ns;
 		rn->rel = se->rel_seq_known && !r->opt.absolute_only;
-		rn->seq_lo = seq;
-		rn->seq_hi = seq + s->payload_len;
 	}
 	run_hold(rn, ev);
 	rn->last_t = ev->t_ns;
+	if (data && rn->data_segments == 0) {
+		rn->seq_lo = seq;
+		rn->seq_hi = seq + s->payload_len;
+	}
 	if (data) {
 		rn->data_segments++;
 		rn->bytes += s->payload_len;
@@ -1025,6 +1062,11 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 			}
 	} else {
 		rn->acks++;
+		if (se->marks & TL_MARK_DUP_ACK) {
+			if (rn->dups++ == 0)
+				rn->dup_lo = se->dup_ack;
+			rn->dup_hi = se->dup_ack;
+		}
 	}
 	if (se->from != rn->dir && (s->flags & TCP_FLAG_ACK)) {
 		rn->ack_seen = true;
