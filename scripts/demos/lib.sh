@@ -232,6 +232,78 @@ lab_server_stop() {
 	SERVER_PID=
 }
 
+# lab_text_file PATH BYTES: a text file whose lines say where they start
+# ("byte 0001448 of the file ...", 181 bytes each, so that with timestamps
+# every full segment, 1448 = 8 x 181 bytes, begins with one), cut to BYTES
+# bytes: the payload previews in the trace say which bytes a segment holds.
+lab_text_file() {
+	"$PY" - "$1" "$2" <<-'PY'
+	import sys
+	path, n = sys.argv[1], int(sys.argv[2])
+	def line(i):
+	    head = "byte %07d of the file tcplab sends " % (i * 181)
+	    return head + "." * (180 - len(head)) + "\n"
+	text = "".join(line(i) for i in range(n // 181 + 1))[:n]
+	open(path, "w").write(text)
+	PY
+}
+
+# plural N WORD [PLURAL]: "1 segment", "2 segments"
+plural() { if [ "$1" = 1 ]; then echo "$1 $2"; else echo "$1 ${3:-$2s}"; fi; }
+
+# sink_check FILE: what the lab server (sink mode) read, against FILE.
+# Sets SINK_LEN and SINK_SHA (from its log; "" when it logged nothing),
+# FILE_LEN and FILE_SHA, and SINK_OK (true when both match).
+sink_check() {
+	local rec
+	rec=$(tail -n 1 "$WORK/server.jsonl" 2>/dev/null || true)
+	SINK_LEN=$(printf '%s' "$rec" | "$PY" -c 'import json, sys
+t = sys.stdin.read().strip()
+print(json.loads(t)["received_len"] if t else "")')
+	SINK_SHA=$(printf '%s' "$rec" | "$PY" -c 'import json, sys
+t = sys.stdin.read().strip()
+print(json.loads(t)["sha256"] if t else "")')
+	FILE_LEN=$(stat -c %s "$1")
+	FILE_SHA=$(sha256sum "$1" | cut -d' ' -f1)
+	SINK_OK=false
+	[ "$SINK_LEN" = "$FILE_LEN" ] && [ "$SINK_SHA" = "$FILE_SHA" ] && SINK_OK=true
+	return 0
+}
+
+# lab_lose_data client|server N TABLE: an nftables table in that namespace
+# that drops, once, the Nth data segment (from 1) sent to the lab port:
+# numgen counts the segments with payload that reach the rule (SYN, FIN
+# and RST excluded) and only the count N-1 is dropped, so its
+# retransmission passes.  Put it in the server's namespace (input hook):
+# the segment is lost after the client's capture point, as on a real
+# path, so tcplab's trace shows it sent, then what the loss does.  The
+# dropped segment's sequence number is kept in the table's set "lost"
+# (lab_lost_seq reads it) and its counter says how many were dropped
+# (lab_lost_count).
+lab_lose_data() {
+	lab_nft "$1" inet "$3" <<-NFT
+	table inet $3 {
+		set lost { typeof tcp sequence; size 16; }
+		chain in { type filter hook input priority 0;
+			tcp dport $PORT tcp flags & (syn|fin|rst) == 0 ip length > 100 numgen inc mod 1000000 == $(($2 - 1)) add @lost { tcp sequence } counter drop; }
+	}
+	NFT
+}
+
+# lab_lost_seq client|server TABLE -> the dropped segments' sequence numbers
+lab_lost_seq() {
+	ip netns exec "$(ns_of "$1")" nft -j list set inet "$2" lost |
+		"$PY" -c 'import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        print(e)'
+}
+
+# lab_lost_count client|server TABLE -> packets the rule dropped
+lab_lost_count() {
+	ip netns exec "$(ns_of "$1")" nft list table inet "$2" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
