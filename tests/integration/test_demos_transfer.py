@@ -303,3 +303,17 @@ def test_interrupted_flow_control_cleans_up():
     assert rc == 130
     assert [n for n in L.list_namespaces() if n.startswith("tldemo-%d-" % p.pid)] == []
     assert not [f for f in os.listdir("/tmp") if f.startswith("tldemo-%d." % p.pid)]
+
+
+# ---- --json-file (what the demos' text mode uses for its figures) ------------
+
+def test_json_file_beside_the_text(tmp_path):
+    cap = str(L.REPO_ROOT / "captures" / "tcplab-zero-window.pcap")
+    out = tmp_path / "events.jsonl"
+    text = L.run([tcplab_bin(), "replay", cap])
+    both = L.run([tcplab_bin(), "replay", cap, "--json-file", str(out)])
+    js = L.run([tcplab_bin(), "replay", cap, "--json"])
+    assert both.returncode == 0 and both.out == text.out        # the trace as chosen
+    assert out.read_text() == js.out                             # and the JSON beside it
+    bad = L.run([tcplab_bin(), "replay", cap, "--json-file", str(tmp_path / "no" / "x.jsonl")])
+    assert bad.returncode == 1 and bad.out == "" and "cannot write" in bad.err
