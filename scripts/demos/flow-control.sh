@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # flow-control — the receiver's window (RFC 9293 §3.8.6): a kernel server
-# with a 16 KB receive buffer that does not read for 1.5 s; its window
+# with a 16 KB receive buffer that does not read for 2 s; its window
 # shrinks to zero, tcplab stops and probes (persist timer, RFC 9293
 # §3.8.6.1), the server reads, its window update reopens the flow, and
 # the file arrives byte for byte.
@@ -9,7 +9,7 @@ demo_init flow-control "$@"
 lab_up
 SIZE=60000
 RCVBUF=16384
-PAUSE_MS=1500
+PAUSE_MS=2000      # probes at about 0.2, 0.6, 1.4 s: the read falls well between two
 lab_text_file "$WORK/data.txt" "$SIZE"
 lab_server sink --rcvbuf "$RCVBUF" --pause-ms "$PAUSE_MS"
 
