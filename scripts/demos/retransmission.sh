@@ -58,7 +58,8 @@ after = next((e for e in ev[i_rtx:] if e.get('event') == 'segment' and e['from']
               and 'ACK' in e['flags']), None)
 rto = [e for e in ev if e.get('event') == 'endpoint' and e['what'] == 'rto']
 fast = [e for e in ev if e.get('event') == 'endpoint' and e['what'] == 'fast-retransmit']
-cw = [e for e in ev if e.get('event') == 'endpoint' and e['what'] == 'cwnd' and e['text'].endswith('(RTO)')]
+i_rto = next((i for i, e in enumerate(ev) if e.get('event') == 'endpoint' and e['what'] == 'rto'), len(ev))
+cw = [e for e in ev[i_rto:] if e.get('event') == 'endpoint' and e['what'] == 'cwnd']   # the cut
 held = [e for e in data if not e['retransmission'] and lost is not None and e['seq'] > lost]
 r = {
   'segments': len([e for e in data if not e['retransmission']]),

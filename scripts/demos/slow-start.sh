@@ -61,12 +61,13 @@ fr = [(i, e) for i, e in epts if e['what'] == 'fast-retransmit']
 rto = [e for i, e in epts if e['what'] == 'rto']
 i_fr = fr[0][0] if fr else len(ev)
 cw = [(i, e) for i, e in epts if e['what'] == 'cwnd']
-def reason(e):
-    return e['text'].rsplit('(', 1)[-1].rstrip(')')
-ss = [e['cwnd'] for i, e in cw if i < i_fr and reason(e) in ('initial window', 'slow start')]
+# by the numbers, not the text (it follows --lang): before the loss
+# ssthresh is not set (slow start); after the recovery cwnd >= ssthresh is
+# congestion avoidance (RFC 5681 §3.1)
 before = [e for i, e in cw if i < i_fr]
-recov = [e for i, e in cw if i > i_fr and reason(e) == 'fast recovery']
-ca = [e for i, e in cw if i > i_fr and reason(e) == 'congestion avoidance']
+ss = [e['cwnd'] for e in before if e['ssthresh'] is None]
+i_end = next((i for i, e in cw if i > i_fr and e['cwnd'] < (fr[0][1]['cwnd'] if fr else 0)), len(ev))
+ca = [e for i, e in cw if i >= i_end and e['ssthresh'] is not None and e['cwnd'] >= e['ssthresh']]
 # on the wire: the lost segment's first copy, the duplicate ACKs of it
 # before the fast retransmission, the retransmission, the ACK that ends it
 i_first = next((i for i, e in enumerate(ev) if e.get('event') == 'segment' and e['from'] == 'client'

@@ -54,7 +54,8 @@ class Demo:
         self.name = name
         inst_before = set(kstates_oracle.tracing_instances())
         tables_before = set(demo_tables())
-        p = L.spawn([tcplab_bin(), "demo", name, "--json"])
+        # --lang en: the endpoint events' sentences (checked below) in English
+        p = L.spawn([tcplab_bin(), "demo", name, "--json", "--lang", "en"])
         try:
             out, err = p.communicate(timeout=120)
         except subprocess.TimeoutExpired:
@@ -172,7 +173,7 @@ def test_retransmission_rto_and_cumulative_ack():
     assert dropped == 1
     data = [e for e in d.segs if e["from"] == "client" and e["len"] > 0]
     firsts = [e for e in data if not e["retransmission"]]
-    assert [d.rel(e["seq"]) for e in firsts] == [1 + k * MSS for k in range(5)]
+    assert [d.rel(e["seq"]) for e in firsts] == [1 + k * MSS for k in range(5)], firsts
     assert d.rel(lost) == 1 + 2 * MSS                   # the third segment
     (rtx,) = [e for e in data if e["retransmission"]]
     original = next(e for e in firsts if e["seq"] == lost)
@@ -184,18 +185,24 @@ def test_retransmission_rto_and_cumulative_ack():
     (rto,) = d.endpoint("rto")
     assert rto["seq"] == lost and d.index(rto) < i_rtx
     assert d.endpoint("fast-retransmit") == []
-    # two duplicate ACKs (segments 4 and 5 held beyond the hole): too few
-    dups = [e for e in d.ev[:i_rtx] if e.get("event") == "segment" and e["from"] == "server"
-            and "duplicate-ack" in e.get("analysis", [])]
-    assert [e["dup_ack"] for e in dups] == [1, 2] and all(e["ack"] == lost for e in dups)
-    assert all(e["options"].get("sack") for e in dups)
+    # segments 4 and 5 held beyond the hole: each answered at once with the
+    # hole's number and a SACK block (the first of them is a duplicate ACK
+    # only when the receiver had already acknowledged segment 2 on its own:
+    # a delayed ACK may merge the two); fewer than three, no fast retransmit
+    held = [e for e in d.ev[d.index(original):i_rtx] if e.get("event") == "segment"
+            and e["from"] == "server" and e["ack"] == lost]
+    sacked = [e for e in held if e["options"].get("sack")]
+    assert len(sacked) == 2, held
+    dups = [e for e in held if "duplicate-ack" in e.get("analysis", [])]
+    assert 1 <= len(dups) <= 2 and [e["dup_ack"] for e in dups] == list(range(1, len(dups) + 1)), held
+    assert d.facts["dup_acks_before"] == len(dups)
     # cwnd falls to one segment on the RTO
     cw = [e for e in d.ev[d.index(rto):i_rtx] if e.get("event") == "endpoint" and e["what"] == "cwnd"]
-    assert cw and cw[0]["cwnd"] == MSS and cw[0]["text"].endswith("(RTO)")
+    assert cw and cw[0]["cwnd"] == MSS and cw[0]["text"].endswith("(RTO)"), cw
     # the next ACK covers the retransmitted segment and the two held behind it
     nxt = next(e for e in d.ev[i_rtx:] if e.get("event") == "segment" and e["from"] == "server")
-    assert d.rel(nxt["ack"]) == SIZES["retransmission"] + 1
-    assert d.facts["cumulative_ack_covers"] is True and d.facts["dup_acks_before"] == 2
+    assert d.rel(nxt["ack"]) == SIZES["retransmission"] + 1, nxt
+    assert d.facts["cumulative_ack_covers"] is True
 
 
 # ---- slow start, fast retransmit, fast recovery ------------------------------
