@@ -65,7 +65,10 @@ static void push_event(struct tcb *t, enum tcb_event_kind k, const char *reason,
  * not per ACK. */
 static void report_cwnd(struct tcb *t, bool force)
 {
-	if (t->cwnd > t->st.max_cwnd)
+	/* the largest window the sender worked with: not fast recovery's
+	 * inflation (RFC 5681 §3.2 step 4: one MSS per duplicate ACK, which
+	 * only stands for segments that left the network, and is given back) */
+	if (t->cwnd > t->st.max_cwnd && !t->in_recovery)
 		t->st.max_cwnd = t->cwnd;
 	if (!t->iw_reported)
 		return; /* the first report is the initial window, at the first output */

@@ -454,10 +454,12 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(o[0].len, 1000);
 	assert_memory_equal(o[0].payload, d + 1000, 1000);
 	assert_false(out(&t, o)); /* flight 13000 > cwnd 9500 */
-	/* more duplicates inflate cwnd: one MSS each */
+	/* more duplicates inflate cwnd: one MSS each (not counted as the
+	 * largest cwnd: it stays the 11000 slow start reached) */
 	for (int i = 0; i < 5; i++)
 		dupack(&t, base + 1000);
 	assert_int_equal(t.cwnd, 14500);
+	assert_int_equal(t.st.max_cwnd, 11000);
 	assert_int_equal(drain(&t, o, 32), 1);
 	assert_int_equal(o[0].kind, TCB_SEG_DATA);
 	/* partial ACK (up to the second hole): retransmit it at once */
