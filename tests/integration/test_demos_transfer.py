@@ -324,3 +324,32 @@ def test_json_file_beside_the_text(tmp_path):
     assert out.read_text() == js.out                             # and the JSON beside it
     bad = L.run([tcplab_bin(), "replay", cap, "--json-file", str(tmp_path / "no" / "x.jsonl")])
     assert bad.returncode == 1 and bad.out == "" and "cannot write" in bad.err
+
+
+# ---- the text a class sees -------------------------------------------------------
+
+TEXT_MARKS = {
+    "retransmission": ["[dup ACK #2]", "[RTO retransmission]", "What was seen:"],
+    "flow-control": ["[zero window]", "[zero-window probe]", "[window update]", "What was seen:"],
+    "slow-start": ["[dup ACK #3]", "[fast retransmission]", "dup ACKs #4–#", "(congestion avoidance)",
+                   "What was seen:"],
+}
+
+
+def display_width(line):
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_text_fits_100_columns_and_does_not_flood(name):
+    r = L.run([tcplab_bin(), "demo", name, "--lang", "en"], timeout=120)
+    assert r.returncode == 0, r
+    lines = r.out.splitlines()
+    wide = [l for l in lines if display_width(l) > 100]
+    assert wide == [], wide
+    # a 500 KB transfer with a loss is a page or two, not one line a segment
+    assert len(lines) < 300, len(lines)
+    for mark in TEXT_MARKS[name]:
+        assert mark in r.out, mark
+    assert r.out.rstrip().splitlines()[-1].strip()          # ends with the result paragraph
