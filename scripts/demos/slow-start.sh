@@ -33,8 +33,8 @@ overflowed. The receiver answers every segment after the hole with a duplicate A
 third, tcplab retransmits at once without waiting for its timer (fast retransmit, RFC 5681 §3.2) \
 and cuts its window: ssthresh = half the data in flight, cwnd = ssthresh + 3 segments (fast \
 recovery; more duplicates let new data out meanwhile — after the third they are counted on one \
-line). One cumulative ACK ends the recovery; from then on cwnd grows by about one segment per \
-round trip: congestion avoidance. That is TCP's sawtooth: additive increase, multiplicative \
+line). One cumulative ACK ends the recovery (cwnd = ssthresh at most, RFC 6582); from then on \
+cwnd grows by about one segment per round trip: congestion avoidance. That is TCP's sawtooth: additive increase, multiplicative \
 decrease."
 
 run_connect client "$S_ADDR" "$PORT" --data-file "$WORK/data.txt"
