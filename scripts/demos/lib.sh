@@ -185,6 +185,9 @@ lab_nft_del() { ip netns exec "$(ns_of "$1")" nft delete table "$2" "$3"; }
 # with the queue, so a sender's window has to grow round trip by round
 # trip.  Everything lives in the server's namespace and goes with it.
 lab_bottleneck() {
+	# A modular ifb creates ifb0 and ifb1 in the root namespace when it
+	# loads: load it without them, so nothing appears outside the lab.
+	[ -d /sys/module/ifb ] || modprobe ifb numifbs=0 2>/dev/null || true
 	ip -n "$NS_S" link add ifb0 type ifb
 	ip -n "$NS_S" link set ifb0 up
 	tc -n "$NS_S" qdisc add dev "$IF_S" handle ffff: ingress
