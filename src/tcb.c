@@ -982,8 +982,7 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 				out->seq = t->snd_nxt;
 				out->len = 1;
 				out->payload = t->sq + t->sq_head + (t->snd_nxt - t->sq_seq);
-				push_event(t, TCB_EV_PROBE, "zero-window probe", out->seq, 1, t->persist_backoff);
-				finish_segment(t, out, now);
+				finish_segment(t, out, now);   /* (its event: tcb_on_timer) */
 				return true;
 			}
 		}
@@ -1122,6 +1121,11 @@ enum tcb_timer_result tcb_on_timer(struct tcb *t, uint64_t now)
 		for (unsigned i = 0; i < t->persist_backoff && d < RTO_MAX; i++)
 			d *= 2;
 		t->persist_deadline = now + (d > RTO_MAX ? RTO_MAX : d);
+		/* said when the timer fires, before the probe is built: a caller
+		 * that stamps events with its clock then shows it before the
+		 * segment, as the RTO's event comes before its retransmission */
+		if (seq_lt(t->snd_nxt, snd_end(t)))
+			push_event(t, TCB_EV_PROBE, "zero-window probe", t->snd_nxt, 1, t->persist_backoff);
 		return TCB_TIMER_PROBE;
 	}
 	return TCB_TIMER_NONE;
