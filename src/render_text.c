@@ -1103,6 +1103,13 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 	if (rn->open && (rn->conn != ev->conn || (data && se->from != rn->dir) ||
 			 ev->t_ns - rn->first_t >= RUN_MAX_NS))
 		run_flush(r, p);
+	if (rn->open && rn->dups > 0 && !data && se->from != rn->dir && (s->flags & TCP_FLAG_ACK) &&
+	    !(se->marks & TL_MARK_DUP_ACK)) {
+		/* the cumulative ACK that ends a run of duplicates (a recovery's
+		 * end): a line of its own, it is the lesson */
+		run_flush(r, p);
+		return false;
+	}
 	if (!rn->open) {
 		/* a run starts with data, or with duplicate ACKs (#4 on: fast
 		 * recovery waits for the flight to drain before new data) */

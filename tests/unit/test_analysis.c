@@ -543,11 +543,11 @@ static void test_dup_acks_after_the_third_collapse(void **state)
 		fputs(buf, stderr);
 	assert_int_equal(count_lines_with(buf, "[dup ACK #"), 3);
 	assert_int_equal(count_lines_with(buf, "[fast retransmission]"), 1);
-	/* one line: the duplicates before new data, the data, the rest, and
-	 * the cumulative ACK that ends the recovery */
-	assert_non_null(strstr(buf, "×3       data seq 6001..9001 (3000 bytes), 8 ACKs back up to 9001,"));
-	assert_non_null(strstr(buf, "7 dup ACKs #4–#10"));
+	/* one line: the duplicates before new data, the data, the rest; the
+	 * cumulative ACK that ends the recovery on a line of its own */
+	assert_non_null(strstr(buf, "×3       data seq 6001..9001 (3000 bytes), 7 dup ACKs #4–#10 of 1001,"));
 	assert_null(strstr(buf, "[dup ACK #4]"));
+	assert_non_null(strstr(buf, "C ← S  ACK      seq=5001 (1)           ack=10001 (9001)"));
 	free(buf);
 }
 
