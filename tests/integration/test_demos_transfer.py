@@ -52,6 +52,7 @@ class Demo:
 
     def __init__(self, name):
         self.name = name
+        sack_before = L.run(["sysctl", "-n", "net.ipv4.tcp_comp_sack_nr"]).out
         inst_before = set(kstates_oracle.tracing_instances())
         tables_before = set(demo_tables())
         # --lang en: the endpoint events' sentences (checked below) in English
@@ -72,6 +73,8 @@ class Demo:
             i for i in set(kstates_oracle.tracing_instances()) - inst_before
             if i.startswith("tcplab_") and i[7:].isdigit() and not L.pid_alive(int(i[7:]))]
         self.workdirs = [f for f in os.listdir("/tmp") if f.startswith("tldemo-%d." % p.pid)]
+        # the demos set it in the server's namespace only
+        self.sysctl_kept = L.run(["sysctl", "-n", "net.ipv4.tcp_comp_sack_nr"]).out == sack_before
         self.intro = next(e for e in self.events if e.get("event") == "demo" and e["phase"] == "intro")
         self.result = next(e for e in self.events if e.get("event") == "demo" and e["phase"] == "result")
         self.facts = self.result["facts"]
@@ -163,6 +166,7 @@ def test_leaves_nothing_behind(any_demo):
     assert d.new_tables == set()
     assert d.leaked_instances == []
     assert d.workdirs == []
+    assert d.sysctl_kept
 
 
 # ---- retransmission ---------------------------------------------------------
