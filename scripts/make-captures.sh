@@ -53,7 +53,8 @@ ALL=(tcplab-echo tcplab-close-first tcplab-half-close tcplab-rst kernel-echo
      final-ack-lost sll2 pcapng bad
      tso vxlan gre nflog oneway ring gzip tfo mixed-pcapng
      ks-echo ks-server-close ks-half-close ks-rst ks-refused ks-loss ks-ipv6
-     ks-simultaneous-close ks-simultaneous-open ks-simultaneous-open-reordered)
+     ks-simultaneous-close ks-simultaneous-open ks-simultaneous-open-reordered
+     tcplab-zero-window)
 
 die() {
 	echo "make-captures: $*" >&2
@@ -527,6 +528,24 @@ cap_zero_window() {
 	sink_wait 60000
 	cap_stop
 	keep "$WORK/c.pcap" zero-window.pcap
+}
+
+# tcplab's own sender meets a zero window: 40,000 bytes (--data-file) to a
+# kernel sink with a 16 KB receive buffer that waits 1 s before reading.
+# tcplab probes with one byte at the next sequence number (RFC 9293
+# §3.8.6.1: the same byte each time, the persist timer backing off), the
+# window update comes when the server reads, and the data after it starts
+# with the probe's byte: new data, not a retransmission (tshark agrees).
+cap_tcplab_zero_window() {
+	lab_up
+	/usr/bin/python3 -c 'import sys
+sys.stdout.write("".join("line %05d of the flow-control capture\n" % i for i in range(1000)))' >"$WORK/data.txt"
+	srv_start sink --count 1 --rcvbuf 16384 --pause-ms 1000
+	cap_start "$WORK/c.pcap"
+	tl_connect --data-file "$WORK/data.txt" --isn 9000000 --sport 40009 --close client --time-wait 0.5
+	srv_wait
+	cap_stop
+	keep "$WORK/c.pcap" tcplab-zero-window.pcap
 }
 
 # sink_start RCVBUF PAUSE_MS: the sink server in the server namespace.

@@ -209,6 +209,8 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 	s = &a->d[from];
 	r = &a->d[!from];
 	*dup_ack = 0;
+	a->not_retransmission = false;
+	a->probe_byte_taken = 0;
 	if (seg->flags & TCP_FLAG_RST)
 		return 0;   /* no flag applies to an RST */
 
@@ -221,9 +223,35 @@ unsigned analysis_segment(struct analysis *a, int from, const struct segment *se
 		s->progress_ns = now;
 	}
 	seqlen = segment_seq_len(seg);
+	if (s->probing && r->max_ack_known && seq_gt(r->max_ack, s->nxt)) {
+		s->nxt = r->max_ack;   /* the receiver took the probe's byte */
+		s->probing = false;
+		a->probe_byte_taken = 1;
+	}
 	if (seqlen == 0)
 		return m;
 	end = seg->seq + seqlen;
+
+	/* Zero-window probes (one byte at S.nxt, R's window zero) do not move
+	 * S.nxt, as in Wireshark: each probe offers the same byte, and the
+	 * data sent when the window opens starts with it — new data, not a
+	 * retransmission (RFC 9293 §3.8.6.1). */
+	if ((m & TL_MARK_ZERO_WINDOW_PROBE) && len == 1 && seg->seq == s->nxt) {
+		s->probing = true;
+		a->not_retransmission = retransmission;
+		return m;
+	}
+	if (s->probing) {
+		if (seg->seq == s->nxt + 1) {
+			s->nxt = seg->seq;   /* the probe's byte was taken: go on after it */
+			a->probe_byte_taken = 1;
+		}
+		if (retransmission && seg->seq == s->nxt && seq_gt(end, s->nxt)) {
+			retransmission = false;
+			a->not_retransmission = true;
+		}
+		s->probing = false;
+	}
 
 	bool ooo = false;
 	if (retransmission && s->hole) {

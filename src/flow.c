@@ -691,8 +691,9 @@ static void note_figures(struct conn *c, enum tl_role from, const struct segment
 	}
 	if (tx->retransmission)
 		c->retransmissions[from]++;
-	else
+	else if (!c->an.d[from].probing)   /* a probe's byte counts with the data after it */
 		c->bytes[from] += seg->payload_len;
+	c->bytes[from] += c->an.probe_byte_taken;
 
 	if ((f & (TCP_FLAG_SYN | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
 		if (!s->syn_seen) {
@@ -806,6 +807,8 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	marks = c->inferring ? 0 : analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
 	if (marks & TL_MARK_OUT_OF_ORDER)
 		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
+	if (c->an.not_retransmission)
+		ts.retransmission = false;   /* a zero-window probe, or new data from its byte on */
 	if (simopen)
 		tcp_fsm_segment_into(snd, TCP_DIR_RECEIVED, &c->pending_syn, &tq);
 	note_figures(c, from, seg, &ts);

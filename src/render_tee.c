@@ -34,6 +34,7 @@ static void tee_flush(struct renderer *r)
 	render_flush(t->b);
 }
 
+/* The input paused: both may print what they hold (the text's flight). */
 static void tee_idle(struct renderer *r)
 {
 	struct tee_priv *t = r->priv;

@@ -84,7 +84,10 @@ static const char hex_digits[] = "0123456789abcdef";
  * data from the other side, or after RUN_MAX_NS of capture time (so that a
  * long transfer under `watch` still shows progress).  An ACK covering all
  * the data does not end it: a receiver that keeps up acknowledges every
- * segment, and the flight is the whole burst.
+ * segment, and the flight is the whole burst.  Duplicate ACKs after the
+ * third (the ones that trigger fast retransmit, RFC 5681 §3.2, stay on
+ * lines of their own) join too: in fast recovery a flight answered by one
+ * duplicate ACK per segment is one line that counts them.
  */
 #define RUN_HELD   4
 #define RUN_MAX_NS 1000000000ull
@@ -106,6 +109,8 @@ struct run {
 	uint32_t seq_lo, seq_hi;   /* shown numbers: first byte, end of the highest */
 	bool ack_seen;
 	uint32_t last_ack;         /* shown number of the latest ACK from the other side */
+	uint64_t dups;             /* duplicate ACKs among the ACKs */
+	uint32_t dup_lo, dup_hi;   /* their numbers, first and last */
 	struct held_segment h[RUN_HELD];
 };
 
@@ -799,6 +804,73 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 	}
 }
 
+/*
+ * Writes text from display column `col` of the current line on, wrapped to
+ * TEXT_COLS as put_block wraps (at blanks; between wide characters for
+ * Chinese), continuation lines indented to `indent`, each piece in colour
+ * `sgr` (NULL: none); ends the line.  For notes and state reasons, which
+ * can be long ("TIME-WAIT ends after ...", the session's first note): the
+ * trace fits 100 columns (issue 10).
+ */
+static void put_rest(const struct renderer *r, struct text_priv *p, unsigned conn, int col, int indent,
+		     const char *sgr, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	bool first = true;
+
+	do {
+		const unsigned char *q = s, *cut = NULL;
+		int room = TEXT_COLS - (first ? col : indent), w = 0;
+		char line[512];
+		size_t len;
+
+		if (room < 20)
+			room = 20;
+		while (*q != '\0') {
+			size_t n = safe_char_len(q);
+			char one[5] = { 0 };
+			int cw;
+
+			if (n == 0)
+				n = 1;
+			memcpy(one, q, n);
+			cw = text_width(one);
+			if (w + cw > room)
+				break;
+			if (*q == ' ')
+				cut = q;
+			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
+				cut = q;
+			w += cw;
+			q += n;
+		}
+		if (*q == '\0' || cut == NULL || cut == s)
+			cut = q;
+		if (cut == s)             /* one character wider than the room */
+			cut = q + (safe_char_len(q) > 0 ? safe_char_len(q) : 1);
+		if (!first) {
+			int pw = put_prefix(r, p, conn);
+
+			rbuf_spaces(&p->b, indent - pw);
+		}
+		len = (size_t)(cut - s) < sizeof(line) - 1 ? (size_t)(cut - s) : sizeof(line) - 1;
+		memcpy(line, s, len);
+		while (len > 0 && line[len - 1] == ' ')
+			len--;
+		line[len] = '\0';
+		if (sgr != NULL)
+			color_on(p, sgr);
+		put_text(&p->b, line);
+		if (sgr != NULL)
+			color_off(p);
+		rbuf_putc(&p->b, '\n');
+		first = false;
+		s = cut;
+		while (*s == ' ')
+			s++;
+	} while (*s != '\0');
+}
+
 /* --explain and --header lines under a segment (issue 12). */
 static void text_segment_extras(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
 {
@@ -951,7 +1023,9 @@ static bool collapsible(const struct renderer *r, const struct tl_event *ev)
 	const struct tl_segment_event *se = &ev->u.segment;
 	const struct segment *s = se->seg;
 
-	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
+	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->state_changes)
+		return false;
+	if (se->marks != 0 && !(se->marks == TL_MARK_DUP_ACK && se->dup_ack > 3 && s->payload_len == 0))
 		return false;
 	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
 		return false;
@@ -971,39 +1045,65 @@ static void text_run_line(struct renderer *r, struct text_priv *p)
 	count[0] = '\0';
 	ln.col = put_prefix(r, p, rn->conn);
 	ln.col += put_time(p, rn->first_t);
-	rbuf_puts(b, rn->dir == TL_CLIENT ? "  C → S  " : "  C ← S  ");
+	/* a run of duplicate ACKs alone is drawn as theirs: the other way */
+	rbuf_puts(b, (rn->dir == TL_CLIENT) == (rn->data_segments > 0) ? "  C → S  " : "  C ← S  ");
 	ln.col += 9;
 	sb_str(&sb, "×");
-	sb_u64(&sb, rn->data_segments);
+	sb_u64(&sb, rn->data_segments > 0 ? rn->data_segments : rn->acks);
 	rbuf_write(b, count, sb.len);
 	rbuf_spaces(b, FLAGS_WIDTH - text_width(count));
 	rbuf_write(b, "  ", 2);
 	ln.col += (text_width(count) > FLAGS_WIDTH ? text_width(count) : FLAGS_WIDTH) + 2;
 	ln.indent = ln.col;
 
-	/* three items, ", " between them on the line, or wrapped to the indent */
-	char items[3][96];
+	/* the items, ", " between them on the line, or wrapped to the indent */
+	char items[4][96];
 	unsigned n = 0;
 
-	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
-	items[n][0] = '\0';
-	sb_str(&sb, "data seq ");
-	sb_u64(&sb, rn->seq_lo);
-	sb_str(&sb, "..");
-	sb_u64(&sb, rn->seq_hi);
-	sb_str(&sb, " (");
-	sb_count(&sb, rn->bytes, "byte", "bytes");
-	sb_str(&sb, ")");
-	n++;
+	if (rn->data_segments > 0) {
+		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+		items[n][0] = '\0';
+		sb_str(&sb, "data seq ");
+		sb_u64(&sb, rn->seq_lo);
+		sb_str(&sb, "..");
+		sb_u64(&sb, rn->seq_hi);
+		sb_str(&sb, " (");
+		sb_count(&sb, rn->bytes, "byte", "bytes");
+		sb_str(&sb, ")");
+		n++;
+	}
 	if (rn->acks > 0) {
 		sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
 		items[n][0] = '\0';
-		sb_count(&sb, rn->acks, "ACK", "ACKs");
-		if (rn->ack_seen) {
-			sb_str(&sb, " back up to ");
-			sb_u64(&sb, rn->last_ack);
+		if (rn->dups == rn->acks) {
+			/* "57 dup ACKs #4–#60 of 86881" */
+			sb_count(&sb, rn->dups, "dup ACK", "dup ACKs");
+			sb_str(&sb, " #");
+			sb_u64(&sb, rn->dup_lo);
+			sb_str(&sb, "–#");
+			sb_u64(&sb, rn->dup_hi);
+			if (rn->ack_seen) {
+				sb_str(&sb, " of ");
+				sb_u64(&sb, rn->last_ack);
+			}
+		} else {
+			sb_count(&sb, rn->acks, "ACK", "ACKs");
+			if (rn->ack_seen) {
+				sb_str(&sb, " back up to ");
+				sb_u64(&sb, rn->last_ack);
+			}
 		}
 		n++;
+		if (rn->dups > 0 && rn->dups < rn->acks) {
+			sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
+			items[n][0] = '\0';
+			sb_count(&sb, rn->dups, "dup ACK", "dup ACKs");
+			sb_str(&sb, " #");
+			sb_u64(&sb, rn->dup_lo);
+			sb_str(&sb, "–#");
+			sb_u64(&sb, rn->dup_hi);
+			n++;
+		}
 	}
 	sb = (struct sbuf){ items[n], sizeof(items[n]), 0 };
 	items[n][0] = '\0';
@@ -1103,20 +1203,31 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 	if (rn->open && (rn->conn != ev->conn || (data && se->from != rn->dir) ||
 			 ev->t_ns - rn->first_t >= RUN_MAX_NS))
 		run_flush(r, p);
+	if (rn->open && rn->dups > 0 && !data && se->from != rn->dir && (s->flags & TCP_FLAG_ACK) &&
+	    !(se->marks & TL_MARK_DUP_ACK)) {
+		/* the cumulative ACK that ends a run of duplicates (a recovery's
+		 * end): a line of its own, it is the lesson */
+		run_flush(r, p);
+		return false;
+	}
 	if (!rn->open) {
-		if (!data)
+		/* a run starts with data, or with duplicate ACKs (#4 on: fast
+		 * recovery waits for the flight to drain before new data) */
+		if (!data && !(se->marks & TL_MARK_DUP_ACK))
 			return false;
 		memset(rn, 0, offsetof(struct run, h));
 		rn->open = true;
 		rn->conn = ev->conn;
-		rn->dir = se->from;
+		rn->dir = data ? se->from : (se->from == TL_CLIENT ? TL_SERVER : TL_CLIENT);
 		rn->first_t = ev->t_ns;
 		rn->rel = se->rel_seq_known && !r->opt.absolute_only;
-		rn->seq_lo = seq;
-		rn->seq_hi = seq + s->payload_len;
 	}
 	run_hold(rn, ev);
 	rn->last_t = ev->t_ns;
+	if (data && rn->data_segments == 0) {
+		rn->seq_lo = seq;
+		rn->seq_hi = seq + s->payload_len;
+	}
 	if (data) {
 		rn->data_segments++;
 		rn->bytes += s->payload_len;
@@ -1125,6 +1236,11 @@ static bool run_offer(struct renderer *r, struct text_priv *p, const struct tl_e
 			}
 	} else {
 		rn->acks++;
+		if (se->marks & TL_MARK_DUP_ACK) {
+			if (rn->dups++ == 0)
+				rn->dup_lo = se->dup_ack;
+			rn->dup_hi = se->dup_ack;
+		}
 	}
 	if (se->from != rn->dir && (s->flags & TCP_FLAG_ACK)) {
 		rn->ack_seen = true;
@@ -1271,7 +1387,7 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 	rbuf_puts(b, T("note: "));
 	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.note), "");   /* wrapped under itself */
 	color_off(p);
-	rbuf_putc(b, '\n');
+	put_rest(r, p, ev->conn, col, col, SGR_DIM, T(ev->u.note));   /* wrapped under the text */
 }
 
 /* "  0.012345  client  cwnd 28960 (slow start) ..." — the driven endpoint's sender */

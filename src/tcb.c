@@ -65,7 +65,10 @@ static void push_event(struct tcb *t, enum tcb_event_kind k, const char *reason,
  * not per ACK. */
 static void report_cwnd(struct tcb *t, bool force)
 {
-	if (t->cwnd > t->st.max_cwnd)
+	/* the largest window the sender worked with: not fast recovery's
+	 * inflation (RFC 5681 §3.2 step 4: one MSS per duplicate ACK, which
+	 * only stands for segments that left the network, and is given back) */
+	if (t->cwnd > t->st.max_cwnd && !t->in_recovery)
 		t->st.max_cwnd = t->cwnd;
 	if (!t->iw_reported)
 		return; /* the first report is the initial window, at the first output */
@@ -79,6 +82,16 @@ static void report_cwnd(struct tcb *t, bool force)
 	t->rep_ssthresh = t->ssthresh;
 	t->rep_phase = t->phase;
 	t->rep_seq = t->snd_max;
+}
+
+/* Before cwnd is cut (third duplicate ACK, RTO): the value it is cut from,
+ * when the once-a-round-trip rule has not shown it yet, so that the trace
+ * shows "before" and "after" side by side (RFC 5681 §3.2 halves the
+ * flight, and a reader wants to see from what). */
+static void report_before_cut(struct tcb *t)
+{
+	if (t->iw_reported && (t->cwnd != t->rep_cwnd || t->ssthresh != t->rep_ssthresh))
+		report_cwnd(t, true);
 }
 
 /* Remembers the first maximal run: is seq the end of a write? */
@@ -607,7 +620,9 @@ static void new_ack(struct tcb *t, const struct segment *seg, uint32_t una_befor
 			t->cwnd = min32(t->ssthresh, max32(flight, t->mss) + t->mss);
 			t->in_recovery = false;
 			t->pipe_extra = 0;
-			t->phase = PH_CONG_AVOID;
+			/* what the next ACK does: below ssthresh (little was in
+			 * flight) that is slow start again, not avoidance */
+			t->phase = t->cwnd < t->ssthresh ? PH_SLOW_START : PH_CONG_AVOID;
 		} else {
 			/* partial ACK (step 4): retransmit the next hole at once,
 			 * deflate by what was acknowledged, add back one MSS */
@@ -657,6 +672,7 @@ static void dup_ack(struct tcb *t)
 		if (t->recover_valid && seq_lt(t->snd_una, t->recover) && !(t->sack_ok && t->npeer_sack > 0))
 			return; /* with SACK blocks above SND.UNA the hole is known real (RFC 6582 §4.2) */
 		uint32_t flight = t->snd_max - t->snd_una;
+		report_before_cut(t);
 		t->ssthresh = max32(flight / 2, 2 * t->mss);
 		t->recover = t->snd_max;
 		t->recover_valid = true;
@@ -1008,8 +1024,7 @@ bool tcb_output(struct tcb *t, uint64_t now, struct tcb_segment *out)
 				out->seq = t->snd_nxt;
 				out->len = 1;
 				out->payload = t->sq + t->sq_head + (t->snd_nxt - t->sq_seq);
-				push_event(t, TCB_EV_PROBE, "zero-window probe", out->seq, 1, t->persist_backoff);
-				finish_segment(t, out, now);
+				finish_segment(t, out, now);   /* (its event: tcb_on_timer) */
 				return true;
 			}
 		}
@@ -1120,6 +1135,7 @@ enum tcb_timer_result tcb_on_timer(struct tcb *t, uint64_t now)
 			return TCB_TIMER_GIVE_UP;
 		}
 		/* RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 */
+		report_before_cut(t);
 		t->ssthresh = max32(flight / 2, 2 * t->mss);
 		t->cwnd = t->mss;
 		t->in_recovery = false;
@@ -1147,6 +1163,11 @@ enum tcb_timer_result tcb_on_timer(struct tcb *t, uint64_t now)
 		for (unsigned i = 0; i < t->persist_backoff && d < RTO_MAX; i++)
 			d *= 2;
 		t->persist_deadline = now + (d > RTO_MAX ? RTO_MAX : d);
+		/* said when the timer fires, before the probe is built: a caller
+		 * that stamps events with its clock then shows it before the
+		 * segment, as the RTO's event comes before its retransmission */
+		if (seq_lt(t->snd_nxt, snd_end(t)))
+			push_event(t, TCB_EV_PROBE, "zero-window probe", t->snd_nxt, 1, t->persist_backoff);
 		return TCB_TIMER_PROBE;
 	}
 	return TCB_TIMER_NONE;

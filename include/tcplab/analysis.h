@@ -120,6 +120,7 @@ struct analysis_dir {
 	bool zero_win : 1;           /* its last advertised window was zero */
 	bool timing : 1;             /* an RTT sample is running */
 	bool hole : 1;               /* a gap in its sequence space is open */
+	bool probing : 1;            /* it sent a zero-window probe: its byte is at nxt, not below */
 	uint8_t recovery;            /* 0 none, 1 fast, 2 RTO */
 	uint16_t win;                /* its last window field (not from a SYN) */
 	uint16_t loss_dup;           /* duplicate ACKs for fast retransmit (dup, or SACK: RFC 6675) */
@@ -162,6 +163,8 @@ struct analysis {
 	struct analysis_dir d[2];    /* indexed by sender (enum tl_role) */
 	struct analysis_flight f[2];
 	struct analysis_rare *rare;  /* NULL until a mark, a gap or a retransmission shows */
+	bool not_retransmission;     /* the last segment fed is not one, whatever tcp_fsm said */
+	uint8_t probe_byte_taken;    /* 1: the last segment showed a probe's byte was accepted */
 };
 
 /* Empties a (no segment seen).  A zeroed struct analysis is the same. */
@@ -184,7 +187,14 @@ void analysis_set_ooo_window(struct analysis *a, int side, uint64_t ns);
  * `retransmission` is tcp_fsm's verdict (the segment repeats sequence space
  * its sender already sent).  Returns the marks (enum tl_mark bits);
  * *dup_ack gets the duplicate ACK's number (0 when not one).  A segment
- * marked out-of-order is not a retransmission, whatever tcp_fsm said.
+ * marked out-of-order is not a retransmission, whatever tcp_fsm said; nor
+ * is a zero-window probe, nor data that starts at a probe's byte: a probe
+ * does not move S.nxt (the receiver may drop its byte, and the data after
+ * the window update starts with it again), as in Wireshark.  In those cases
+ * a->not_retransmission is true after the call (false otherwise).  A
+ * probe's byte counts as the sender's data once: with the data that starts
+ * with it, or, when the receiver took it, when that shows
+ * (a->probe_byte_taken is 1 after that call).
  */
 unsigned analysis_segment(struct analysis *a, int from, const struct segment *seg,
 			  bool retransmission, uint32_t *dup_ack);

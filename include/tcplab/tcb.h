@@ -108,7 +108,7 @@ struct tcb_event {
 
 /* Counters for the end-of-run line. */
 struct tcb_stats {
-	uint32_t max_cwnd;
+	uint32_t max_cwnd;             /* largest cwnd, fast recovery's inflation left out */
 	uint64_t rtt_samples, rtt_min_ns, rtt_max_ns, rtt_sum_ns;
 	uint32_t fast_retransmits, rto_retransmits, probes, rto_expiries;
 	uint64_t zero_window_ns;       /* time the peer's window was zero */

@@ -176,6 +176,26 @@ lab_nft() {
 # lab_nft_del client|server FAMILY TABLE
 lab_nft_del() { ip netns exec "$(ns_of "$1")" nft delete table "$2" "$3"; }
 
+# lab_bottleneck RATE: a slower link into the server (tc tbf, e.g. 20mbit):
+# what the server's namespace receives on s0 is redirected through an ifb
+# device (ifb0, inside that namespace) whose token bucket sends it on at
+# RATE, with a queue long enough (4 MB) never to drop.  Captures on the
+# client's side (tcplab's own) see segments as they are sent, before the
+# queue, as a capture at a real sender does; the round-trip time grows
+# with the queue, so a sender's window has to grow round trip by round
+# trip.  Everything lives in the server's namespace and goes with it.
+lab_bottleneck() {
+	# A modular ifb creates ifb0 and ifb1 in the root namespace when it
+	# loads: load it without them, so nothing appears outside the lab.
+	[ -d /sys/module/ifb ] || modprobe ifb numifbs=0 2>/dev/null || true
+	ip -n "$NS_S" link add ifb0 type ifb
+	ip -n "$NS_S" link set ifb0 up
+	tc -n "$NS_S" qdisc add dev "$IF_S" handle ffff: ingress
+	tc -n "$NS_S" filter add dev "$IF_S" parent ffff: protocol ip u32 match u32 0 0 \
+		action mirred egress redirect dev ifb0
+	tc -n "$NS_S" qdisc add dev ifb0 root tbf rate "$1" burst 3000 limit 4000000
+}
+
 # lab_bg client|server ARGV...: starts a process in a namespace, in the
 # background; its pid is in BG_PID and is ended by the clean-up.  `ip netns
 # exec` execs the command, so the pid is the command's own.
@@ -213,6 +233,78 @@ lab_server() {
 lab_server_stop() {
 	[ -n "${SERVER_PID:-}" ] && lab_stop "$SERVER_PID"
 	SERVER_PID=
+}
+
+# lab_text_file PATH BYTES: a text file whose lines say where they start
+# ("byte 0001448 of the file ...", 181 bytes each, so that with timestamps
+# every full segment, 1448 = 8 x 181 bytes, begins with one), cut to BYTES
+# bytes: the payload previews in the trace say which bytes a segment holds.
+lab_text_file() {
+	"$PY" - "$1" "$2" <<-'PY'
+	import sys
+	path, n = sys.argv[1], int(sys.argv[2])
+	def line(i):
+	    head = "byte %07d of the file tcplab sends " % (i * 181)
+	    return head + "." * (180 - len(head)) + "\n"
+	text = "".join(line(i) for i in range(n // 181 + 1))[:n]
+	open(path, "w").write(text)
+	PY
+}
+
+# plural N WORD [PLURAL]: "1 segment", "2 segments"
+plural() { if [ "$1" = 1 ]; then echo "$1 $2"; else echo "$1 ${3:-$2s}"; fi; }
+
+# sink_check FILE: what the lab server (sink mode) read, against FILE.
+# Sets SINK_LEN and SINK_SHA (from its log; "" when it logged nothing),
+# FILE_LEN and FILE_SHA, and SINK_OK (true when both match).
+sink_check() {
+	local rec
+	rec=$(tail -n 1 "$WORK/server.jsonl" 2>/dev/null || true)
+	SINK_LEN=$(printf '%s' "$rec" | "$PY" -c 'import json, sys
+t = sys.stdin.read().strip()
+print(json.loads(t)["received_len"] if t else "")')
+	SINK_SHA=$(printf '%s' "$rec" | "$PY" -c 'import json, sys
+t = sys.stdin.read().strip()
+print(json.loads(t)["sha256"] if t else "")')
+	FILE_LEN=$(stat -c %s "$1")
+	FILE_SHA=$(sha256sum "$1" | cut -d' ' -f1)
+	SINK_OK=false
+	[ "$SINK_LEN" = "$FILE_LEN" ] && [ "$SINK_SHA" = "$FILE_SHA" ] && SINK_OK=true
+	return 0
+}
+
+# lab_lose_data client|server N TABLE: an nftables table in that namespace
+# that drops, once, the Nth data segment (from 1) sent to the lab port:
+# numgen counts the segments with payload that reach the rule (SYN, FIN
+# and RST excluded) and only the count N-1 is dropped, so its
+# retransmission passes.  Put it in the server's namespace (input hook):
+# the segment is lost after the client's capture point, as on a real
+# path, so tcplab's trace shows it sent, then what the loss does.  The
+# dropped segment's sequence number is kept in the table's set "lost"
+# (lab_lost_seq reads it) and its counter says how many were dropped
+# (lab_lost_count).
+lab_lose_data() {
+	lab_nft "$1" inet "$3" <<-NFT
+	table inet $3 {
+		set lost { typeof tcp sequence; size 16; }
+		chain in { type filter hook input priority 0;
+			tcp dport $PORT tcp flags & (syn|fin|rst) == 0 ip length > 100 numgen inc mod 1000000 == $(($2 - 1)) add @lost { tcp sequence } counter drop; }
+	}
+	NFT
+}
+
+# lab_lost_seq client|server TABLE -> the dropped segments' sequence numbers
+lab_lost_seq() {
+	ip netns exec "$(ns_of "$1")" nft -j list set inet "$2" lost |
+		"$PY" -c 'import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        print(e)'
+}
+
+# lab_lost_count client|server TABLE -> packets the rule dropped
+lab_lost_count() {
+	ip netns exec "$(ns_of "$1")" nft list table inet "$2" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
 }
 
 # ---------------------------------------------------------------------------
@@ -294,8 +386,8 @@ _run_end() {
 
 # run_connect client|server ARGS...: `tcplab connect ARGS` in a namespace.
 # Text mode: the trace on stdout (with the pass-through options), and the
-# session saved with -w, replayed to JSON for the demo's figures; JSON mode:
-# the JSON Lines on stdout and kept.  LAST_JSON, LAST_RC are set.
+# same run's JSON Lines written beside it (--json-file) for the demo's
+# figures; JSON mode: the JSON Lines on stdout and kept.  LAST_JSON, LAST_RC are set.
 run_connect() {
 	local where=$1 ns
 	shift
@@ -307,9 +399,10 @@ run_connect() {
 		ip netns exec "$ns" "$TCPLAB" connect "$@" --json "${PASS[@]}" | tee "$LAST_JSON"
 		LAST_RC=${PIPESTATUS[0]}
 	else
-		ip netns exec "$ns" "$TCPLAB" connect "$@" -w "$WORK/run$RUN.pcap" "${PASS[@]}"
+		# --json-file: the same JSON Lines as --json (endpoint and
+		# kernel-state events included) beside the text on the terminal
+		ip netns exec "$ns" "$TCPLAB" connect "$@" --json-file "$LAST_JSON" "${PASS[@]}"
 		LAST_RC=$?
-		"$TCPLAB" replay --json "$WORK/run$RUN.pcap" >"$LAST_JSON" 2>/dev/null
 	fi
 	set -e
 	_run_end

@@ -17,9 +17,11 @@ and says where they differ from Wireshark's):
     spurious_retransmission and out_of_order (tshark tells a
     retransmission from reordering by a 3 ms default RTT, tcplab by whether
     the capture already held the bytes, so each name alone may differ);
-  * keep-alives: tshark's keep_alive against tcplab's keep-alive or
-    zero-window-probe (Linux probes a zero window the way Wireshark's
-    keep-alive looks; tcplab tells them apart by the peer's window).
+  * keep-alives and probes: tshark's keep_alive or zero_window_probe
+    against tcplab's keep-alive or zero-window-probe (Linux probes a zero
+    window the way Wireshark's keep-alive looks; tcplab tells them apart by
+    the peer's window; tcplab's own sender probes with one byte at the next
+    sequence number, which both call a zero-window probe).
 
 and the summary's per-side totals of duplicate ACKs, zero windows and
 retransmissions against the number of frames tshark flags.  Needs only
@@ -41,7 +43,8 @@ FIELDS = ["frame.number", "tcp.srcport",
           "tcp.analysis.duplicate_ack_num", "tcp.analysis.zero_window",
           "tcp.analysis.window_update", "tcp.analysis.retransmission",
           "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
-          "tcp.analysis.out_of_order", "tcp.analysis.keep_alive"]
+          "tcp.analysis.out_of_order", "tcp.analysis.keep_alive",
+          "tcp.analysis.zero_window_probe"]
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
@@ -74,7 +77,7 @@ def marks_of(frame, seg):
         bool(frame["tcp.analysis.fast_retransmission"]) or "fast-retransmission" in seg.get("analysis", []),
         any(frame[f] for f in ("tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
                                "tcp.analysis.spurious_retransmission", "tcp.analysis.out_of_order")),
-        bool(frame["tcp.analysis.keep_alive"]),
+        bool(frame["tcp.analysis.keep_alive"]) or bool(frame["tcp.analysis.zero_window_probe"]),
     )
     a = seg.get("analysis", [])
     ours = (

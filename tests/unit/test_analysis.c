@@ -328,8 +328,10 @@ static void test_zero_window_probe_and_update(void **state)
 	assert_int_equal(feed(&cv, 400 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1, false), TL_MARK_ZERO_WINDOW_PROBE);
 	/* the window opens: a window update, 600.2 ms after it closed */
 	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0, false), TL_MARK_WINDOW_UPDATE);
-	/* the same segment shape with the window open is a keep-alive */
-	assert_int_equal(feed(&cv, 10 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 0, false), TL_MARK_KEEP_ALIVE);
+	/* one byte below the next sequence number with the window open is a
+	 * keep-alive (the one-byte probe did not move it: it offered byte
+	 * 2001, the next one, which B did not take) */
+	assert_int_equal(feed(&cv, 10 * MS, A, TCP_FLAG_ACK, 2000, 5001, 502, 0, false), TL_MARK_KEEP_ALIVE);
 
 	struct tl_side_analysis a, b;
 
@@ -341,6 +343,52 @@ static void test_zero_window_probe_and_update(void **state)
 	assert_int_equal(b.window_updates, 1);
 	assert_int_equal(b.zero_window_ns, 600200 * US);
 	assert_int_equal(b.dup_acks, 0);
+	analysis_release(&cv.an);
+}
+
+/* Probes repeat the same byte (tcp_fsm calls the second one a
+ * retransmission) and the data after the window update starts with it: as
+ * for tshark, none of them is a retransmission, and the byte counts once. */
+static void test_probes_and_the_data_after_them_are_new(void **state)
+{
+	struct conv cv;
+	struct tl_side_analysis a;
+
+	(void)state;
+	handshake(&cv);
+	assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, false), 0);
+	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2001, 0, 0, false), TL_MARK_ZERO_WINDOW);
+	assert_int_equal(feed(&cv, 200 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1, false), TL_MARK_ZERO_WINDOW_PROBE);
+	assert_false(cv.an.not_retransmission);
+	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2001, 0, 0, false), TL_MARK_ZERO_WINDOW);
+	/* the second probe: the same byte again */
+	assert_int_equal(feed(&cv, 400 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1, true), TL_MARK_ZERO_WINDOW_PROBE);
+	assert_true(cv.an.not_retransmission);
+	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2001, 0, 0, false), TL_MARK_ZERO_WINDOW);
+	assert_int_equal(feed(&cv, 800 * MS, B, TCP_FLAG_ACK, 5001, 2001, 509, 0, false), TL_MARK_WINDOW_UPDATE);
+	/* 1.4 s without progress, yet no RTO: new data from the probe's byte */
+	assert_int_equal(feed(&cv, 100 * US, A, TCP_FLAG_ACK, 2001, 5001, 502, 1000, true), 0);
+	assert_true(cv.an.not_retransmission);
+	assert_int_equal(cv.an.probe_byte_taken, 0);
+	/* and what follows it is plain new data */
+	assert_int_equal(feed(&cv, 10 * US, A, TCP_FLAG_ACK, 3001, 5001, 502, 1000, false), 0);
+	assert_false(cv.an.not_retransmission);
+	analysis_side(&cv.an, A, cv.now, 0, &a);
+	assert_int_equal(a.retrans_rto + a.retrans_fast + a.retrans_other, 0);
+	assert_int_equal(a.zero_window_probes, 2);
+	analysis_release(&cv.an);
+
+	/* B takes the probe's byte (its window opened meanwhile): the data
+	 * after starts one later, which is no gap, and the byte counts */
+	handshake(&cv);
+	assert_int_equal(feed(&cv, 1 * MS, A, TCP_FLAG_ACK, 1001, 5001, 502, 1000, false), 0);
+	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2001, 0, 0, false), TL_MARK_ZERO_WINDOW);
+	assert_int_equal(feed(&cv, 200 * MS, A, TCP_FLAG_ACK, 2001, 5001, 502, 1, false), TL_MARK_ZERO_WINDOW_PROBE);
+	assert_int_equal(feed(&cv, 100 * US, B, TCP_FLAG_ACK, 5001, 2002, 509, 0, false), 0);
+	assert_int_equal(feed(&cv, 10 * US, A, TCP_FLAG_ACK, 2002, 5001, 502, 1000, false), 0);
+	assert_int_equal(cv.an.probe_byte_taken, 1);
+	assert_false(cv.an.d[A].hole);
+	assert_int_equal(cv.an.d[A].nxt, 3002);
 	analysis_release(&cv.an);
 }
 
@@ -522,6 +570,65 @@ static void test_idle_prints_the_held_flight(void **state)
 	free(buf);
 }
 
+/* Fast recovery: duplicate ACKs #1-#3 stay on lines of their own (they
+ * trigger the fast retransmit), the ones after join the flight's line,
+ * counted — even when they come before any new data. */
+static void test_dup_acks_after_the_third_collapse(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct renderer *r = render_text_new(f, NULL);
+	struct flow_table *ft;
+	char err[FLOW_ERRBUF_SIZE];
+	struct conv cv;
+	struct segment s;
+	uint32_t seq;
+
+	(void)state;
+	ft = flow_table_new(r, NULL, err);
+	assert_non_null(ft);
+	memset(&cv, 0, sizeof(cv));
+#define FEED(dt, from, flags, sq, ak, win, ln) \
+	do { cv.now += (dt); s = mkseg(&cv, from, flags, sq, ak, win, ln); flow_table_feed(ft, &s); } while (0)
+	cv.now = 1000 * MS;
+	FEED(0, A, TCP_FLAG_SYN, 1000, 0, 64240, 0);
+	FEED(100 * US, B, TCP_FLAG_SYN | TCP_FLAG_ACK, 5000, 1001, 65160, 0);
+	FEED(10 * US, A, TCP_FLAG_ACK, 1001, 5001, 502, 0);
+	for (seq = 1001; seq < 6001; seq += 1000)      /* 2001 is lost past the capture */
+		FEED(10 * US, A, TCP_FLAG_ACK, seq, 5001, 502, 1000);
+	FEED(100 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0);
+	for (int i = 0; i < 2; i++)                       /* dup ACKs #1, #2 */
+		FEED(10 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0);
+	FEED(10 * US, A, TCP_FLAG_ACK, 6001, 5001, 502, 1000);
+	FEED(10 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0);  /* #3 */
+	FEED(10 * US, A, TCP_FLAG_ACK, 2001, 5001, 502, 1000);   /* fast retransmission */
+	for (int i = 0; i < 4; i++)                       /* #4..#7 before new data */
+		FEED(10 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0);
+	for (seq = 7001; seq < 10001; seq += 1000) {
+		FEED(10 * US, A, TCP_FLAG_ACK, seq, 5001, 502, 1000);
+		FEED(10 * US, B, TCP_FLAG_ACK, 5001, 2001, 509, 0);  /* #8..#10 */
+	}
+	FEED(10 * US, B, TCP_FLAG_ACK, 5001, 10001, 509, 0);     /* the cumulative ACK */
+	FEED(10 * US, A, TCP_FLAG_ACK | TCP_FLAG_FIN, 10001, 5001, 502, 0);
+#undef FEED
+	flow_table_finish(ft);
+	render_finish(r);
+	flow_table_free(ft);
+	render_destroy(r);
+	fclose(f);
+	if (getenv("TEST_ANALYSIS_DUMP"))
+		fputs(buf, stderr);
+	assert_int_equal(count_lines_with(buf, "[dup ACK #"), 3);
+	assert_int_equal(count_lines_with(buf, "[fast retransmission]"), 1);
+	/* one line: the duplicates before new data, the data, the rest; the
+	 * cumulative ACK that ends the recovery on a line of its own */
+	assert_non_null(strstr(buf, "×3       data seq 6001..9001 (3000 bytes), 7 dup ACKs #4–#10 of 1001,"));
+	assert_null(strstr(buf, "[dup ACK #4]"));
+	assert_non_null(strstr(buf, "C ← S  ACK      seq=5001 (1)           ack=10001 (9001)"));
+	free(buf);
+}
+
 static void test_short_flight_is_not_collapsed(void **state)
 {
 	/* 3 data segments + 1 ACK = 4: printed as they are */
@@ -543,10 +650,12 @@ int main(void)
 		cmocka_unit_test(test_sack_window_updates_count_for_fast_retransmit),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_zero_window_probe_and_update),
+		cmocka_unit_test(test_probes_and_the_data_after_them_are_new),
 		cmocka_unit_test(test_zero_window_open_at_end),
 		cmocka_unit_test(test_goodput_unacknowledged),
 		cmocka_unit_test(test_mark_names_are_stable),
 		cmocka_unit_test(test_flight_collapses_in_text),
+		cmocka_unit_test(test_dup_acks_after_the_third_collapse),
 		cmocka_unit_test(test_verbose_shows_every_segment),
 		cmocka_unit_test(test_short_flight_is_not_collapsed),
 		cmocka_unit_test(test_idle_prints_the_held_flight),

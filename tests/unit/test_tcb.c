@@ -492,6 +492,7 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(t.ssthresh, 6500);
 	assert_int_equal(t.cwnd, 9500);
 	assert_int_equal(t.recover, base + 14000);
+	/* (the cwnd it was cut from, 11000, was shown already: not again) */
 	assert_true(tcb_next_event(&t, &ev));
 	assert_int_equal(ev.kind, TCB_EV_FAST_RETRANSMIT);
 	assert_int_equal(ev.seq, base + 1000);
@@ -505,10 +506,12 @@ static void test_fast_retransmit_newreno(void **state)
 	assert_int_equal(o[0].len, 1000);
 	assert_memory_equal(o[0].payload, d + 1000, 1000);
 	assert_false(out(&t, o)); /* flight 13000 > cwnd 9500 */
-	/* more duplicates inflate cwnd: one MSS each */
+	/* more duplicates inflate cwnd: one MSS each (not counted as the
+	 * largest cwnd: it stays the 11000 slow start reached) */
 	for (int i = 0; i < 5; i++)
 		dupack(&t, base + 1000);
 	assert_int_equal(t.cwnd, 14500);
+	assert_int_equal(t.st.max_cwnd, 11000);
 	assert_int_equal(drain(&t, o, 32), 1);
 	assert_int_equal(o[0].kind, TCB_SEG_DATA);
 	/* partial ACK (up to the second hole): retransmit it at once */
@@ -521,7 +524,73 @@ static void test_fast_retransmit_newreno(void **state)
 	ack(&t, base + 14000, 65535);
 	assert_false(t.in_recovery);
 	assert_true(t.cwnd <= 6500);
+	/* RFC 6582 §3.2 step 3: min(ssthresh, FlightSize + SMSS) = 2000 with
+	 * one segment in flight: below ssthresh, so the next ACKs are slow
+	 * start again, and the report says so (not "congestion avoidance") */
+	assert_int_equal(t.cwnd, 2000);
+	assert_string_equal(t.phase, "slow start");
 	assert_int_equal(t.st.fast_retransmits, 2);
+	tcb_free(&t);
+	free(d);
+}
+
+/* An RTO after cwnd grew within the round trip (not shown yet): the trace
+ * gets the value it was cut from, then the RTO, then the cut; and a fast
+ * recovery that ends with a full flight goes on in congestion avoidance. */
+static void test_cut_reports_value_before(void **state)
+{
+	struct tcb t;
+	struct tcb_config c = cfg0();
+	struct tcb_segment o[64];
+	struct tcb_event ev;
+	uint8_t *d = pattern(60000);
+	uint32_t base = ISS + 1;
+	(void)state;
+
+	client(&t, &c, 1000, 65535, false, false);
+	tcb_write(&t, d, 60000, true);
+	assert_int_equal(drain(&t, o, 64), 10);
+	while (tcb_next_event(&t, &ev))
+		;
+	ack(&t, base + 1000, 65535);       /* cwnd 11000: slow start begins, shown */
+	assert_true(tcb_next_event(&t, &ev));
+	assert_int_equal(ev.cwnd, 11000);
+	drain(&t, o, 64);
+	ack(&t, base + 2000, 65535);       /* cwnd 12000, within the round trip */
+	assert_false(tcb_next_event(&t, &ev));
+	drain(&t, o, 64);
+	now = tcb_next_deadline(&t);
+	assert_int_equal(tcb_on_timer(&t, now), TCB_TIMER_RETRANSMIT);
+	assert_true(tcb_next_event(&t, &ev));
+	assert_int_equal(ev.kind, TCB_EV_CWND);
+	assert_int_equal(ev.cwnd, 12000);
+	assert_string_equal(ev.reason, "slow start");
+	assert_true(tcb_next_event(&t, &ev));
+	assert_int_equal(ev.kind, TCB_EV_RTO);
+	assert_true(tcb_next_event(&t, &ev));
+	assert_int_equal(ev.kind, TCB_EV_CWND);
+	assert_int_equal(ev.cwnd, 1000);
+	assert_string_equal(ev.reason, "RTO");
+	assert_false(tcb_next_event(&t, &ev));
+	tcb_free(&t);
+
+	/* fast recovery whose full ACK leaves a full flight: cwnd = ssthresh,
+	 * congestion avoidance from there */
+	client(&t, &c, 1000, 65535, false, false);
+	tcb_write(&t, d, 60000, true);
+	assert_int_equal(drain(&t, o, 64), 10);
+	for (int i = 0; i < 3; i++)
+		ack(&t, base, 65535);      /* segment 0 lost: three duplicates */
+	assert_true(t.in_recovery);
+	assert_int_equal(t.ssthresh, 5000);
+	drain(&t, o, 64);                  /* the retransmission */
+	for (int i = 0; i < 7; i++)
+		ack(&t, base, 65535);      /* inflation: new data goes out */
+	assert_true(drain(&t, o, 64) >= 5);
+	ack(&t, base + 10000, 65535);      /* full ACK: 5+ segments still in flight */
+	assert_false(t.in_recovery);
+	assert_int_equal(t.cwnd, 5000);
+	assert_string_equal(t.phase, "congestion avoidance");
 	tcb_free(&t);
 	free(d);
 }
@@ -948,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_timestamps_rtt),
 		cmocka_unit_test(test_rto_backoff_go_back_give_up),
 		cmocka_unit_test(test_fast_retransmit_newreno),
+		cmocka_unit_test(test_cut_reports_value_before),
 		cmocka_unit_test(test_persist_probe_window_update),
 		cmocka_unit_test(test_out_of_order_sack_in_order_delivery),
 		cmocka_unit_test(test_fin_beyond_hole),
