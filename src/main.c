@@ -49,6 +49,7 @@ enum opt_id {
 	OPT_EXPLAIN, OPT_HEADER, OPT_HEX, OPT_LANG,
 	OPT_UDP,
 	OPT_IW,
+	OPT_LOSE, OPT_OLD_SYN, OPT_SIMULTANEOUS,   /* issue 10: fault injection */
 };
 
 struct option_spec {
@@ -107,6 +108,9 @@ static const struct option_spec options[] = {
 	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
 	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
 	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928)" },
+	{ "lose", 0, "WHAT[:N]", CMD_LIVE, OPT_LOSE, "build the Nth (default 1st) syn, synack, handshake-ack, data, fin or final-ack and do not send it (repeatable)" },
+	{ "old-syn", 0, NULL, CMD_CONNECT, OPT_OLD_SYN, "an old duplicate SYN (another ISN) arrives before ours: SYN-ACK, our RST, then our SYN (RFC 9293 Figure 8)" },
+	{ "simultaneous", 0, NULL, CMD_CONNECT, OPT_SIMULTANEOUS, "hold our SYN until the peer's own SYN arrives: both SYNs cross (RFC 9293 Figure 7)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -422,6 +426,22 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (parse_uint(optarg, 1, 1000, &v))
 				return usage_error(cmd, "--iw takes a number of segments from 1 to 1000, not '%s'", optarg);
 			c->iw = (uint32_t)v;
+			break;
+		case OPT_LOSE: {
+			char feb[FAULT_ERRBUF_SIZE];
+			if (fault_plan_add(&c->lose, optarg, feb) != 0)
+				return usage_error(cmd, "--lose takes syn, synack, handshake-ack, data, fin or final-ack, "
+						   "then :N from 1 (at most 16 times), not '%s'", optarg);
+			break;
+		}
+		case OPT_OLD_SYN:
+		case OPT_SIMULTANEOUS:
+			if (id == OPT_OLD_SYN ? p->conn.simultaneous : p->conn.old_syn)
+				return usage_error(cmd, "--old-syn and --simultaneous cannot be used together%s", "");
+			if (id == OPT_OLD_SYN)
+				p->conn.old_syn = true;
+			else
+				p->conn.simultaneous = true;
 			break;
 		case OPT_ECHO: p->lis.echo = true; break;
 		case OPT_CLOSE:

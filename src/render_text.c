@@ -843,6 +843,12 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		place_extra(&ln, 24);
 		rbuf_puts(b, "(TCP Fast Open: SYN data)");
 	}
+	if (se->lost) {   /* --lose: built, never on the wire (issue 10) */
+		place_extra(&ln, text_width(T("[lost on purpose]")));
+		color_on(p, SGR_RED);
+		rbuf_puts(b, T("[lost on purpose]"));
+		color_off(p);
+	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
 		place_extra(&ln, 2 + text_width(T(se->annotation)));
 		rbuf_puts(b, "— ");
@@ -863,7 +869,7 @@ static bool collapsible(const struct renderer *r, const struct tl_event *ev)
 
 	if (r->opt.verbose || r->opt.explain || r->opt.header || s == NULL || se->retransmission || se->marks != 0 || se->state_changes)
 		return false;
-	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
+	if (se->annotation != NULL || se->lost || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
 		return false;
 	return s->payload_len > 0 || (s->flags & TCP_FLAG_ACK);
 }
