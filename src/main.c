@@ -26,6 +26,7 @@
 #include "tcplab/complete.h"
 #include "tcplab/palette.h"
 #include "tcplab/paths.h"
+#include "tcplab/privilege.h"
 #include "tcplab/step.h"
 #include "tcplab/version.h"
 
@@ -50,6 +51,7 @@ enum opt_id {
 	OPT_UDP,
 	OPT_IW,
 	OPT_LOSE, OPT_OLD_SYN, OPT_SIMULTANEOUS,   /* issue 10: fault injection */
+	OPT_JSON_LOG,
 };
 
 struct option_spec {
@@ -111,6 +113,7 @@ static const struct option_spec options[] = {
 	{ "lose", 0, "WHAT[:N]", CMD_LIVE, OPT_LOSE, "build the Nth (default 1st) syn, synack, handshake-ack, data, fin or final-ack and do not send it (repeatable)" },
 	{ "old-syn", 0, NULL, CMD_CONNECT, OPT_OLD_SYN, "an old duplicate SYN (another ISN) arrives before ours: SYN-ACK, our RST, then our SYN (RFC 9293 Figure 8)" },
 	{ "simultaneous", 0, NULL, CMD_CONNECT, OPT_SIMULTANEOUS, "hold our SYN until the peer's own SYN arrives: both SYNs cross (RFC 9293 Figure 7)" },
+	{ "json-log", 0, "FILE", CMD_TRACE, OPT_JSON_LOG, "also write the trace's JSON Lines to FILE (beside the text, ladder or JSON on stdout)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -247,6 +250,7 @@ struct parsed {
 	bool json;
 	uint8_t *file_data;
 	bool stdin_used;         /* --data-file - */
+	const char *json_log;    /* --json-log FILE (issue 10) */
 };
 
 static int add_data(struct session_common *c, unsigned cmd, const uint8_t *p, size_t len)
@@ -434,6 +438,7 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 						   "then :N from 1 (at most 16 times), not '%s'", optarg);
 			break;
 		}
+		case OPT_JSON_LOG: p->json_log = optarg; break;
 		case OPT_OLD_SYN:
 		case OPT_SIMULTANEOUS:
 			if (id == OPT_OLD_SYN ? p->conn.simultaneous : p->conn.old_syn)
@@ -797,6 +802,7 @@ int main(int argc, char **argv)
 	static struct parsed p;
 	const struct command *cmd = NULL;
 	struct renderer *r;
+	FILE *json_log = NULL;
 	char errbuf[SESSION_ERRBUF_SIZE > REPLAY_ERRBUF_SIZE ? SESSION_ERRBUF_SIZE : REPLAY_ERRBUF_SIZE];
 	int first = 1, rc, nops;
 	char **ops;
@@ -929,6 +935,27 @@ int main(int argc, char **argv)
 	}
 
 	r = make_renderer(&p);
+	if (r && p.json_log) {
+		/* --json-log: the same events as JSON Lines into a file, e.g. for
+		 * a demo's figures beside a text trace (issue 10) */
+		struct render_options jo = p.ro;
+		struct renderer *j, *t;
+		jo.color = false;
+		json_log = fopen(p.json_log, "w");
+		if (!json_log) {
+			catalog_fprintf(stderr, "tcplab: cannot write %s: %s\n", p.json_log, strerror(errno));
+			render_destroy(r);
+			free(p.file_data);
+			return TCPLAB_EXIT_ERROR;
+		}
+		j = render_json_new(json_log, &jo);
+		t = j ? render_tee_new(r, j) : NULL;
+		if (!t && j)
+			render_destroy(j);
+		if (!t)
+			render_destroy(r);
+		r = t;
+	}
 	if (cmd->bit == CMD_WATCH && p.rep.kernel_states == KSTATES_AUTO)
 		p.rep.kernel_states = KSTATES_OFF;   /* watch: only when asked */
 	if (r && ((cmd->bit & CMD_LIVE) ? p.conn.c.kernel_states != KSTATES_OFF
@@ -950,6 +977,10 @@ int main(int argc, char **argv)
 		rc = TCPLAB_EXIT_ERROR;   /* a diagram could not be written (said on stderr) */
 	render_destroy(r);
 	fflush(stdout);
+	if (json_log) {
+		fclose(json_log);
+		privilege_give_to_invoker(p.json_log);
+	}
 	if (errbuf[0])
 		fprintf(stderr, "tcplab: %s\n", catalog_tr(errbuf));
 	free(p.file_data);

@@ -514,6 +514,8 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 		return;
 	if (r->nqueued == TRACE_QUEUE)
 		flush_trace(r);
+	/* segments lost on purpose before this one was sent come first */
+	take_lost(r, false);
 	if (seg.sport == r->c.rport && seg.dport == r->c.lport && ip_addr_equal(&seg.src, &r->c.remote) &&
 	    ip_addr_equal(&seg.dst, &r->c.local)) {
 		r->reacting = true;

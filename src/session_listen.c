@@ -380,6 +380,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
+	trace_lost(r, false);   /* lost on purpose before this segment was sent: first */
 	if (seg.dport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.dst, &r->addr))) {
 		/* loopback: our own segments to a client on this host also match
 		 * dport when the client uses the same port — never the case here */

@@ -295,7 +295,8 @@ _run_end() {
 # run_connect client|server ARGS...: `tcplab connect ARGS` in a namespace.
 # Text mode: the trace on stdout (with the pass-through options), and the
 # session saved with -w, replayed to JSON for the demo's figures; JSON mode:
-# the JSON Lines on stdout and kept.  LAST_JSON, LAST_RC are set.
+# the JSON Lines on stdout and kept; LIVE_JSON=1: text mode keeps the run's
+# own JSON (--json-log) instead of a replay.  LAST_JSON, LAST_RC are set.
 run_connect() {
 	local where=$1 ns
 	shift
@@ -306,6 +307,11 @@ run_connect() {
 	if [ "$JSON" = 1 ]; then
 		ip netns exec "$ns" "$TCPLAB" connect "$@" --json "${PASS[@]}" | tee "$LAST_JSON"
 		LAST_RC=${PIPESTATUS[0]}
+	elif [ "${LIVE_JSON:-0}" = 1 ]; then
+		# the run's own events beside the text (--json-log): what the pcap
+		# cannot hold, e.g. segments lost on purpose (--lose, --old-syn)
+		ip netns exec "$ns" "$TCPLAB" connect "$@" --json-log "$LAST_JSON" "${PASS[@]}"
+		LAST_RC=$?
 	else
 		ip netns exec "$ns" "$TCPLAB" connect "$@" -w "$WORK/run$RUN.pcap" "${PASS[@]}"
 		LAST_RC=$?

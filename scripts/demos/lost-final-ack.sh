@@ -6,6 +6,7 @@
 # port and draws an RST, seen from the server's side.
 . "$(dirname "$0")/lib.sh"
 demo_init lost-final-ack "$@"
+LIVE_JSON=1   # the figures from the run itself: the pcap cannot hold a lost segment
 lab_up
 
 # nstat -asz: absolute counters of the namespace (fresh, so from zero),
