@@ -319,7 +319,8 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		 * Figure 7); the peer, in SYN-SENT too, answers it SYN-ACK */
 		int err;
 		r->sim_hold = false;
-		live_send_async(&r->lv, c, TCP_FLAG_SYN, r->sim_iss, NULL, 0, &err);
+		/* from this thread: the SYN-ACK sent below must not overtake it */
+		live_send(&r->lv, c, TCP_FLAG_SYN, r->sim_iss, NULL, 0, &err);
 		live_timer_start(&r->rtx, live_mono_ns());
 	}
 
