@@ -110,7 +110,7 @@ static const struct option_spec options[] = {
 	{ "lang", 0, "en|zh", CMD_TRACE, OPT_LANG, "language of the text (default: zh when LC_ALL/LC_MESSAGES/LANG is zh_*, else en)" },
 	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
 	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928)" },
-	{ "lose", 0, "WHAT[:N]", CMD_LIVE, OPT_LOSE, "build the Nth (default 1st) syn, synack, handshake-ack, data, fin or final-ack and do not send it (repeatable)" },
+	{ "lose", 0, "WHAT[:N]", CMD_LIVE, OPT_LOSE, "syn|synack|handshake-ack|data|fin|final-ack[:N]: build the Nth (default 1st) such segment, do not send it (repeatable)" },
 	{ "old-syn", 0, NULL, CMD_CONNECT, OPT_OLD_SYN, "an old duplicate SYN (another ISN) arrives before ours: SYN-ACK, our RST, then our SYN (RFC 9293 Figure 8)" },
 	{ "simultaneous", 0, NULL, CMD_CONNECT, OPT_SIMULTANEOUS, "hold our SYN until the peer's own SYN arrives: both SYNs cross (RFC 9293 Figure 7)" },
 	{ "json-log", 0, "FILE", CMD_TRACE, OPT_JSON_LOG, "also write the trace's JSON Lines to FILE (beside the text, ladder or JSON on stdout)" },
