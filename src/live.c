@@ -383,7 +383,7 @@ static void record_lost(struct live *lv, const struct craft_segment *cs, const c
 	uint32_t n = cs->payload_len < LIVE_LOST_PREVIEW ? cs->payload_len : LIVE_LOST_PREVIEW;
 
 	if (lv->nlost == max) {
-		/* the capture fell far behind: the oldest is traced as it is */
+		/* the capture fell far behind: the oldest goes untraced */
 		memmove(lv->lost, lv->lost + 1, (max - 1) * sizeof(lv->lost[0]));
 		lv->nlost--;
 	}

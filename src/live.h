@@ -88,7 +88,7 @@ struct live {
 		uint8_t payload[64];           /* what the renderers show of it (LIVE_LOST_PREVIEW) */
 		uint64_t after_own;            /* lv->sent when it was built */
 		const char *annotation;        /* static text, or NULL */
-	} lost[16];
+	} lost[32];
 	unsigned nlost;
 	uint64_t lost_on_purpose;          /* segments --lose kept off the wire */
 };

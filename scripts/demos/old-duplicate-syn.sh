@@ -12,7 +12,8 @@ lab_server echo
 
 say_intro "A SYN from an earlier connection on the same port pair, delayed in the network, \
 arrives before the client's real SYN (tcplab connect --old-syn sends that stale SYN, with \
-another ISN, and holds its own SYN back as if it were still on its way). Look at the server: it \
+another ISN, and holds its own SYN back as if it were still on its way: the trace shows that \
+held SYN first, marked lost on purpose, since it has not reached the server). Look at the server: it \
 cannot tell an old SYN from a new one, so it answers it with a SYN-ACK whose ack is the OLD \
 ISN + 1 and goes to SYN-RECEIVED. Look at the client: it is in SYN-SENT with a different ISN, so \
 that ack acknowledges nothing it sent; it answers <SEQ=that ack><CTL=RST> and stays in SYN-SENT \
