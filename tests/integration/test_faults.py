@@ -251,6 +251,39 @@ def test_listen_lose_synack(lab, tcplab_bin):
     kstates_oracle.assert_agree(ev, require=1)
 
 
+def test_listen_lose_data(lab, tcplab_bin):
+    """listen --echo --lose data: the echo's one data segment is kept off the
+    wire; the kernel client's capture holds exactly one copy of it (the RTO
+    retransmission, same seq), and the client reads its echo."""
+    cap = lab.start_capture(lab.client_ns)
+    argv = [tcplab_bin, "listen", "--json", lab.server_ip, str(PORT), "--echo", "--count", "1",
+            "--linger", "50", "--lose", "data"]
+    p = lab.spawn_in(lab.server_ns, argv)
+    first = p.stdout.readline()
+    assert json.loads(first)["event"] == "note", first
+    script = ("import socket, json\n"
+              "s = socket.create_connection(('%s', %d), timeout=15)\n"
+              "s.sendall(b'hello'); got = s.recv(100); s.shutdown(socket.SHUT_WR)\n"
+              "rest = s.recv(100); s.close()\n"
+              "print(json.dumps({'got': got.decode(), 'eof': rest == b''}))\n"
+              % (lab.server_ip, PORT))
+    c = lab.run_in(lab.client_ns, ["/usr/bin/python3", "-c", script], timeout=30)
+    assert c.returncode == 0, c
+    assert json.loads(c.out) == {"got": "hello", "eof": True}
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    ev = L.parse_json_lines(first.decode() + out.decode())
+    lost = [s for s in segments(ev) if s.get("lost")]
+    assert len(lost) == 1 and lost[0]["from"] == "server" and lost[0]["len"] == 5, lost
+    assert state_changes_after(ev, lost[0]) == []
+    again = [s for s in segments(ev, "server") if s["len"] == 5 and not s.get("lost")]
+    assert len(again) == 1 and again[0]["seq"] == lost[0]["seq"] and again[0]["retransmission"]
+    got = cap.packets()
+    sdata = [s for s in wire(got, lab.server_ip) if s["len"] > 0]
+    assert len(sdata) == 1 and sdata[0]["seq"] == lost[0]["seq"] and sdata[0]["payload"] == b"hello"
+    kstates_oracle.assert_agree(ev, require=1)
+
+
 # ---------------------------------------------------------------------------
 # --old-syn, --simultaneous
 # ---------------------------------------------------------------------------
