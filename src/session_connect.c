@@ -177,7 +177,7 @@ static void start_old_syn(struct run *r, uint32_t iss)
 		 r->stale_isn);
 	note(r, r->note);
 	live_send_held(&r->lv, &r->c, TCP_FLAG_SYN, iss,
-		       "held back (--old-syn): delayed in the network, it arrives after the old duplicate");
+		       "held back (--old-syn): it arrives after the old duplicate");
 	r->old_syn_pending = true;
 	live_timer_start(&r->rtx, live_mono_ns());   /* no SYN-ACK for the old SYN: the RTO sends ours */
 	live_send_stale_syn(&r->lv, &r->c, r->stale_isn, &err);
@@ -527,8 +527,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 		if (r->opt->old_syn && (seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
 			if (seg.seq == r->stale_isn && !r->old_syn_released) {
 				how = FLOW_FEED_STALE;
-				ann = "old duplicate SYN (--old-syn): an earlier connection's SYN from this port, "
-				      "delivered late; this endpoint did not send it";
+				ann = "old duplicate (--old-syn): an earlier connection's SYN, not this one's";
 			} else if (r->old_syn_released && !r->old_syn_marked && seg.seq == r->c.tcb.fsm.iss) {
 				r->old_syn_marked = true;
 				ann = "tcplab's own SYN, delayed until now (--old-syn)";
