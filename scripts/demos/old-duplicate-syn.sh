@@ -53,7 +53,7 @@ r["client"] = chain("client")
 r["server"] = chain("server")
 r["established"] = "ESTABLISHED" in states("client") and "ESTABLISHED" in states("server")
 r["kernel_server"] = [e["from"] + " → " + e["to"] for e in ev if e.get("event") == "kernel-state" and e["endpoint"] == "server"]
-')
+') || res='{"error":"the figures could not be computed from the run"}'
 f() { q <(echo "$res") "ev[0].get(\"$1\")"; }
 ok=false
 if [ "$LAST_RC" = 0 ] && [ "$(f first_synack_acks_old)" = true ] && [ "$(f rst_seq_is_that_ack)" = true ] &&

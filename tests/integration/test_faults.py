@@ -375,7 +375,9 @@ def run_demo(tcplab_bin, name):
             cur = None
         elif cur is not None:
             cur["events"].append(e)
-    result = next(e for e in ev if e.get("event") == "demo" and e["phase"] == "result")
+    result = next((e for e in ev if e.get("event") == "demo" and e["phase"] == "result"), None)
+    assert result is not None, "demo %s ended (exit %s) without its result: %s\n%s" % (
+        name, p.returncode, err.decode(errors="replace")[-2000:], out.decode(errors="replace")[-1500:])
     assert not [n for n in L.list_namespaces() if n.startswith("tldemo-%d-" % p.pid)]
     return p.returncode, runs, result, ev
 
