@@ -22,8 +22,6 @@ DEMOS=(handshake server-close refused lost-syn reset lost-final-ack old-duplicat
 # why a demo of the list is not here yet (printed by `all`)
 pending_reason() {
 	case "$1" in
-	lost-final-ack | old-duplicate-syn | simultaneous-open)
-		echo "needs tcplab's fault injection (--lose, a stale SYN, a simultaneous open)" ;;
 	*) echo "not written yet" ;;
 	esac
 }

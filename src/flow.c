@@ -112,6 +112,9 @@ struct flow_table {
 	bool summary_at_finish;
 	void (*feed_hook)(void *user, const struct segment *seg, uint64_t ts_ns); /* flow_table_set_feed_hook */
 	void *feed_hook_user;
+	/* flow_table_feed_as: how the segment being applied is fed */
+	unsigned feed_how;
+	const char *feed_annotation;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -756,6 +759,10 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 	enum tl_role from = sender_role(c, seg, src_is_a), to = (enum tl_role)!from;
 	struct tcp_endpoint *snd = &c->ep[from], *rcv = &c->ep[to];
 	bool revived = false, refused_now = false, held = false, simopen = false;
+	/* flow_table_feed_as: lost on purpose (the receiver never gets it), or
+	 * an old duplicate (its sender is an earlier incarnation: this
+	 * endpoint's machine is not fed it) */
+	bool lost = (ft->feed_how & FLOW_FEED_LOST) != 0, stale = (ft->feed_how & FLOW_FEED_STALE) != 0;
 	struct tcp_transition ts, tr, tp, tq;
 	unsigned marks;
 	uint32_t dup_ack;
@@ -799,12 +806,21 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ts.from = ts.to = TCP_CLOSED;
 		snd->state = TCP_CLOSED;
 		c->server_refused = true;
+	} else if (stale) {
+		memset(&ts, 0, sizeof(ts));
+		ts.from = ts.to = snd->state;
 	} else {
 		tcp_fsm_segment_into(snd, TCP_DIR_SENT, seg, &ts);
 	}
 	/* an inferred segment (one direction only) was never seen: its window
-	 * and timing are placeholders, so the analysis does not judge it */
-	marks = c->inferring ? 0 : analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
+	 * and timing are placeholders, so the analysis does not judge it;
+	 * nor does it judge a stale segment */
+	if (stale || c->inferring) {
+		marks = 0;
+		dup_ack = 0;
+	} else {
+		marks = analysis_segment(&c->an, from, seg, ts.retransmission, &dup_ack);
+	}
 	if (marks & TL_MARK_OUT_OF_ORDER)
 		ts.retransmission = false;   /* reordered before the capture point, not sent twice */
 	if (c->an.not_retransmission)
@@ -813,7 +829,10 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		tcp_fsm_segment_into(snd, TCP_DIR_RECEIVED, &c->pending_syn, &tq);
 	note_figures(c, from, seg, &ts);
 
-	if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
+	if (lost) {
+		memset(&tr, 0, sizeof(tr));
+		tr.from = tr.to = rcv->state;
+	} else if (from == TL_CLIENT && rcv->state == TCP_LISTEN &&
 	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
 		c->pending_syn = *seg;
 		c->pending_syn.payload = NULL;
@@ -836,8 +855,11 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ev.u.segment.rel_ack_known = c->rel_known[to] && (seg->flags & TCP_FLAG_ACK);
 		ev.u.segment.rel_ack = seg->ack - c->rel_base[to];
 		ev.u.segment.retransmission = ts.retransmission;
+		ev.u.segment.lost = lost;
 		if (c->inferring)
 			ev.u.segment.annotation = "inferred: not in the capture (one direction only)";
+		else if (ft->feed_annotation)
+			ev.u.segment.annotation = ft->feed_annotation;
 		else if (refused_now)
 			ev.u.segment.annotation = "no socket listens on the port: the server was CLOSED, not LISTEN (connection refused)";
 		else if (revived)
@@ -855,7 +877,7 @@ static void apply(struct flow_table *ft, struct conn *c, const struct segment *s
 		ev.u.segment.dup_ack = dup_ack;
 		ev.u.segment.state_changes = tp.changed || revived || ts.changed || tr.changed;
 		ev.u.segment.sender_tx = &ts;
-		ev.u.segment.receiver_tx = held ? NULL : &tr;
+		ev.u.segment.receiver_tx = held || lost ? NULL : &tr;
 		render_emit(ft->r, &ev);
 	}
 
@@ -1029,6 +1051,19 @@ unsigned flow_table_feed(struct flow_table *ft, const struct segment *seg)
 	bool src_is_a = make_key(seg, &k);
 
 	return feed_keyed(ft, seg, &k, hash_key(&k), src_is_a);
+}
+
+unsigned flow_table_feed_as(struct flow_table *ft, const struct segment *seg, unsigned how,
+			    const char *annotation)
+{
+	unsigned id;
+
+	ft->feed_how = how;
+	ft->feed_annotation = annotation;
+	id = flow_table_feed(ft, seg);
+	ft->feed_how = 0;
+	ft->feed_annotation = NULL;
+	return id;
 }
 
 /* How far ahead of its use a connection entry is fetched: far enough to

@@ -21,8 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcplab/checksum.h"
 #include "tcplab/exitcode.h"
 #include "tcplab/analysis.h"
+#include "tcplab/fault.h"
 #include "tcplab/kstates.h"
 #include "tcplab/privilege.h"
 #include "live_step.h"
@@ -396,6 +398,85 @@ static void send_failed(struct live *lv, const struct live_conn *c, const struct
 		 c->remote.family == 6 ? "[" : "", a, c->remote.family == 6 ? "]" : "", c->rport, why);
 }
 
+/* ---- fault injection ---- */
+
+/* Queues cs for the trace as a segment that never reached the wire. */
+static void record_lost(struct live *lv, const struct craft_segment *cs, const char *annotation)
+{
+	const unsigned max = sizeof(lv->lost) / sizeof(lv->lost[0]);
+	struct live_lost *l;
+	uint32_t n = cs->payload_len < LIVE_LOST_PREVIEW ? cs->payload_len : LIVE_LOST_PREVIEW;
+
+	if (lv->nlost == max) {
+		/* the capture fell far behind: the oldest goes untraced */
+		memmove(lv->lost, lv->lost + 1, (max - 1) * sizeof(lv->lost[0]));
+		lv->nlost--;
+	}
+	l = &lv->lost[lv->nlost++];
+	memset(l, 0, sizeof(*l));
+	l->seg.ts_ns = live_real_ns();
+	l->seg.src = cs->src;
+	l->seg.dst = cs->dst;
+	l->seg.sport = cs->sport;
+	l->seg.dport = cs->dport;
+	l->seg.seq = cs->seq;
+	l->seg.ack = cs->ack;
+	l->seg.flags = cs->flags;
+	l->seg.window = cs->window;
+	l->seg.payload_len = cs->payload_len;
+	l->seg.payload_captured = cs->payload ? n : 0;
+	if (cs->payload && n)
+		memcpy(l->payload, cs->payload, n);
+	if (cs->opt)
+		l->seg.opt = *cs->opt;
+	l->seg.ttl = 64;
+	l->seg.ip_version = (uint8_t)cs->src.family;
+	l->seg.csum_status = TCP_CSUM_OK;   /* built by tcplab: nothing to verify */
+	l->after_own = lv->sent;
+	l->annotation = annotation;
+}
+
+/* --lose: true when a rule picks this segment of c's; then it is queued
+ * for the trace and must not be sent (fault.h). */
+static bool lose_it(struct live *lv, struct live_conn *c, const struct craft_segment *cs)
+{
+	const struct tcp_endpoint *e = &c->tcb.fsm;
+	struct fault_view v;
+
+	if (!lv->opt || lv->opt->lose.count == 0)
+		return false;
+	memset(&v, 0, sizeof(v));
+	v.flags = cs->flags;
+	v.seq = cs->seq;
+	v.ack = cs->ack;
+	v.len = cs->payload_len;
+	v.iss_known = e->iss_known;
+	v.iss = e->iss;
+	v.irs_known = e->irs_known;
+	v.irs = e->irs;
+	v.peer_fin_received = e->fin_received;
+	v.peer_fin_seq = e->peer_fin_seq;
+	if (!fault_decide(&lv->opt->lose, &c->faults, fault_classify(&v), NULL))
+		return false;
+	record_lost(lv, cs, NULL);
+	lv->lost_on_purpose++;
+	return true;
+}
+
+bool live_lost_next(struct live *lv, bool force, struct segment *out, uint8_t buf[LIVE_LOST_PREVIEW],
+		    const char **annotation)
+{
+	if (lv->nlost == 0 || (!force && lv->captured_own < lv->lost[0].after_own))
+		return false;
+	*out = lv->lost[0].seg;
+	memcpy(buf, lv->lost[0].payload, LIVE_LOST_PREVIEW);
+	out->payload = out->payload_captured ? buf : NULL;
+	*annotation = lv->lost[0].annotation;
+	lv->nlost--;
+	memmove(lv->lost, lv->lost + 1, lv->nlost * sizeof(lv->lost[0]));
+	return true;
+}
+
 bool live_send_failed(struct live *lv)
 {
 	struct live_sender *s = lv->sender;
@@ -428,6 +509,8 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 	*err = 0;
 	if (!live_step_gate(lv, c, &cs, NULL))
 		return held_back(c);
+	if (lose_it(lv, c, &cs))
+		return feed_sent(c, &cs);
 	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
 	if (*err == 0)
 		lv->sent++;
@@ -436,6 +519,35 @@ struct tcp_transition live_send(struct live *lv, struct live_conn *c, uint8_t fl
 	else
 		send_failed(lv, c, &cs, craft_error(lv->craft));
 	return feed_sent(c, &cs);
+}
+
+struct tcp_transition live_send_held(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				     const char *annotation)
+{
+	struct craft_segment cs;
+	struct tcp_options opt;
+
+	build_segment(lv, c, flags, seq, NULL, 0, &cs, &opt);
+	record_lost(lv, &cs, annotation);
+	return feed_sent(c, &cs);
+}
+
+void live_send_stale_syn(struct live *lv, struct live_conn *c, uint32_t seq, int *err)
+{
+	struct craft_segment cs;
+	struct tcp_options opt;
+
+	if (lv->sender) {
+		pthread_mutex_lock(&lv->sender->mu);
+		sender_wait_taken(lv->sender);
+		pthread_mutex_unlock(&lv->sender->mu);
+	}
+	build_segment(lv, c, TCP_FLAG_SYN, seq, NULL, 0, &cs, &opt);
+	*err = craft_send(lv->craft, &cs) == 0 ? 0 : -1;
+	if (*err == 0)
+		lv->sent++;
+	else
+		send_failed(lv, c, &cs, craft_error(lv->craft));
 }
 
 /* ---- the sender thread ---- */
@@ -550,6 +662,8 @@ struct tcp_transition live_send_async(struct live *lv, struct live_conn *c, uint
 	*err = 0;
 	if (!live_step_gate(lv, c, &cs, NULL))
 		return held_back(c);
+	if (lose_it(lv, c, &cs))
+		return feed_sent(c, &cs);
 	pthread_mutex_lock(&s->mu);
 	sender_wait_taken(s);   /* one segment in flight at a time: order is kept */
 	*err = s->failed ? -1 : 0;
@@ -820,7 +934,9 @@ int live_pump(struct live *lv, struct live_conn *c)
 			cs.opt = &opt;
 		if (!live_step_gate(lv, c, &cs, step_why(ts.kind)))
 			break;   /* q at the gate: not sent (the run aborts) */
-		if (craft_send(lv->craft, &cs) != 0) {
+		if (lose_it(lv, c, &cs)) {
+			/* not sent: the tcb's timers bring it back (RTO, fast retransmit) */
+		} else if (craft_send(lv->craft, &cs) != 0) {
 			if (!send_lost(craft_errno(lv->craft))) {
 				send_failed(lv, c, &cs, craft_error(lv->craft));
 				return -1;

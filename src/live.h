@@ -67,6 +67,7 @@ struct live_conn {
 		bool ts;
 	} facts[LIVE_FACTS];
 	unsigned facts_next, facts_seen;   /* ring position; oldest not yet traced */
+	struct fault_counts faults;        /* --lose: segments of each kind sent so far */
 };
 
 struct live_sender;
@@ -97,6 +98,16 @@ struct live {
 	bool draining;                     /* live_drain runs: live_wait goes on after --step's q */
 	uint64_t last_packet_ns;           /* when the capture last delivered (live_wait) */
 	bool idle_shown;                   /* render_idle called since then */
+	/* segments lost on purpose (--lose) or held back, waiting to be traced
+	 * once the capture has shown every segment sent before them */
+	struct live_lost {
+		struct segment seg;
+		uint8_t payload[64];           /* what the renderers show of it (LIVE_LOST_PREVIEW) */
+		uint64_t after_own;            /* lv->sent when it was built */
+		const char *annotation;        /* static text, or NULL */
+	} lost[32];
+	unsigned nlost;
+	uint64_t lost_on_purpose;          /* segments --lose kept off the wire */
 };
 
 /* Set by the signal handler; the loops check it and unwind (firewall removed). */
@@ -207,6 +218,35 @@ void live_learn_peer(struct live_conn *c, const struct segment *seg, bool we_off
 
 /* Formats options for a header note ("mss 1460, SACK, timestamps, wscale 7"). */
 void live_format_options(const struct tcp_options *o, char *buf, size_t len);
+
+/* ---- fault injection (--lose, held segments; fault.h) ---- */
+
+/*
+ * The next segment lost on purpose (or held back) that is due in the trace:
+ * every segment sent before it has been captured (lv->captured_own), or
+ * force.  Copies it to *out (its payload, at most LIVE_LOST_PREVIEW bytes
+ * of it, into buf) and its annotation (NULL: none) to *annotation; false when
+ * none is due.  The caller feeds it with flow_table_feed_as(FLOW_FEED_LOST).
+ */
+#define LIVE_LOST_PREVIEW 64
+bool live_lost_next(struct live *lv, bool force, struct segment *out, uint8_t buf[LIVE_LOST_PREVIEW],
+		    const char **annotation);
+
+/*
+ * Builds the segment c would send (as live_send) and does not put it on
+ * the wire: it is fed to c's machine as sent and queued for the trace as
+ * lost with `annotation` (static text).  Used for a SYN held back (the
+ * segment then really leaves later, as a retransmission would).
+ */
+struct tcp_transition live_send_held(struct live *lv, struct live_conn *c, uint8_t flags, uint32_t seq,
+				     const char *annotation);
+
+/*
+ * Sends a SYN from c's port with sequence number seq and c's SYN options,
+ * without feeding c's machine: an old duplicate SYN of an earlier
+ * connection (--old-syn).  -1 in *err on send failure.
+ */
+void live_send_stale_syn(struct live *lv, struct live_conn *c, uint32_t seq, int *err);
 
 /* ---- the driven endpoint's data (include/tcplab/tcb.h) ---- */
 

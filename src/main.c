@@ -26,6 +26,7 @@
 #include "tcplab/complete.h"
 #include "tcplab/palette.h"
 #include "tcplab/paths.h"
+#include "tcplab/privilege.h"
 #include "tcplab/step.h"
 #include "tcplab/textwidth.h"
 #include "tcplab/version.h"
@@ -51,6 +52,7 @@ enum opt_id {
 	OPT_UDP,
 	OPT_IW,
 	OPT_JSON_FILE,
+	OPT_LOSE, OPT_OLD_SYN, OPT_SIMULTANEOUS,   /* issue 10: fault injection */
 };
 
 struct option_spec {
@@ -110,6 +112,9 @@ static const struct option_spec options[] = {
 	{ "udp", 0, NULL, CMD_REPLAY | CMD_WATCH, OPT_UDP, "also trace UDP datagrams, one line each (no handshake, no state)" },
 	{ "iw", 0, "N", CMD_LIVE, OPT_IW, "initial congestion window in segments (default: RFC 6928)" },
 	{ "json-file", 0, "FILE", CMD_TRACE, OPT_JSON_FILE, "also write the JSON Lines to FILE (the trace stays as chosen)" },
+	{ "lose", 0, "WHAT[:N]", CMD_LIVE, OPT_LOSE, "syn|synack|handshake-ack|data|fin|final-ack[:N]: build the Nth (default 1st) such segment, do not send it (repeatable)" },
+	{ "old-syn", 0, NULL, CMD_CONNECT, OPT_OLD_SYN, "an old duplicate SYN (another ISN) arrives before ours: SYN-ACK, our RST, then our SYN (RFC 9293 Figure 8)" },
+	{ "simultaneous", 0, NULL, CMD_CONNECT, OPT_SIMULTANEOUS, "hold our SYN until the peer's own SYN arrives: both SYNs cross (RFC 9293 Figure 7)" },
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -523,6 +528,22 @@ static int parse_args(int argc, char **argv, unsigned cmd, struct parsed *p, int
 			if (parse_uint(optarg, 1, 1000, &v))
 				return usage_error(cmd, "--iw takes a number of segments from 1 to 1000, not '%s'", optarg);
 			c->iw = (uint32_t)v;
+			break;
+		case OPT_LOSE: {
+			char feb[FAULT_ERRBUF_SIZE];
+			if (fault_plan_add(&c->lose, optarg, feb) != 0)
+				return usage_error(cmd, "--lose takes syn, synack, handshake-ack, data, fin or final-ack, "
+						   "then :N from 1 (at most 16 times), not '%s'", optarg);
+			break;
+		}
+		case OPT_OLD_SYN:
+		case OPT_SIMULTANEOUS:
+			if (id == OPT_OLD_SYN ? p->conn.simultaneous : p->conn.old_syn)
+				return usage_error(cmd, "--old-syn and --simultaneous cannot be used together%s", "");
+			if (id == OPT_OLD_SYN)
+				p->conn.old_syn = true;
+			else
+				p->conn.simultaneous = true;
 			break;
 		case OPT_ECHO: p->lis.echo = true; break;
 		case OPT_CLOSE:

@@ -1002,6 +1002,12 @@ static void text_segment(struct renderer *r, struct text_priv *p, const struct t
 		place_extra(&ln, text_width(T("(TCP Fast Open: SYN data)")));
 		rbuf_puts(b, T("(TCP Fast Open: SYN data)"));
 	}
+	if (se->lost) {   /* --lose: built, never on the wire (issue 10) */
+		place_extra(&ln, text_width(T("[lost on purpose]")));
+		color_on(p, SGR_RED);
+		rbuf_puts(b, T("[lost on purpose]"));
+		color_off(p);
+	}
 	if (se->annotation != NULL && se->annotation[0] != '\0') {
 		int w = 2 + text_width(T(se->annotation));
 
@@ -1027,7 +1033,7 @@ static bool collapsible(const struct renderer *r, const struct tl_event *ev)
 		return false;
 	if (se->marks != 0 && !(se->marks == TL_MARK_DUP_ACK && se->dup_ack > 3 && s->payload_len == 0))
 		return false;
-	if (se->annotation != NULL || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
+	if (se->annotation != NULL || se->lost || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
 		return false;
 	return s->payload_len > 0 || (s->flags & TCP_FLAG_ACK);
 }

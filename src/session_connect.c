@@ -24,6 +24,7 @@
  * retransmitted FIN is ACKed again (RFC 9293 §3.10.7.4).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,6 +82,11 @@ struct run {
 		uint8_t data[TRACE_SNAP];
 		unsigned nnotes;
 		char notes[4][256];
+		/* fault injection: how the tracker is fed it (flow_table_feed_as) */
+		unsigned how;
+		const char *annotation;
+		bool is_lost;              /* never on the wire: lseg, payload in data */
+		struct segment lseg;
 	} queue[TRACE_QUEUE];
 	unsigned nqueued;
 	/* the sender's events, traced after the packet that caused them */
@@ -91,6 +97,13 @@ struct run {
 	} evq[EVQ];
 	unsigned nev;
 	uint64_t spin_until;       /* busy-poll until then: a reply is imminent */
+	/* --old-syn: the stale SYN's number; our own SYN held until the stale
+	 * SYN-ACK is answered (pending), then released */
+	uint32_t stale_isn;
+	bool old_syn_pending, old_syn_released, old_syn_marked;
+	/* --simultaneous: our SYN held until the peer's SYN arrives */
+	bool sim_hold;
+	uint32_t sim_iss;
 };
 
 static void flush_trace(struct run *r);
@@ -149,6 +162,51 @@ static void send_syn(struct run *r, uint32_t seq)
 	live_send_async(&r->lv, &r->c, TCP_FLAG_SYN, seq, NULL, 0, &err);
 	live_timer_start(&r->rtx, live_mono_ns());
 	r->spin_until = live_mono_ns() + SPIN_NS;
+}
+
+/* --old-syn (RFC 9293 §3.5 Figure 8): our SYN is held back, as if delayed
+ * in the network, and an old duplicate SYN from an earlier connection on
+ * this port (another ISN) arrives first.  The peer answers the old SYN; we
+ * answer that SYN-ACK with RST (on_peer_segment), then release ours. */
+static void start_old_syn(struct run *r, uint32_t iss)
+{
+	int err;
+	/* an earlier incarnation's number: well behind ours (RFC 9293 §3.4.1) */
+	r->stale_isn = iss - 0x01000000u;
+	snprintf(r->note, sizeof(r->note),
+		 "--old-syn: tcplab's SYN (ISN %u) is held back as if delayed in the network; an old "
+		 "duplicate SYN of an earlier connection from this port (ISN %u) arrives first", iss,
+		 r->stale_isn);
+	note(r, r->note);
+	live_send_held(&r->lv, &r->c, TCP_FLAG_SYN, iss,
+		       "held back (--old-syn): it arrives after the old duplicate");
+	r->old_syn_pending = true;
+	live_timer_start(&r->rtx, live_mono_ns());   /* no SYN-ACK for the old SYN: the RTO sends ours */
+	live_send_stale_syn(&r->lv, &r->c, r->stale_isn, &err);
+	r->spin_until = live_mono_ns() + SPIN_NS;
+}
+
+/* --simultaneous (RFC 9293 §3.5 Figure 7): we are in SYN-SENT, our SYN
+ * "in flight" until the peer's SYN arrives (on_peer_segment sends it then),
+ * so the two SYNs cross; at most --timeout, then it leaves anyway. */
+static void start_simultaneous(struct run *r, uint32_t iss)
+{
+	double t = r->opt->c.timeout_s > 0 ? r->opt->c.timeout_s : 10.0;
+	r->sim_hold = true;
+	r->sim_iss = iss;
+	snprintf(r->note, sizeof(r->note),
+		 "--simultaneous: tcplab is in SYN-SENT; its SYN (ISN %u) waits, as if in flight, until the "
+		 "peer's own SYN arrives (a connect() from port %u to port %u), so the two SYNs cross "
+		 "(RFC 9293 Figure 7); the trace calls \"client\" the end whose SYN it saw first",
+		 iss, r->c.rport, r->c.lport);
+	note(r, r->note);
+	flush_trace(r);
+	render_flush(r->lv.r);
+	fflush(r->lv.r->out);   /* a script starts the peer once it sees this */
+	r->rtx.armed = true;
+	r->rtx.count = 0;
+	r->rtx.rto = LIVE_INITIAL_RTO_NS;
+	r->rtx.deadline = live_mono_ns() + (uint64_t)(t * (double)NS_PER_S);
 }
 
 static void send_ack(struct run *r)
@@ -256,6 +314,17 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		return;
 	if (before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN))
 		live_learn_peer(c, seg, !r->opt->c.no_options);
+	if (r->sim_hold && before == TCP_SYN_SENT &&
+	    (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+		/* --simultaneous: the peer's SYN is here while ours was "in
+		 * flight": ours leaves now and the two have crossed (RFC 9293
+		 * Figure 7); the peer, in SYN-SENT too, answers it SYN-ACK */
+		int err;
+		r->sim_hold = false;
+		/* from this thread: the SYN-ACK sent below must not overtake it */
+		live_send(&r->lv, c, TCP_FLAG_SYN, r->sim_iss, NULL, 0, &err);
+		live_timer_start(&r->rtx, live_mono_ns());
+	}
 
 	if (tcb_input(&c->tcb, seg, live_mono_ns(), &in) != 0) {
 		r->source_failed = true;
@@ -276,6 +345,17 @@ static void on_peer_segment(struct run *r, const struct segment *seg)
 		struct tcp_endpoint keep = c->tcb.fsm;
 		live_send(&r->lv, c, TCP_FLAG_RST, seg->ack, NULL, 0, &err);
 		c->tcb.fsm = keep;
+		if (r->old_syn_pending && before == TCP_SYN_SENT && (seg->flags & TCP_FLAG_SYN)) {
+			/* --old-syn: the old duplicate is refused; our own SYN,
+			 * held back (delayed in the network), arrives now */
+			r->old_syn_pending = false;
+			r->old_syn_released = true;
+			note(r, "--old-syn: the SYN-ACK acknowledged the old SYN, not ours: RST "
+				"<SEQ=SEG.ACK> (RFC 9293 §3.10.7.3), still SYN-SENT; now our own SYN arrives");
+			live_send_async(&r->lv, c, TCP_FLAG_SYN, c->tcb.fsm.iss, NULL, 0, &err);
+			live_timer_start(&r->rtx, live_mono_ns());
+			r->spin_until = live_mono_ns() + SPIN_NS;
+		}
 	}
 	if (t.actions & TCP_ACT_SEND_SYNACK) {
 		int err;
@@ -359,17 +439,61 @@ static void sender_facts(struct run *r, struct segment *seg)
 		live_sender_facts(&r->c, seg);
 }
 
-/* Traces the queued packets, with the notes and sender events raised while
- * reacting to them. */
+static void flush_queue(struct run *r);
+
+/* Moves the segments lost on purpose (or held back) that are due — every
+ * segment sent before them has been captured, or force — to the trace
+ * queue, in order with the captured ones. */
+static void take_lost(struct run *r, bool force)
+{
+	struct segment s;
+	const char *ann;
+	uint8_t buf[LIVE_LOST_PREVIEW];
+
+	while (live_lost_next(&r->lv, force, &s, buf, &ann)) {
+		struct queued *q;
+		if (r->nqueued == TRACE_QUEUE)
+			flush_queue(r);
+		q = &r->queue[r->nqueued++];
+		memset(q, 0, offsetof(struct queued, data));
+		q->is_lost = true;
+		q->how = FLOW_FEED_LOST;
+		q->annotation = ann;
+		/* never before what the capture already holds */
+		if (r->nqueued > 1 && s.ts_ns < r->queue[r->nqueued - 2].ts_ns)
+			s.ts_ns = r->queue[r->nqueued - 2].ts_ns;
+		q->ts_ns = s.ts_ns;
+		q->caplen = s.payload_captured < sizeof(q->data) ? s.payload_captured : (uint32_t)sizeof(q->data);
+		if (s.payload && q->caplen)
+			memcpy(q->data, s.payload, q->caplen);
+		s.payload = NULL;
+		q->lseg = s;
+		q->nnotes = 0;
+	}
+}
+
+/* Traces the queued packets (and the segments lost on purpose that are
+ * due), with the notes and sender events raised while reacting to them. */
 static void flush_trace(struct run *r)
+{
+	if (!r->reacting)
+		take_lost(r, false);
+	flush_queue(r);
+}
+
+static void flush_queue(struct run *r)
 {
 	emit_events(r, 0, 0);
 	for (unsigned i = 0; i < r->nqueued; i++) {
 		struct queued *q = &r->queue[i];
 		struct segment seg;
-		if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK) {
+		if (q->is_lost) {
+			seg = q->lseg;
+			seg.payload = seg.payload_captured ? q->data : NULL;
+			flow_table_feed_as(r->lv.flow, &seg, q->how, q->annotation);
+		} else if (segment_decode(q->link, q->data, q->caplen, q->wirelen, q->ts_ns, &seg, NULL) == DECODE_OK) {
 			sender_facts(r, &seg);
-			flow_table_feed(r->lv.flow, &seg);
+			flow_table_feed_as(r->lv.flow, &seg, q->how, q->annotation);
 		}
 		for (unsigned k = 0; k < q->nnotes; k++)
 			flow_table_note(r->lv.flow, &r->tuple, q->ts_ns, q->notes[k]);
@@ -396,11 +520,15 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	struct run *r = user;
 	struct segment seg;
 	struct queued *q;
+	unsigned how = 0;
+	const char *ann = NULL;
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
 	if (r->nqueued == TRACE_QUEUE)
 		flush_trace(r);
+	/* segments lost on purpose before this one was sent come first */
+	take_lost(r, false);
 	if (seg.sport == r->c.rport && seg.dport == r->c.lport && ip_addr_equal(&seg.src, &r->c.remote) &&
 	    ip_addr_equal(&seg.dst, &r->c.local)) {
 		r->reacting = true;
@@ -408,10 +536,22 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 		r->reacting = false;
 	} else if (seg.sport == r->c.lport && seg.dport == r->c.rport && ip_addr_equal(&seg.src, &r->c.local)) {
 		r->lv.captured_own++;
+		if (r->opt->old_syn && (seg.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN) {
+			if (seg.seq == r->stale_isn && !r->old_syn_released) {
+				how = FLOW_FEED_STALE;
+				ann = "old duplicate (--old-syn): an earlier connection's SYN, not this one's";
+			} else if (r->old_syn_released && !r->old_syn_marked && seg.seq == r->c.tcb.fsm.iss) {
+				r->old_syn_marked = true;
+				ann = "tcplab's own SYN, delayed until now (--old-syn)";
+			}
+		}
 	} else {
 		return;
 	}
 	q = &r->queue[r->nqueued++];
+	q->how = how;
+	q->annotation = ann;
+	q->is_lost = false;
 	q->ts_ns = pkt->ts_ns;
 	q->link = pkt->link;
 	q->wirelen = pkt->wirelen;
@@ -421,6 +561,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	for (unsigned i = 0; i < r->npending; i++)
 		memcpy(q->notes[i], r->pending[i], sizeof(q->notes[i]));
 	r->npending = 0;
+	take_lost(r, false);
 }
 
 /* Gives up: retransmissions exhausted. */
@@ -441,9 +582,21 @@ static void give_up(struct run *r, const char *what, unsigned count)
 /* Fires whichever timers are due. */
 static void on_timers(struct run *r, uint64_t now)
 {
+	if (r->rtx.armed && now >= r->rtx.deadline && r->sim_hold) {
+		int err;
+		r->sim_hold = false;
+		snprintf(r->note, sizeof(r->note),
+			 "--simultaneous: no SYN from the peer within %.1f s (--timeout): sending ours now "
+			 "(an ordinary active open)", r->opt->c.timeout_s > 0 ? r->opt->c.timeout_s : 10.0);
+		note(r, r->note);
+		live_send_async(&r->lv, &r->c, TCP_FLAG_SYN, r->sim_iss, NULL, 0, &err);
+		live_timer_start(&r->rtx, now);
+		r->spin_until = live_mono_ns() + SPIN_NS;
+	}
 	if (r->rtx.armed && now >= r->rtx.deadline) {
 		int err;
 
+		r->old_syn_pending = false;   /* the stale SYN drew no SYN-ACK: the RTO sends ours */
 		if (r->rtx.count >= r->opt->c.retries) {
 			give_up(r, "SYN", r->rtx.count);
 			return;
@@ -452,7 +605,11 @@ static void on_timers(struct run *r, uint64_t now)
 		snprintf(r->note, sizeof(r->note), "retransmission timer fired: sending the SYN again (retry %u of %u, next RTO %.0f s)",
 			 r->rtx.count, r->opt->c.retries, (double)r->rtx.rto / (double)NS_PER_S);
 		note(r, r->note);
-		live_send_async(&r->lv, &r->c, TCP_FLAG_SYN, r->c.tcb.fsm.iss, NULL, 0, &err);
+		/* in SYN-RECEIVED (a simultaneous open) the SYN-ACK is what
+		 * goes again (RFC 9293 §3.10.7.3) */
+		live_send_async(&r->lv, &r->c,
+				r->c.tcb.fsm.state == TCP_SYN_RECEIVED ? TCP_FLAG_SYN | TCP_FLAG_ACK : TCP_FLAG_SYN,
+				r->c.tcb.fsm.iss, NULL, 0, &err);
 		r->spin_until = live_mono_ns() + SPIN_NS;
 	}
 	if (r->phase != PH_DONE && r->c.tcb.open) {
@@ -731,7 +888,11 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	live_prepare_ack(&r.lv, &r.c);
 	tcp_endpoint_init(&r.c.tcb.fsm, TCP_CLOSED);
 	t = tcp_fsm_call(&r.c.tcb.fsm, TCP_CALL_OPEN_ACTIVE);
-	if (t.actions & TCP_ACT_SEND_SYN)
+	if ((t.actions & TCP_ACT_SEND_SYN) && opt->old_syn)
+		start_old_syn(&r, iss);
+	else if ((t.actions & TCP_ACT_SEND_SYN) && opt->simultaneous)
+		start_simultaneous(&r, iss);
+	else if (t.actions & TCP_ACT_SEND_SYN)
 		send_syn(&r, iss);
 	r.phase = PH_HANDSHAKE;
 
@@ -767,7 +928,13 @@ int session_connect(const struct connect_options *opt, struct renderer *rd, char
 	/* Let the capture show our last segments before the summary. */
 	if (!r.lv.send_failed)
 		live_drain(&r.lv, wait_and_dispatch, &r);
+	take_lost(&r, true);
 	flush_trace(&r);
+	if (r.lv.lost_on_purpose > 0) {
+		snprintf(r.note, sizeof(r.note), "--lose: %llu segment%s built and kept off the wire on purpose",
+			 (unsigned long long)r.lv.lost_on_purpose, r.lv.lost_on_purpose == 1 ? "" : "s");
+		note(&r, r.note);
+	}
 	{
 		struct tl_endpoint_event e;
 		char text[512];

@@ -376,6 +376,18 @@ static void sender_facts(struct lrun *r, struct segment *seg)
 	}
 }
 
+/* Traces the segments lost on purpose (--lose) that are due: every
+ * segment sent before them has been captured, or force. */
+static void trace_lost(struct lrun *r, bool force)
+{
+	struct segment s;
+	const char *ann;
+	uint8_t buf[LIVE_LOST_PREVIEW];
+
+	while (live_lost_next(&r->lv, force, &s, buf, &ann))
+		flow_table_feed_as(r->lv.flow, &s, FLOW_FEED_LOST, ann);
+}
+
 static void on_packet(void *user, const struct capture_packet *pkt)
 {
 	struct lrun *r = user;
@@ -384,6 +396,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 
 	if (segment_decode(pkt->link, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts_ns, &seg, NULL) != DECODE_OK)
 		return;
+	trace_lost(r, false);   /* lost on purpose before this segment was sent: first */
 	if (seg.dport == r->opt->port && (r->addr.family == 0 || ip_addr_equal(&seg.dst, &r->addr))) {
 		/* loopback: our own segments to a client on this host also match
 		 * dport when the client uses the same port — never the case here */
@@ -397,6 +410,7 @@ static void on_packet(void *user, const struct capture_packet *pkt)
 	flow_table_feed(r->lv.flow, &seg);
 	if (lc)
 		emit_events(r, lc);
+	trace_lost(r, false);
 }
 
 static void on_timers(struct lrun *r, uint64_t now)
@@ -709,6 +723,7 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 		if (wait_and_dispatch(&r, next_deadline(&r)) != 0)
 			break;
 		on_timers(&r, live_mono_ns());
+		trace_lost(&r, false);
 		fflush(rd->out);
 		if (live_send_failed(&r.lv)) {
 			/* one sentence and exit 1 at once: never a silent timeout */
@@ -744,6 +759,12 @@ int session_listen(const struct listen_options *opt, struct renderer *rd, char e
 	}
 	if (!r.lv.send_failed)
 		live_drain(&r.lv, wait_and_dispatch, &r);
+	trace_lost(&r, true);
+	if (r.lv.lost_on_purpose > 0) {
+		snprintf(r.note, sizeof(r.note), "--lose: %llu segment%s built and kept off the wire on purpose",
+			 (unsigned long long)r.lv.lost_on_purpose, r.lv.lost_on_purpose == 1 ? "" : "s");
+		lnote(&r, NULL, r.note);
+	}
 	live_kernel_states_done(&r.lv);
 	for (unsigned i = 0; i < r.nconns; i++) {
 		struct tl_endpoint_event e;

@@ -616,6 +616,14 @@ static void sent(struct tcp_endpoint *ep, const struct segment *seg, struct tcp_
 			enter(ep, t, TCP_SYN_RECEIVED, "sent SYN-ACK (simultaneous open)", TCP_ACT_NONE);
 			return;
 		case EV_RST:
+			/* §3.10.7.3: an ACK that does not acknowledge our SYN (an
+			 * old duplicate's SYN-ACK, Figure 8) is answered with
+			 * <SEQ=SEG.ACK><CTL=RST> and the endpoint stays in
+			 * SYN-SENT; an RST at our own next number is an abort. */
+			if (ep->iss_known && seg->seq != ep->snd_nxt) {
+				t->reason = "sent RST for an ACK that does not acknowledge our SYN; still SYN-SENT";
+				return;
+			}
 			enter(ep, t, TCP_CLOSED, "sent RST: aborted", TCP_ACT_NONE);
 			return;
 		default:

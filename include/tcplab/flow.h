@@ -93,6 +93,27 @@ void flow_table_finish(struct flow_table *ft);
  */
 void flow_table_datagram(struct flow_table *ft, const struct segment *dgram);
 
+/* How flow_table_feed_as feeds a segment (bits). */
+enum flow_feed_how {
+	/* Lost on purpose (--lose): the sender built it and did not put it on
+	 * the wire.  Its sender's machine is fed it as sent; the receiver's is
+	 * not fed at all; the segment event has lost = true. */
+	FLOW_FEED_LOST = 1 << 0,
+	/* An old duplicate (--old-syn): a segment of an earlier incarnation of
+	 * the connection, delivered late.  The receiver's machine is fed it as
+	 * usual; the sender's is not (its endpoint never sent it). */
+	FLOW_FEED_STALE = 1 << 1,
+};
+
+/*
+ * flow_table_feed with `how` (enum flow_feed_how bits) and, when not NULL,
+ * the annotation its segment event carries (static text, translated by the
+ * renderers' catalog).  how 0 and annotation NULL: exactly flow_table_feed.
+ * A lost segment's ts_ns is when it would have left (the caller's clock).
+ */
+unsigned flow_table_feed_as(struct flow_table *ft, const struct segment *seg, unsigned how,
+			    const char *annotation);
+
 /* Counters. */
 void flow_table_stats(const struct flow_table *ft, struct flow_stats *out);
 

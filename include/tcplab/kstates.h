@@ -27,6 +27,9 @@
  * CLOSING → CLOSE stands for X → TIME-WAIT when tcplab inferred that, or for
  * nothing when tcplab's endpoint stayed in X; and tcplab's own TIME-WAIT →
  * CLOSED (a timer, never reported by the mini-socket) is not compared.
+ * Likewise an inferred LISTEN → SYN-RECEIVED → LISTEN (a half-open
+ * connection reset, e.g. an old duplicate SYN refused by the client) is not
+ * compared: Linux keeps it in a request socket the tracepoint never reports.
  */
 #ifndef TCPLAB_KSTATES_H
 #define TCPLAB_KSTATES_H

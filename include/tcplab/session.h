@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcplab/fault.h"
 #include "tcplab/render.h"
 
 #define SESSION_ERRBUF_SIZE 512
@@ -49,6 +50,7 @@ struct session_common {
 	int kernel_states;         /* enum kstates_mode: --kernel-states / --no-kernel-states (auto: 0) */
 	uint32_t iw;               /* --iw: initial window in segments (0: RFC 6928) */
 	bool step;                 /* --step: Enter before each segment sent (live_step.h) */
+	struct fault_plan lose;    /* --lose WHAT[:N]: segments built and not sent (fault.h) */
 };
 
 struct connect_options {
@@ -58,6 +60,13 @@ struct connect_options {
 	int family;                /* 0, 4 or 6 */
 	bool sport_set;
 	uint16_t sport;
+	/* --old-syn: an old duplicate SYN (another ISN, same port) goes first,
+	 * tcplab's own SYN is held back until it has answered the stale SYN-ACK
+	 * with RST (RFC 9293 §3.5 Figure 8) */
+	bool old_syn;
+	/* --simultaneous: tcplab's SYN is held back until the peer's SYN
+	 * arrives, so the two SYNs cross (RFC 9293 §3.5 Figure 7) */
+	bool simultaneous;
 };
 
 struct listen_options {

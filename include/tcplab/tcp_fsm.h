@@ -70,7 +70,10 @@
  *                                   → CLOSING  (it sent its FIN before it received the
  *                                     peer's: a simultaneous close seen from the far side)
  *   any state    RST                → CLOSED, DELETE_TCB ("aborted"); but LISTEN stays
- *                                     LISTEN (an RST answering a stray segment, §3.10.7.2)
+ *                                     LISTEN (an RST answering a stray segment, §3.10.7.2),
+ *                                     and SYN-SENT stays SYN-SENT when the RST's seq is not
+ *                                     its SND.NXT (it answers an ACK that does not
+ *                                     acknowledge its SYN, §3.10.7.3, Figure 8)
  *   SYN, FIN or data repeating sequence space already sent
  *                                   → same state, retransmission = true
  *   anything else (ACKs, data)      → same state

@@ -4,7 +4,8 @@ tcplab's JSON Lines carry, beside the states it infers ("state" events), the
 transitions the local kernel reported for its sockets on the connection's
 4-tuple ("kernel-state" events, tracepoint sock:inet_sock_set_state).  For
 every endpoint that is a kernel socket the two sequences must be equal after
-one normalisation, the TIME-WAIT mini-socket:
+one normalisation, the TIME-WAIT mini-socket (and a half-open request reset to
+LISTEN, which the tracepoint never reports, is left out):
 
   Linux hands a socket that reaches TIME-WAIT (or an orphan in FIN-WAIT-2) to
   a timewait mini-socket and the tracepoint reports that as X -> CLOSE (X =
@@ -57,6 +58,16 @@ def normalise(inferred, kernel):
     """The one normalisation (module docstring).  Returns (inferred, kernel)
     as lists of (from, to)."""
     i = [t for t in inferred if t != ("TIME-WAIT", "CLOSED")]
+    # A half-open connection reset back to LISTEN (an old duplicate SYN,
+    # RFC 9293 Figure 8) lives in a request socket the tracepoint never
+    # reports: LISTEN -> SYN-RECEIVED -> LISTEN is left out (issue 10).
+    j = []
+    for t in i:
+        if t == ("SYN-RECEIVED", "LISTEN") and j and j[-1] == ("LISTEN", "SYN-RECEIVED"):
+            j.pop()
+        else:
+            j.append(t)
+    i = j
     k = [(f, t, kf, kn) for f, t, kf, kn in kernel if f != t]
     if k and k[-1][1] == "CLOSED" and k[-1][2] in MINISOCK_FROM:
         f = k[-1][0]

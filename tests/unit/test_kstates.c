@@ -192,6 +192,33 @@ static void test_kcheck_agree(void **st)
 	render_destroy(r);
 }
 
+/* RFC 9293 Figure 8 at a Linux server: the old duplicate's half-open
+ * connection (LISTEN → SYN-RECEIVED → LISTEN, inferred) lived in a request
+ * socket the tracepoint never reports: not compared, the rest agrees; an
+ * inferred SYN-RECEIVED → LISTEN alone still disagrees. */
+static void test_kcheck_request_socket_reset(void **st)
+{
+	struct recorder *rc;
+	struct renderer *r = kcheck_new(recorder_new(&rc));
+	(void)st;
+	state(r, 1, TL_SERVER, TCP_LISTEN, TCP_SYN_RECEIVED, false);
+	state(r, 1, TL_SERVER, TCP_SYN_RECEIVED, TCP_LISTEN, false);
+	state(r, 1, TL_SERVER, TCP_LISTEN, TCP_SYN_RECEIVED, false);
+	state(r, 1, TL_SERVER, TCP_SYN_RECEIVED, TCP_ESTABLISHED, false);
+	kstate(r, 1, TL_SERVER, KTRACE_LISTEN, KTRACE_SYN_RECV);
+	kstate(r, 1, TL_SERVER, KTRACE_SYN_RECV, KTRACE_ESTABLISHED);
+	summary(r, 1);
+	assert_int_equal(notes_with(rc, "kernel states agree for the server (2 transitions)"), 1);
+	render_destroy(r);
+
+	r = kcheck_new(recorder_new(&rc));
+	state(r, 2, TL_SERVER, TCP_SYN_RECEIVED, TCP_LISTEN, false);
+	kstate(r, 2, TL_SERVER, KTRACE_LISTEN, KTRACE_SYN_RECV);
+	summary(r, 2);
+	assert_int_equal(notes_with(rc, "kernel states disagree"), 1);
+	render_destroy(r);
+}
+
 /* The old inference (FIN-WAIT-1 → TIME-WAIT in one step) against Linux's
  * FIN_WAIT1 → FIN_WAIT2 → CLOSE: a disagreement naming both. */
 static void test_kcheck_disagree_names_both(void **st)
@@ -561,6 +588,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc_state_map),
 		cmocka_unit_test(test_kcheck_agree),
+		cmocka_unit_test(test_kcheck_request_socket_reset),
 		cmocka_unit_test(test_kcheck_disagree_names_both),
 		cmocka_unit_test(test_kcheck_minisock),
 		cmocka_unit_test(test_kcheck_minisock_orphan),

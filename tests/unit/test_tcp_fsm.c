@@ -1462,6 +1462,26 @@ static void row_tx_rst(enum mode m, const struct variant *v)
 		t = rx(&ep, F_S, v->irs, 0, 0);
 		CHECK_TR(t, &ep, TCP_LISTEN, TCP_SYN_RECEIVED);
 	}
+	{
+		/* RFC 9293 Figure 8: the SYN-ACK of an old duplicate SYN reaches
+		 * SYN-SENT; the RST that answers it (<SEQ=SEG.ACK>) leaves the
+		 * endpoint in SYN-SENT, and the real SYN-ACK then completes. */
+		struct tcp_endpoint ep;
+		struct expect ex;
+		struct tcp_transition t;
+		uint32_t old_ack = v->iss - 9;
+
+		set_ctx(m, v, "SYN-SENT, RST answering an old duplicate's SYN-ACK");
+		reach(&ep, TCP_SYN_SENT, m, v, &ex);
+		t = rx(&ep, F_SA, v->irs - 1000, old_ack, 0);
+		CHECK_TR(t, &ep, TCP_SYN_SENT, TCP_SYN_SENT);
+		CHECK_ACTS(t.actions, TCP_ACT_SEND_RST);
+		t = tx(&ep, F_R, old_ack, 0, 0);
+		CHECK_TR(t, &ep, TCP_SYN_SENT, TCP_SYN_SENT);
+		CHECK_LACKS(t.actions, TCP_ACT_DELETE_TCB);
+		t = rx(&ep, F_SA, v->irs, v->iss + 1, 0);
+		CHECK_TR(t, &ep, TCP_SYN_SENT, TCP_ESTABLISHED);
+	}
 	for (int s = TCP_CLOSED; s < TCP_STATE_COUNT; s++) {
 		if (s == TCP_LISTEN)
 			continue;
