@@ -804,73 +804,6 @@ static void put_block(const struct renderer *r, struct text_priv *p, unsigned co
 	}
 }
 
-/*
- * Writes text from display column `col` of the current line on, wrapped to
- * TEXT_COLS as put_block wraps (at blanks; between wide characters for
- * Chinese), continuation lines indented to `indent`, each piece in colour
- * `sgr` (NULL: none); ends the line.  For notes and state reasons, which
- * can be long ("TIME-WAIT ends after ...", the session's first note): the
- * trace fits 100 columns (issue 10).
- */
-static void put_rest(const struct renderer *r, struct text_priv *p, unsigned conn, int col, int indent,
-		     const char *sgr, const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	bool first = true;
-
-	do {
-		const unsigned char *q = s, *cut = NULL;
-		int room = TEXT_COLS - (first ? col : indent), w = 0;
-		char line[512];
-		size_t len;
-
-		if (room < 20)
-			room = 20;
-		while (*q != '\0') {
-			size_t n = safe_char_len(q);
-			char one[5] = { 0 };
-			int cw;
-
-			if (n == 0)
-				n = 1;
-			memcpy(one, q, n);
-			cw = text_width(one);
-			if (w + cw > room)
-				break;
-			if (*q == ' ')
-				cut = q;
-			else if (n >= 3 && cw == 2 && !no_break_before(q) && !(q > s && no_break_after(q)))
-				cut = q;
-			w += cw;
-			q += n;
-		}
-		if (*q == '\0' || cut == NULL || cut == s)
-			cut = q;
-		if (cut == s)             /* one character wider than the room */
-			cut = q + (safe_char_len(q) > 0 ? safe_char_len(q) : 1);
-		if (!first) {
-			int pw = put_prefix(r, p, conn);
-
-			rbuf_spaces(&p->b, indent - pw);
-		}
-		len = (size_t)(cut - s) < sizeof(line) - 1 ? (size_t)(cut - s) : sizeof(line) - 1;
-		memcpy(line, s, len);
-		while (len > 0 && line[len - 1] == ' ')
-			len--;
-		line[len] = '\0';
-		if (sgr != NULL)
-			color_on(p, sgr);
-		put_text(&p->b, line);
-		if (sgr != NULL)
-			color_off(p);
-		rbuf_putc(&p->b, '\n');
-		first = false;
-		s = cut;
-		while (*s == ' ')
-			s++;
-	} while (*s != '\0');
-}
-
 /* --explain and --header lines under a segment (issue 12). */
 static void text_segment_extras(struct renderer *r, struct text_priv *p, const struct tl_event *ev)
 {
@@ -1393,7 +1326,7 @@ static void text_note(struct renderer *r, struct text_priv *p, const struct tl_e
 	rbuf_puts(b, T("note: "));
 	(void)put_flow(r, p, ev->conn, col, col, T(ev->u.note), "");   /* wrapped under itself */
 	color_off(p);
-	put_rest(r, p, ev->conn, col, col, SGR_DIM, T(ev->u.note));   /* wrapped under the text */
+	rbuf_putc(b, '\n');
 }
 
 /* "  0.012345  client  cwnd 28960 (slow start) ..." — the driven endpoint's sender */

@@ -1029,50 +1029,6 @@ static void test_text_hostile_strings(void **state)
 	cap_free(&cap);
 }
 
-/* A note far longer than the renderer's buffer is written whole, wrapped
- * to 100 columns under its first character (no blank in it: cut anywhere). */
-static void test_text_long_note(void **state)
-{
-	struct capture cap;
-	struct renderer *r;
-	size_t n = 50000;
-	char *note = malloc(n + 1);
-	(void)state;
-
-	assert_non_null(note);
-	for (size_t i = 0; i < n; i++)
-		note[i] = (char)('a' + i % 26);
-	note[n] = '\0';
-	cap_open(&cap);
-	r = render_text_new(cap.f, NULL);
-	emit_note(r, 1, NULL, 0, note);
-	render_finish(r);
-	render_destroy(r);
-	cap_close(&cap, "long note");
-	{
-		size_t got = 0, lines = 0;
-		const char *p = cap.buf, *end = cap.buf + cap.len;
-
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-			assert_non_null(nl);
-			assert_true(nl - p <= 100);
-			if (lines > 0)
-				for (int i = 0; i < 18; i++)
-					assert_int_equal(p[i], ' ');
-			assert_memory_equal(p + 18, note + got, (size_t)(nl - p - 18));
-			got += (size_t)(nl - p - 18);
-			lines++;
-			p = nl + 1;
-		}
-		assert_int_equal(got, n);
-		assert_true(lines > 1);
-	}
-	free(note);
-	cap_free(&cap);
-}
-
 /* Output order is kept when someone else writes to the same FILE. */
 static void test_text_interleaved_writer(void **state)
 {
@@ -1375,7 +1331,6 @@ int main(void)
 		cmocka_unit_test(test_text_options_and_flags),
 		cmocka_unit_test(test_text_color),
 		cmocka_unit_test(test_text_hostile_strings),
-		cmocka_unit_test(test_text_long_note),
 		cmocka_unit_test(test_text_interleaved_writer),
 		cmocka_unit_test(test_json_scenario),
 		cmocka_unit_test(test_json_escapes),
