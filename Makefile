@@ -147,7 +147,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_HARNESSES := decode flow capture
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
-FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/catalog_data.o
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/fuzz_%)
 REGRESS_BINS := $(FUZZ_HARNESSES:%=$(BUILD)/fuzz-regress/fuzz_%)
 
@@ -155,13 +155,18 @@ $(BUILD)/fuzz/obj/%.o: src/%.c $(wildcard include/tcplab/*.h) $(wildcard src/*.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Iinclude $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+# the compiled-in catalog (generated from po/zh_CN.po) goes into every harness
+$(BUILD)/fuzz/obj/catalog_data.o: $(BUILD)/gen/catalog_data.c src/catalog_data.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Iinclude -Isrc $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_links.h $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Iinclude $(PKG_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # the same harnesses without libFuzzer (gcc, ASan + UBSan): replay files
-$(BUILD)/fuzz-regress/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/regress_main.c tests/fuzz/fuzz_links.h $(SAN_LIB_OBJS)
+$(BUILD)/fuzz-regress/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/regress_main.c tests/fuzz/fuzz_links.h $(SAN_LIB_OBJS) $(SAN_LIB_OBJS_GEN)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/fuzz/regress_main.c $(SAN_LIB_OBJS) $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/fuzz/regress_main.c $(SAN_LIB_OBJS) $(SAN_LIB_OBJS_GEN) $(PKG_LIBS) $(ALL_LDFLAGS)
 
 fuzz-build: $(FUZZ_BINS)
 
