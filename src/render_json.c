@@ -405,19 +405,27 @@ static void json_segment(struct rbuf *b, const struct tl_event *ev, const struct
 	rbuf_puts(b, "}\n");
 }
 
+/* The keys a state change and a kernel-state change share, in their fixed
+ * order: event, conn, t, endpoint, from, to. */
+static void json_transition(struct rbuf *b, const char *event, const struct tl_event *ev,
+			    enum tl_role endpoint, enum tcp_state from, enum tcp_state to)
+{
+	json_head(b, event, ev->conn);
+	json_t(b, ev->t_ns);
+	rbuf_puts(b, ",\"endpoint\":\"");
+	rbuf_puts(b, tl_role_name(endpoint));
+	rbuf_puts(b, "\",\"from\":");
+	json_text(b, tcp_state_name(from));
+	rbuf_puts(b, ",\"to\":");
+	json_text(b, tcp_state_name(to));
+}
+
 /* {"event":"state",...}: one endpoint changed state. */
 static void json_state(struct rbuf *b, const struct tl_event *ev)
 {
 	const struct tl_state_event *st = &ev->u.state;
 
-	json_head(b, "state", ev->conn);
-	json_t(b, ev->t_ns);
-	rbuf_puts(b, ",\"endpoint\":\"");
-	rbuf_puts(b, tl_role_name(st->endpoint));
-	rbuf_puts(b, "\",\"from\":");
-	json_text(b, tcp_state_name(st->from));
-	rbuf_puts(b, ",\"to\":");
-	json_text(b, tcp_state_name(st->to));
+	json_transition(b, "state", ev, st->endpoint, st->from, st->to);
 	rbuf_puts(b, ",\"reason\":");
 	json_text(b, catalog_tr(st->reason));
 	if (st->correction)
@@ -430,14 +438,7 @@ static void json_kernel_state(struct rbuf *b, const struct tl_event *ev)
 {
 	const struct tl_kernel_state_event *st = &ev->u.kstate;
 
-	json_head(b, "kernel-state", ev->conn);
-	json_t(b, ev->t_ns);
-	rbuf_puts(b, ",\"endpoint\":\"");
-	rbuf_puts(b, tl_role_name(st->endpoint));
-	rbuf_puts(b, "\",\"from\":");
-	json_text(b, tcp_state_name(st->from));
-	rbuf_puts(b, ",\"to\":");
-	json_text(b, tcp_state_name(st->to));
+	json_transition(b, "kernel-state", ev, st->endpoint, st->from, st->to);
 	rbuf_puts(b, ",\"kernel\":");
 	json_text(b, st->kernel_to);
 	rbuf_puts(b, "}\n");
